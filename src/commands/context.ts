@@ -1,0 +1,61 @@
+/**
+ * What a command handler sees: the reply writer, the keyspace, the calling
+ * client's session, and the node's services. Handlers are plain functions of
+ * (context, argv); the server builds the context, tests can build one by hand.
+ */
+import type { Argv } from '../protocol/argv.js';
+import type { ReplyWriter, Protocol } from '../protocol/writer.js';
+import type { Clock } from '../store/clock.js';
+import type { Keyspace } from '../store/keyspace.js';
+
+/** Per-connection state that commands read and change. */
+export interface Session {
+  readonly id: number;
+  name: string;
+  libName: string;
+  libVersion: string;
+  protocol: Protocol;
+  authenticated: boolean;
+  /** Set by QUIT and CLIENT KILL of oneself: close once the pending replies are written. */
+  closeAfterReply: boolean;
+}
+
+/** One runtime setting, as CONFIG GET/SET see it. */
+export interface ConfigParam {
+  readonly name: string;
+  get(): string;
+  /** Absent for read-only settings. Throws a CommandError for an invalid value. */
+  set?(value: string): void;
+}
+
+export interface ClientInfo {
+  id: number;
+  /** The CLIENT LIST line of this client. */
+  describe(): string;
+  kill(): void;
+  readonly addr: string;
+  readonly laddr: string;
+}
+
+/** The node-wide services commands may use beyond the keyspace. */
+export interface NodeServices {
+  readonly config: ReadonlyMap<string, ConfigParam>;
+  readonly requirepass: () => string;
+  /** The INFO text for the given lower-case section names (empty: the default sections). */
+  info(sections: string[]): string;
+  clients(): Iterable<ClientInfo>;
+  resetStats(): void;
+  shutdown(): void;
+  readonly version: string;
+  readonly runId: string;
+}
+
+export interface CommandContext {
+  readonly out: ReplyWriter;
+  readonly store: Keyspace;
+  readonly session: Session;
+  readonly node: NodeServices;
+  readonly clock: Clock;
+}
+
+export type Handler = (ctx: CommandContext, argv: Argv) => void;

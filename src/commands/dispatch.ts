@@ -1,0 +1,69 @@
+/**
+ * Runs one parsed command: finds its spec, checks arity, authentication and
+ * memory, then calls the handler. Every failure becomes an error reply: nothing
+ * a client sends can throw out of here and take the node down.
+ */
+import type { Argv } from '../protocol/argv.js';
+import type { EvictionPolicy } from '../store/keyspace.js';
+import type { CommandContext } from './context.js';
+import { CommandError, Errors } from './errors.js';
+import { arityOk, CommandTable, type CommandSpec } from './table.js';
+import { connectionCommands } from './connection.js';
+import { keyCommands } from './keys.js';
+import { commandCommands, serverCommands } from './server.js';
+import { stringCommands } from './strings.js';
+
+export interface MemoryLimits {
+  /** Bytes; 0 means no limit. */
+  maxmemory: number;
+  maxmemoryPolicy: EvictionPolicy;
+}
+
+export class Dispatcher {
+  readonly table: CommandTable;
+  /** Commands run, including those that replied with an error (total_commands_processed). */
+  processed = 0;
+  /** Errors thrown by handlers that were not CommandErrors: bugs, logged and counted. */
+  internalErrors = 0;
+
+  constructor(
+    private readonly memory: MemoryLimits,
+    private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
+    extra: readonly CommandSpec[] = [],
+  ) {
+    const specs: CommandSpec[] = [...stringCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...extra];
+    specs.push(...commandCommands(() => this.table));
+    this.table = new CommandTable(specs);
+  }
+
+  /** Runs the command and writes its reply; returns its spec, or undefined for an unknown command. */
+  execute(ctx: CommandContext, argv: Argv): CommandSpec | undefined {
+    this.processed++;
+    const spec = this.table.find(argv, 0);
+    if (spec === undefined) {
+      const args = [];
+      for (let i = 1; i < argv.length && i <= 20; i++) args.push(argv.utf8(i).slice(0, 128));
+      ctx.out.error(Errors.unknownCommand(argv.utf8(0).slice(0, 128), args));
+      return undefined;
+    }
+    if (!ctx.session.authenticated && !spec.flags.includes('noauth')) ctx.out.error(Errors.noAuth);
+    else if (!arityOk(spec, argv.length)) ctx.out.error(Errors.wrongArity(spec.name));
+    else if (this.memory.maxmemory > 0 && spec.flags.includes('denyoom') && !ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy)) {
+      ctx.out.error(Errors.oom);
+    } else this.run(ctx, argv, spec);
+    return spec;
+  }
+
+  private run(ctx: CommandContext, argv: Argv, spec: CommandSpec): void {
+    const mark = ctx.out.mark();
+    try {
+      spec.handler(ctx, argv);
+    } catch (err) {
+      ctx.out.rollback(mark);
+      if (err instanceof CommandError) return ctx.out.error(err.reply);
+      this.internalErrors++;
+      this.onInternalError(err, spec);
+      ctx.out.error(`ERR internal error while running '${spec.name}'`);
+    }
+  }
+}

@@ -1,0 +1,214 @@
+/** Generic key commands: DEL, EXISTS, TTLs, RENAME, KEYS/SCAN, OBJECT, MEMORY and flushes. */
+import type { Argv } from '../protocol/argv.js';
+import { OK, ONE, ZERO } from '../protocol/writer.js';
+import { globMatch } from '../store/glob.js';
+import { NO_EXPIRY, type Key } from '../store/keyspace.js';
+import type { CommandContext } from './context.js';
+import { CommandError, Errors } from './errors.js';
+import { argSafeInt, parseInt64 } from './numbers.js';
+import { command, subcommandDispatcher, type CommandSpec } from './table.js';
+
+function countKeys(ctx: CommandContext, argv: Argv, op: (key: Key) => boolean): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (op(argv.str(i))) n++;
+  ctx.out.integer(n);
+}
+
+const del = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.delete(k));
+const exists = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.peek(k) !== undefined);
+const touch = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.get(k) !== undefined);
+
+function type(ctx: CommandContext, argv: Argv): void {
+  ctx.out.simple(ctx.store.peek(argv.str(1)) === undefined ? 'none' : 'string');
+}
+
+type ExpireMode = { unitMs: number; absolute: boolean; name: string };
+
+/** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX | XX | GT | LT. */
+function expireWith(mode: ExpireMode) {
+  return (ctx: CommandContext, argv: Argv): void => {
+    let nx = false;
+    let xx = false;
+    let gt = false;
+    let lt = false;
+    for (let i = 3; i < argv.length; i++) {
+      if (argv.is(i, 'nx')) nx = true;
+      else if (argv.is(i, 'xx')) xx = true;
+      else if (argv.is(i, 'gt')) gt = true;
+      else if (argv.is(i, 'lt')) lt = true;
+      else throw new CommandError(`ERR Unsupported option ${argv.utf8(i)}`);
+    }
+    if (nx && (xx || gt || lt)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
+    if (gt && lt) throw new CommandError('ERR GT and LT options at the same time are not compatible');
+    const n = argSafeInt(argv, 2, Errors.notInteger);
+    let at = n * mode.unitMs;
+    if (!mode.absolute) at += ctx.clock.now();
+    if (!Number.isSafeInteger(at)) throw new CommandError(Errors.invalidExpire(mode.name));
+    const key = argv.str(1);
+    const current = ctx.store.expireAt(key);
+    if (current === undefined) return ctx.out.raw(ZERO);
+    const hasTtl = current !== NO_EXPIRY;
+    // A key without a TTL counts as an infinite TTL for GT and LT, as in Redis.
+    if ((nx && hasTtl) || (xx && !hasTtl) || (gt && (!hasTtl || at <= current)) || (lt && hasTtl && at >= current)) {
+      return ctx.out.raw(ZERO);
+    }
+    // setExpireAt deletes the key when `at` is already past; 0 would mean "no expiry", so pass 1 instead.
+    ctx.store.setExpireAt(key, at <= 0 ? 1 : at);
+    ctx.out.raw(ONE);
+  };
+}
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
+function ttlWith(ms: boolean, absolute: boolean) {
+  return (ctx: CommandContext, argv: Argv): void => {
+    const at = ctx.store.expireAt(argv.str(1));
+    if (at === undefined) return ctx.out.integer(-2);
+    if (at === NO_EXPIRY) return ctx.out.integer(-1);
+    if (absolute) return ctx.out.integer(ms ? at : Math.floor(at / 1000));
+    const left = Math.max(0, at - ctx.clock.now());
+    ctx.out.integer(ms ? left : Math.floor((left + 500) / 1000));
+  };
+}
+
+function persist(ctx: CommandContext, argv: Argv): void {
+  const key = argv.str(1);
+  const at = ctx.store.expireAt(key);
+  if (at === undefined || at === NO_EXPIRY) return ctx.out.raw(ZERO);
+  ctx.store.setExpireAt(key, NO_EXPIRY);
+  ctx.out.raw(ONE);
+}
+
+function rename(ctx: CommandContext, argv: Argv): void {
+  if (!ctx.store.rename(argv.str(1), argv.str(2))) throw new CommandError(Errors.noSuchKey);
+  ctx.out.raw(OK);
+}
+
+function renamenx(ctx: CommandContext, argv: Argv): void {
+  const from = argv.str(1);
+  const to = argv.str(2);
+  if (ctx.store.peek(from) === undefined) throw new CommandError(Errors.noSuchKey);
+  if (ctx.store.peek(to) !== undefined) return ctx.out.raw(ZERO);
+  ctx.store.rename(from, to);
+  ctx.out.raw(ONE);
+}
+
+function keys(ctx: CommandContext, argv: Argv): void {
+  const pattern = argv.str(1);
+  const all = pattern === '*';
+  const found: Key[] = [];
+  for (const k of ctx.store.keys()) if (all || globMatch(pattern, k)) found.push(k);
+  ctx.out.array(found.length);
+  for (const k of found) ctx.out.bulkLatin1(k);
+}
+
+function scan(ctx: CommandContext, argv: Argv): void {
+  const cursor = parseInt64(argv.buf, argv.start[1]!, argv.end[1]!);
+  if (cursor === null || typeof cursor === 'bigint' || cursor < 0) throw new CommandError(Errors.cursor);
+  let pattern: string | undefined;
+  let count = 10;
+  let typeFilter: string | undefined;
+  for (let i = 2; i < argv.length; i += 2) {
+    if (i + 1 >= argv.length) throw new CommandError(Errors.syntax);
+    if (argv.is(i, 'match')) pattern = argv.str(i + 1);
+    else if (argv.is(i, 'count')) {
+      count = argSafeInt(argv, i + 1);
+      if (count < 1) throw new CommandError(Errors.syntax);
+    } else if (argv.is(i, 'type')) typeFilter = argv.utf8(i + 1).toLowerCase();
+    else throw new CommandError(Errors.syntax);
+  }
+  const found: Key[] = [];
+  const next = ctx.store.scan(cursor, count, (k) => {
+    if (pattern !== undefined && pattern !== '*' && !globMatch(pattern, k)) return;
+    // Every value is a string today, so any other TYPE filter matches nothing.
+    if (typeFilter !== undefined && typeFilter !== 'string') return;
+    found.push(k);
+  });
+  ctx.out.array(2);
+  ctx.out.bulkText(String(next));
+  ctx.out.array(found.length);
+  for (const k of found) ctx.out.bulkLatin1(k);
+}
+
+function randomkey(ctx: CommandContext): void {
+  const k = ctx.store.randomKey();
+  if (k === undefined) ctx.out.nullBulk();
+  else ctx.out.bulkLatin1(k);
+}
+
+function flush(ctx: CommandContext, argv: Argv): void {
+  if (argv.length > 2 || (argv.length === 2 && !argv.is(1, 'async') && !argv.is(1, 'sync'))) {
+    throw new CommandError(Errors.syntax);
+  }
+  ctx.store.flush();
+  ctx.out.raw(OK);
+}
+
+/** The encoding Redis would report for a string value. */
+export function stringEncoding(v: Buffer): 'int' | 'embstr' | 'raw' {
+  if (v.length <= 20 && parseInt64(v, 0, v.length) !== null) return 'int';
+  return v.length <= 44 ? 'embstr' : 'raw';
+}
+
+const key2 = { firstKey: 2, lastKey: 2, keyStep: 1 } as const;
+const key1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
+const keysN = { firstKey: 1, lastKey: -1, keyStep: 1 } as const;
+const group = 'generic';
+
+const objectSubcommands: CommandSpec[] = [
+  command({ name: 'object|encoding', arity: 3, flags: ['readonly'], ...key2, group, summary: 'Returns the internal encoding of a Redis object.', since: '2.2.3', handler: (ctx, argv) => {
+    const v = ctx.store.peek(argv.str(2));
+    if (v === undefined) ctx.out.nullBulk();
+    else ctx.out.bulkText(stringEncoding(v));
+  } }),
+  command({ name: 'object|refcount', arity: 3, flags: ['readonly'], ...key2, group, summary: 'Returns the reference count of a value of a key.', since: '2.2.3', handler: (ctx, argv) => {
+    if (ctx.store.peek(argv.str(2)) === undefined) ctx.out.nullBulk();
+    else ctx.out.raw(ONE);
+  } }),
+  command({ name: 'object|help', arity: 2, flags: [], group, summary: 'Returns helpful text about the different subcommands.', since: '6.2.0', handler: (ctx) => {
+    const lines = ['OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ENCODING <key>', '    Return the kind of internal representation used to store the value of <key>.', 'REFCOUNT <key>', '    Return the number of references of the value associated with <key>.', 'HELP', '    Print this help.'];
+    ctx.out.array(lines.length);
+    for (const l of lines) ctx.out.simple(l);
+  } }),
+];
+
+const memorySubcommands: CommandSpec[] = [
+  command({ name: 'memory|usage', arity: -3, flags: ['readonly'], ...key2, group: 'server', summary: 'Estimates the memory usage of a key.', since: '4.0.0', handler: (ctx, argv) => {
+    if (argv.length !== 3 && !(argv.length === 5 && argv.is(3, 'samples'))) throw new CommandError(Errors.syntax);
+    if (argv.length === 5) argSafeInt(argv, 4);
+    const n = ctx.store.memoryUsage(argv.str(2));
+    if (n === undefined) ctx.out.nullBulk();
+    else ctx.out.integer(n);
+  } }),
+  command({ name: 'memory|help', arity: 2, flags: [], group: 'server', summary: 'Returns helpful text about the different subcommands.', since: '4.0.0', handler: (ctx) => {
+    const lines = ['MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'USAGE <key> [SAMPLES <count>]', '    Return memory in bytes used by <key> and its value.', 'HELP', '    Print this help.'];
+    ctx.out.array(lines.length);
+    for (const l of lines) ctx.out.simple(l);
+  } }),
+];
+
+export const keyCommands: CommandSpec[] = [
+  command({ name: 'del', arity: -2, flags: ['write'], ...keysN, group, summary: 'Deletes one or more keys.', handler: del }),
+  command({ name: 'unlink', arity: -2, flags: ['write', 'fast'], ...keysN, group, summary: 'Asynchronously deletes one or more keys.', since: '4.0.0', handler: del }),
+  command({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], ...keysN, group, summary: 'Determines whether one or more keys exist.', handler: exists }),
+  command({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], ...keysN, group, summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.', since: '3.2.1', handler: touch }),
+  command({ name: 'type', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Determines the type of value stored at a key.', handler: type }),
+  command({ name: 'expire', arity: -3, flags: ['write', 'fast'], ...key1, group, summary: 'Sets the expiration time of a key in seconds.', handler: expireWith({ unitMs: 1000, absolute: false, name: 'expire' }) }),
+  command({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], ...key1, group, summary: 'Sets the expiration time of a key in milliseconds.', since: '2.6.0', handler: expireWith({ unitMs: 1, absolute: false, name: 'pexpire' }) }),
+  command({ name: 'expireat', arity: -3, flags: ['write', 'fast'], ...key1, group, summary: 'Sets the expiration time of a key to a Unix timestamp.', since: '1.2.0', handler: expireWith({ unitMs: 1000, absolute: true, name: 'expireat' }) }),
+  command({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], ...key1, group, summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.', since: '2.6.0', handler: expireWith({ unitMs: 1, absolute: true, name: 'pexpireat' }) }),
+  command({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Returns the expiration time in seconds of a key.', handler: ttlWith(false, false) }),
+  command({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Returns the expiration time in milliseconds of a key.', since: '2.6.0', handler: ttlWith(true, false) }),
+  command({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Returns the expiration time of a key as a Unix timestamp.', since: '7.0.0', handler: ttlWith(false, true) }),
+  command({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', since: '7.0.0', handler: ttlWith(true, true) }),
+  command({ name: 'persist', arity: 2, flags: ['write', 'fast'], ...key1, group, summary: 'Removes the expiration time of a key.', since: '2.2.0', handler: persist }),
+  command({ name: 'rename', arity: 3, flags: ['write'], firstKey: 1, lastKey: 2, keyStep: 1, group, summary: 'Renames a key and overwrites the destination.', handler: rename }),
+  command({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], firstKey: 1, lastKey: 2, keyStep: 1, group, summary: 'Renames a key only when the target key name doesn\'t exist.', handler: renamenx }),
+  command({ name: 'keys', arity: 2, flags: ['readonly'], group, summary: 'Returns all key names that match a pattern.', handler: keys }),
+  command({ name: 'scan', arity: -2, flags: ['readonly'], group, summary: 'Iterates over the key names in the database.', since: '2.8.0', handler: scan }),
+  command({ name: 'randomkey', arity: 1, flags: ['readonly', 'random'], group, summary: 'Returns a random key name from the database.', handler: randomkey }),
+  command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', summary: 'Returns the number of keys in the database.', handler: (ctx) => ctx.out.integer(ctx.store.size) }),
+  command({ name: 'flushall', arity: -1, flags: ['write'], group: 'server', summary: 'Removes all keys from all databases.', handler: flush }),
+  command({ name: 'flushdb', arity: -1, flags: ['write'], group: 'server', summary: 'Remove all keys from the current database.', handler: flush }),
+  command({ name: 'object', arity: -2, flags: [], group, summary: 'A container for object introspection commands.', since: '2.2.3', handler: subcommandDispatcher('object', objectSubcommands), subcommands: objectSubcommands }),
+  command({ name: 'memory', arity: -2, flags: [], group: 'server', summary: 'A container for memory diagnostics commands.', since: '4.0.0', handler: subcommandDispatcher('memory', memorySubcommands), subcommands: memorySubcommands }),
+];

@@ -1,0 +1,117 @@
+/**
+ * Commands as data: one spec per command with its arity, flags and key
+ * positions, from which dispatch, COMMAND replies and (later) routing and
+ * cross-slot checks are derived.
+ */
+import type { Argv } from '../protocol/argv.js';
+import type { CommandContext, Handler } from './context.js';
+import { CommandError, Errors } from './errors.js';
+
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'noauth'
+  | 'fast'
+  | 'loading'
+  | 'stale'
+  | 'random'
+  | 'allow_busy';
+
+export interface CommandSpec {
+  /** Lower-case name; a subcommand is named "container|sub" as in Redis 7. */
+  readonly name: string;
+  /** Redis's convention: n means exactly n arguments (name included), -n at least n. */
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  /** Position of the first key (0: no keys), of the last (-1: the last argument), and the step. */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  readonly group: string;
+  readonly summary: string;
+  readonly since: string;
+  readonly handler: Handler;
+  readonly subcommands?: readonly CommandSpec[];
+}
+
+type SpecInput = Omit<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since'> &
+  Partial<Pick<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since'>>;
+
+/** Fills the defaults of a spec: no keys, no flags. */
+export function command(spec: SpecInput): CommandSpec {
+  return { firstKey: 0, lastKey: 0, keyStep: 0, flags: [], since: '1.0.0', ...spec };
+}
+
+/** Whether argc fits the arity. */
+export function arityOk(spec: CommandSpec, argc: number): boolean {
+  return spec.arity >= 0 ? argc === spec.arity : argc >= -spec.arity;
+}
+
+/** Positions of the key arguments of one call, from the spec's key positions. */
+export function keyPositions(spec: CommandSpec, argc: number): number[] {
+  if (spec.firstKey === 0) return [];
+  const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
+  const out: number[] = [];
+  for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) out.push(i);
+  return out;
+}
+
+/**
+ * Finds specs by the bytes of a name without allocating a string: a hash of the
+ * lower-cased bytes picks a bucket, then the bytes are compared.
+ */
+export class CommandTable {
+  private readonly buckets = new Map<number, CommandSpec[]>();
+  readonly all: readonly CommandSpec[];
+
+  constructor(specs: readonly CommandSpec[]) {
+    this.all = specs;
+    for (const spec of specs) {
+      const h = hashLower(Buffer.from(spec.name), 0, spec.name.length);
+      const bucket = this.buckets.get(h);
+      if (bucket) bucket.push(spec);
+      else this.buckets.set(h, [spec]);
+    }
+  }
+
+  /** The spec named by argument i of argv, or undefined. */
+  find(argv: Argv, i: number): CommandSpec | undefined {
+    const bucket = this.buckets.get(hashLower(argv.buf, argv.start[i]!, argv.end[i]!));
+    if (bucket === undefined) return undefined;
+    for (const spec of bucket) if (argv.is(i, spec.name)) return spec;
+    return undefined;
+  }
+
+  byName(name: string): CommandSpec | undefined {
+    return this.all.find((s) => s.name === name.toLowerCase());
+  }
+}
+
+/** FNV-1a over ASCII-lower-cased bytes. */
+function hashLower(buf: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    let c = buf[i]!;
+    if (c >= 65 && c <= 90) c |= 0x20;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * A handler for container commands (CLIENT, CONFIG, OBJECT...): finds the
+ * subcommand in argv[1], checks its arity, and runs it.
+ */
+export function subcommandDispatcher(container: string, subs: readonly CommandSpec[]): Handler {
+  const table = new CommandTable(subs.map((s) => ({ ...s, name: s.name.slice(container.length + 1) })));
+  const full = new Map(subs.map((s) => [s.name.slice(container.length + 1), s]));
+  return (ctx: CommandContext, argv: Argv) => {
+    const found = table.find(argv, 1);
+    if (found === undefined) throw new CommandError(Errors.unknownSubcommand(argv.utf8(1), container));
+    const spec = full.get(found.name)!;
+    if (!arityOk(spec, argv.length)) throw new CommandError(Errors.wrongArity(spec.name));
+    spec.handler(ctx, argv);
+  };
+}

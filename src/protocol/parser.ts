@@ -1,0 +1,260 @@
+/**
+ * Incremental parser of client requests: RESP multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`)
+ * and inline commands (`GET k\r\n`, what `nc` and telnet send).
+ *
+ * Hand-written rather than taken from a library because it is the node's hot path:
+ * it parses in place on the socket's chunks, records argument offsets in an Argv
+ * (no Buffer or string per argument), and checks every declared length before
+ * anything is allocated for it. Pure: no I/O, the caller feeds bytes in.
+ */
+import { Argv } from './argv.js';
+
+export interface ParserLimits {
+  /** Largest bulk string accepted (Redis's proto-max-bulk-len, 512 MB by default). */
+  maxBulkLength: number;
+  /** Largest argument count accepted in one multibulk request. */
+  maxMultibulkLength: number;
+  /** Largest inline request, and largest `*`/`$` header line (64 KB, as Redis). */
+  maxInlineLength: number;
+  /** Largest amount of unparsed input kept for one client (Redis's client-query-buffer-limit). */
+  maxQueryBuffer: number;
+}
+
+export const DEFAULT_PARSER_LIMITS: ParserLimits = {
+  maxBulkLength: 512 * 1024 * 1024,
+  maxMultibulkLength: 16 * 1024 * 1024,
+  maxInlineLength: 64 * 1024,
+  maxQueryBuffer: 1024 * 1024 * 1024,
+};
+
+export interface ParserSink {
+  /** One complete command. The Argv and its buffer are only valid during the call. */
+  onCommand(argv: Argv): void;
+  /** A protocol error: the message is the Redis text after `ERR `. The parser stops. */
+  onProtocolError(message: string): void;
+}
+
+const CR = 13;
+const LF = 10;
+const STAR = 42;
+const DOLLAR = 36;
+/** Returned by the parse steps when the buffer holds only part of a request. */
+const INCOMPLETE = -1;
+/** Returned by the parse steps after a protocol error has been reported. */
+const FAILED = -2;
+
+export class RequestParser {
+  private readonly argv = new Argv();
+  /** Chunks received but not yet parsable, and their total size. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes the pending input must reach before a new attempt can make progress. */
+  private needBytes = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly sink: ParserSink,
+    private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS,
+  ) {}
+
+  /** Stops parsing: the rest of the current chunk and later chunks are dropped (QUIT, errors, kills). */
+  stop(): void {
+    this.stopped = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Bytes held that are not yet a complete command (reported as qbuf in CLIENT LIST). */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.stopped || chunk.length === 0) return;
+    let data = chunk;
+    if (this.pendingBytes > 0) {
+      // Waiting for a large bulk: keep the chunks and concatenate once, so a
+      // 100 MB value arriving in 64 KB pieces costs O(n), not O(n^2).
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.needBytes) return this.checkQueryBuffer();
+      data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    let pos = 0;
+    while (pos < data.length && !this.stopped) {
+      const next = data[pos] === STAR ? this.parseMultibulk(data, pos) : this.parseInline(data, pos);
+      if (next === INCOMPLETE) break;
+      if (next === FAILED) return;
+      pos = next;
+    }
+    if (this.stopped || pos >= data.length) return;
+    const rest = pos === 0 ? data : data.subarray(pos);
+    this.pending = [rest];
+    this.pendingBytes = rest.length;
+    this.checkQueryBuffer();
+  }
+
+  private checkQueryBuffer(): void {
+    if (this.pendingBytes > this.limits.maxQueryBuffer) this.fail('Protocol error: query buffer limit exceeded');
+  }
+
+  private fail(message: string): number {
+    this.stop();
+    this.sink.onProtocolError(message);
+    return FAILED;
+  }
+
+  /**
+   * Reads the decimal integer of a `*` or `$` header line starting after its type
+   * byte at `from` and ending at the CR at `cr`. Returns NaN if it is not one.
+   */
+  private static headerInt(data: Buffer, from: number, cr: number): number {
+    let i = from;
+    let negative = false;
+    if (data[i] === 45) {
+      negative = true;
+      i++;
+    }
+    if (i >= cr || cr - i > 15) return NaN;
+    let n = 0;
+    for (; i < cr; i++) {
+      const d = data[i]! - 48;
+      if (d < 0 || d > 9) return NaN;
+      n = n * 10 + d;
+    }
+    return negative ? -n : n;
+  }
+
+  private parseMultibulk(data: Buffer, begin: number): number {
+    const len = data.length;
+    const cr = data.indexOf(CR, begin + 1);
+    if (cr < 0 || cr + 1 >= len) {
+      if (len - begin > this.limits.maxInlineLength) return this.fail('Protocol error: too big mbulk count string');
+      return this.wait(begin, len - begin + 1);
+    }
+    const count = RequestParser.headerInt(data, begin + 1, cr);
+    if (Number.isNaN(count) || count > this.limits.maxMultibulkLength) {
+      return this.fail('Protocol error: invalid multibulk length');
+    }
+    let pos = cr + 2;
+    if (count <= 0) return pos; // `*0` and `*-1` are empty requests: skipped, as Redis does.
+    const argv = this.argv;
+    argv.reserve(Math.min(count, 1024));
+    for (let i = 0; i < count; i++) {
+      if (pos >= len) return this.wait(begin, len - begin + 1);
+      if (data[pos] !== DOLLAR) {
+        return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(data[pos]!)}'`);
+      }
+      const lcr = data.indexOf(CR, pos + 1);
+      if (lcr < 0 || lcr + 1 >= len) {
+        if (len - pos > this.limits.maxInlineLength) return this.fail('Protocol error: too big bulk count string');
+        return this.wait(begin, len - begin + 1);
+      }
+      const size = RequestParser.headerInt(data, pos + 1, lcr);
+      if (Number.isNaN(size) || size < 0 || size > this.limits.maxBulkLength) {
+        return this.fail('Protocol error: invalid bulk length');
+      }
+      const start = lcr + 2;
+      const end = start + size;
+      if (end + 2 > len) return this.wait(begin, end + 2 - begin);
+      if (i >= argv.start.length) argv.reserve(i + 1);
+      argv.start[i] = start;
+      argv.end[i] = end;
+      pos = end + 2;
+    }
+    argv.buf = data;
+    argv.length = count;
+    this.sink.onCommand(argv);
+    return pos;
+  }
+
+  /** Records how many bytes from `begin` are needed before parsing again. */
+  private wait(_begin: number, needFromBegin: number): number {
+    this.needBytes = needFromBegin;
+    return INCOMPLETE;
+  }
+
+  private parseInline(data: Buffer, begin: number): number {
+    const nl = data.indexOf(LF, begin);
+    if (nl < 0) {
+      if (data.length - begin > this.limits.maxInlineLength) return this.fail('Protocol error: too big inline request');
+      return this.wait(begin, data.length - begin + 1);
+    }
+    const lineEnd = nl > begin && data[nl - 1] === CR ? nl - 1 : nl;
+    if (lineEnd - begin > this.limits.maxInlineLength) return this.fail('Protocol error: too big inline request');
+    const args = splitInlineArgs(data.subarray(begin, lineEnd));
+    if (args === null) return this.fail('Protocol error: unbalanced quotes in request');
+    if (args.length > 0) {
+      const parsed = Argv.of(args);
+      this.argv.reserve(parsed.length);
+      this.argv.buf = parsed.buf;
+      this.argv.start.set(parsed.start.subarray(0, parsed.length));
+      this.argv.end.set(parsed.end.subarray(0, parsed.length));
+      this.argv.length = parsed.length;
+      this.sink.onCommand(this.argv);
+    }
+    return nl + 1;
+  }
+}
+
+const HEX = (c: number): number => {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+};
+
+const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, b: 8, a: 7 };
+
+/**
+ * Splits an inline request line as Redis's sdssplitargs does: blanks separate
+ * arguments, "double quotes" honour \n \r \t \b \a \xHH and \", 'single quotes'
+ * honour \'. Returns null on unbalanced quotes or a closing quote not followed
+ * by a blank.
+ */
+export function splitInlineArgs(line: Buffer): Buffer[] | null {
+  const out: Buffer[] = [];
+  const n = line.length;
+  let i = 0;
+  const isSpace = (c: number | undefined): boolean => c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+  while (true) {
+    while (i < n && isSpace(line[i])) i++;
+    if (i >= n) return out;
+    const bytes: number[] = [];
+    const quote = line[i] === 34 ? 34 : line[i] === 39 ? 39 : 0;
+    if (quote === 0) {
+      while (i < n && !isSpace(line[i])) bytes.push(line[i++]!);
+      out.push(Buffer.from(bytes));
+      continue;
+    }
+    i++;
+    let closed = false;
+    while (i < n) {
+      const c = line[i]!;
+      if (quote === 34 && c === 92 && i + 3 < n && line[i + 1] === 120 && HEX(line[i + 2]!) >= 0 && HEX(line[i + 3]!) >= 0) {
+        bytes.push(HEX(line[i + 2]!) * 16 + HEX(line[i + 3]!));
+        i += 4;
+      } else if (c === 92 && i + 1 < n && (quote === 34 || line[i + 1] === 39)) {
+        const e = String.fromCharCode(line[i + 1]!);
+        bytes.push(quote === 34 ? (ESCAPES[e] ?? line[i + 1]!) : 39);
+        i += 2;
+      } else if (c === quote) {
+        i++;
+        closed = true;
+        break;
+      } else {
+        bytes.push(c);
+        i++;
+      }
+    }
+    // A closing quote must be followed by a blank or the end of the line.
+    if (!closed || (i < n && !isSpace(line[i]))) return null;
+    out.push(Buffer.from(bytes));
+  }
+}

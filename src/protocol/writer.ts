@@ -1,0 +1,274 @@
+/**
+ * Encodes replies in RESP2 or RESP3 into one growing buffer, so that all replies
+ * to one chunk of input leave in a single socket write.
+ *
+ * Hand-written for the hot path: integers and lengths are written digit by digit
+ * (no number-to-string), constant replies are preallocated, and large values are
+ * passed by reference instead of copied (values in the store are immutable, so
+ * the reference stays valid while the write is pending). Pure: no I/O.
+ */
+export type Protocol = 2 | 3;
+
+export interface WriterMark {
+  readonly segments: number;
+  readonly pos: number;
+}
+
+/** Values at least this large go out by reference rather than being copied. */
+const ZERO_COPY_THRESHOLD = 16 * 1024;
+const INITIAL_SIZE = 64 * 1024;
+/** After a burst, a buffer larger than this is dropped instead of kept. */
+const KEEP_SIZE = 1024 * 1024;
+
+export const CRLF = Buffer.from('\r\n');
+
+export class ReplyWriter {
+  protocol: Protocol = 2;
+  private buf = Buffer.allocUnsafe(INITIAL_SIZE);
+  private pos = 0;
+  /** Finished pieces (copied prefixes and referenced large values) in order. */
+  private segments: Buffer[] = [];
+  private segmentBytes = 0;
+
+  /** Bytes written since the last take(). */
+  get length(): number {
+    return this.pos + this.segmentBytes;
+  }
+
+  /** Removes and returns everything written since the last take(), or null if nothing was. */
+  take(): Buffer[] | null {
+    if (this.pos === 0 && this.segments.length === 0) return null;
+    this.cut();
+    const out = this.segments;
+    this.segments = [];
+    this.segmentBytes = 0;
+    if (this.buf.length > KEEP_SIZE) this.buf = Buffer.allocUnsafe(INITIAL_SIZE);
+    return out;
+  }
+
+  /** Drops everything written since the last take() (the client went away). */
+  discard(): void {
+    this.pos = 0;
+    this.segments = [];
+    this.segmentBytes = 0;
+  }
+
+  /** A point to roll back to if the reply being written turns out to be an error. */
+  mark(): WriterMark {
+    return { segments: this.segments.length, pos: this.pos };
+  }
+
+  /** Drops everything written since the mark (a handler failed half-way through its reply). */
+  rollback(mark: WriterMark): void {
+    if (this.segments.length > mark.segments) {
+      // The first cut after the mark copied buf[0, mark.pos) to the front of this segment.
+      const first = this.segments[mark.segments]!;
+      for (const s of this.segments.splice(mark.segments)) this.segmentBytes -= s.length;
+      // buf only grows between take() calls, so it still has room for mark.pos bytes.
+      first.copy(this.buf, 0, 0, mark.pos);
+    }
+    this.pos = mark.pos;
+  }
+
+  /** Copies the bytes written so far into a segment of their own. */
+  private cut(): void {
+    if (this.pos === 0) return;
+    const piece = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(piece, 0, 0, this.pos);
+    this.segments.push(piece);
+    this.segmentBytes += this.pos;
+    this.pos = 0;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.cut();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
+  }
+
+  /** A preallocated, already encoded reply. */
+  raw(bytes: Buffer): void {
+    this.ensure(bytes.length);
+    bytes.copy(this.buf, this.pos);
+    this.pos += bytes.length;
+  }
+
+  private byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  private crlf(): void {
+    this.buf[this.pos++] = 13;
+    this.buf[this.pos++] = 10;
+  }
+
+  /** Writes a safe integer in decimal; needs at most 21 bytes of room. */
+  private digits(n: number): void {
+    const b = this.buf;
+    if (n < 0) {
+      b[this.pos++] = 45;
+      n = -n;
+    }
+    if (n < 10) {
+      b[this.pos++] = 48 + n;
+      return;
+    }
+    let len = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
+    let p = this.pos + len;
+    this.pos = p;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + (n - q * 10);
+      n = q;
+    }
+    b[--p] = 48 + n;
+  }
+
+  private header(type: number, n: number): void {
+    this.ensure(24);
+    this.byte(type);
+    this.digits(n);
+    this.crlf();
+  }
+
+  /** `+text` — text must be ASCII without CR or LF. */
+  simple(text: string): void {
+    this.ensure(text.length + 3);
+    this.byte(43);
+    this.pos += this.buf.latin1Write(text, this.pos);
+    this.crlf();
+  }
+
+  /** `-PREFIX message` — CR and LF in the message are replaced, as Redis does. */
+  error(text: string): void {
+    const clean = /[\r\n]/.test(text) ? text.replace(/[\r\n]+/g, ' ') : text;
+    const len = Buffer.byteLength(clean);
+    this.ensure(len + 3);
+    this.byte(45);
+    this.pos += this.buf.write(clean, this.pos);
+    this.crlf();
+  }
+
+  integer(n: number | bigint): void {
+    if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
+      this.ensure(24);
+      this.byte(58);
+      this.pos += this.buf.latin1Write(String(n), this.pos);
+      this.crlf();
+      return;
+    }
+    this.header(58, n);
+  }
+
+  /** A bulk string of the bytes [start, end) of src. */
+  bulk(src: Buffer, start = 0, end = src.length): void {
+    const n = end - start;
+    if (n >= ZERO_COPY_THRESHOLD) {
+      this.header(36, n);
+      this.cut();
+      this.segments.push(start === 0 && end === src.length ? src : src.subarray(start, end));
+      this.segmentBytes += n;
+      this.ensure(2);
+      this.crlf();
+      return;
+    }
+    this.ensure(n + 24);
+    this.byte(36);
+    this.digits(n);
+    this.crlf();
+    src.copy(this.buf, this.pos, start, end);
+    this.pos += n;
+    this.crlf();
+  }
+
+  /** A bulk string of a binary string (one char per byte), such as a key. */
+  bulkLatin1(s: string): void {
+    this.ensure(s.length + 24);
+    this.byte(36);
+    this.digits(s.length);
+    this.crlf();
+    this.pos += this.buf.latin1Write(s, this.pos);
+    this.crlf();
+  }
+
+  /** A bulk string of UTF-8 text. */
+  bulkText(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.ensure(n + 24);
+    this.byte(36);
+    this.digits(n);
+    this.crlf();
+    this.pos += this.buf.write(s, this.pos);
+    this.crlf();
+  }
+
+  /** The null reply for a missing value: `$-1` in RESP2, `_` in RESP3. */
+  nullBulk(): void {
+    this.raw(this.protocol === 3 ? NULL3 : NULL_BULK2);
+  }
+
+  /** The null reply for a missing array: `*-1` in RESP2, `_` in RESP3. */
+  nullArray(): void {
+    this.raw(this.protocol === 3 ? NULL3 : NULL_ARRAY2);
+  }
+
+  array(n: number): void {
+    this.header(42, n);
+  }
+
+  /** A map of n pairs: `%n` in RESP3, a flat array of 2n in RESP2. */
+  map(n: number): void {
+    if (this.protocol === 3) this.header(37, n);
+    else this.header(42, n * 2);
+  }
+
+  /** A set of n members: `~n` in RESP3, an array in RESP2. */
+  set(n: number): void {
+    this.header(this.protocol === 3 ? 126 : 42, n);
+  }
+
+  /** A double: `,d` in RESP3, a bulk string in RESP2. */
+  double(d: number): void {
+    const text = formatDouble(d);
+    if (this.protocol === 3) {
+      this.ensure(text.length + 3);
+      this.byte(44);
+      this.pos += this.buf.latin1Write(text, this.pos);
+      this.crlf();
+    } else {
+      this.bulkText(text);
+    }
+  }
+
+  /** Text meant for people (INFO, CLIENT LIST): a verbatim string in RESP3, a bulk string in RESP2. */
+  verbatim(text: string): void {
+    if (this.protocol === 2) return this.bulkText(text);
+    const n = Buffer.byteLength(text) + 4;
+    this.ensure(n + 24);
+    this.byte(61);
+    this.digits(n);
+    this.crlf();
+    this.pos += this.buf.latin1Write('txt:', this.pos);
+    this.pos += this.buf.write(text, this.pos);
+    this.crlf();
+  }
+}
+
+/** Formats a double as Redis does in replies: shortest round-trip form, inf/-inf/nan. */
+export function formatDouble(d: number): string {
+  if (Number.isNaN(d)) return 'nan';
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  return String(d);
+}
+
+export const NULL3 = Buffer.from('_\r\n');
+export const NULL_BULK2 = Buffer.from('$-1\r\n');
+export const NULL_ARRAY2 = Buffer.from('*-1\r\n');
+export const OK = Buffer.from('+OK\r\n');
+export const PONG = Buffer.from('+PONG\r\n');
+export const QUEUED = Buffer.from('+QUEUED\r\n');
+export const ZERO = Buffer.from(':0\r\n');
+export const ONE = Buffer.from(':1\r\n');
+export const EMPTY_ARRAY = Buffer.from('*0\r\n');

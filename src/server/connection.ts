@@ -1,0 +1,182 @@
+/**
+ * One client connection: feeds the socket's bytes to a parser, runs each command,
+ * and writes all replies to one chunk of input in a single write. Guards the
+ * node against the client: output that is not being read pauses input and,
+ * past a limit, closes the connection.
+ */
+import type { Socket } from 'node:net';
+import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
+import type { Argv } from '../protocol/argv.js';
+import { RequestParser, type ParserLimits } from '../protocol/parser.js';
+import type { ReplyWriter } from '../protocol/writer.js';
+import type { NodeRuntime } from './runtime.js';
+
+/** Unsent output above which we stop reading from the client until it drains. */
+const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+export class Connection implements ClientInfo {
+  readonly session: Session;
+  readonly addr: string;
+  readonly laddr: string;
+  private readonly parser: RequestParser;
+  private readonly ctx: CommandContext;
+  private readonly createdAt = Date.now();
+  private lastActive = Date.now();
+  private lastCommand = 'NULL';
+  private closed = false;
+  private paused = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly runtime: NodeRuntime,
+    limits: ParserLimits,
+  ) {
+    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.laddr = `${socket.localAddress}:${socket.localPort}`;
+    this.session = {
+      id,
+      name: '',
+      libName: '',
+      libVersion: '',
+      protocol: 2,
+      authenticated: runtime.config.requirepass === '',
+      closeAfterReply: false,
+    };
+    this.ctx = { out: runtime.writer, store: runtime.store, session: this.session, node: runtime.services, clock: runtime.clock };
+    this.parser = new RequestParser(
+      {
+        onCommand: (argv) => this.onCommand(argv),
+        onProtocolError: (message) => this.onProtocolError(message),
+      },
+      limits,
+    );
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  private get out(): ReplyWriter {
+    return this.runtime.writer;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastActive = Date.now();
+    this.runtime.stats.netInputBytes += chunk.length;
+    // The writer is shared by all connections: everything written here is taken
+    // and sent before this handler returns, so no other client's replies mix in.
+    this.out.protocol = this.session.protocol;
+    this.parser.feed(chunk);
+    this.flush();
+  }
+
+  private onCommand(argv: Argv): void {
+    const spec = this.runtime.dispatcher.execute(this.ctx, argv);
+    this.lastCommand = spec?.name ?? 'NULL';
+    if (this.session.closeAfterReply) {
+      this.parser.stop();
+      return;
+    }
+    // A pipeline of large replies to a client that does not read: stop before
+    // the node's memory does.
+    if (this.out.length + this.socket.writableLength > this.runtime.config.clientOutputLimit) {
+      this.runtime.log.warn({ client: this.addr, limit: this.runtime.config.clientOutputLimit }, 'client output buffer limit reached, closing the connection');
+      this.parser.stop();
+      this.out.discard();
+      this.kill();
+    }
+  }
+
+  private onProtocolError(message: string): void {
+    this.out.error(`ERR ${message}`);
+    this.session.closeAfterReply = true;
+  }
+
+  private flush(): void {
+    const pieces = this.out.take();
+    if (this.closed) return;
+    if (pieces !== null) {
+      for (const p of pieces) this.runtime.stats.netOutputBytes += p.length;
+      if (pieces.length === 1) this.socket.write(pieces[0]!);
+      else {
+        this.socket.cork();
+        for (const p of pieces) this.socket.write(p);
+        this.socket.uncork();
+      }
+    }
+    if (this.session.closeAfterReply) {
+      this.socket.end();
+      return;
+    }
+    if (!this.paused && this.socket.writableLength > PAUSE_OUTPUT_BYTES) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onDrain(): void {
+    if (this.paused && !this.closed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Closes at once, dropping unsent replies. */
+  kill(): void {
+    this.socket.destroy();
+    this.close();
+  }
+
+  /** Stops reading and closes once the pending replies are written (shutdown). */
+  end(): void {
+    this.parser.stop();
+    this.socket.end();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parser.stop();
+    this.runtime.forget(this);
+  }
+
+  /** The CLIENT LIST line, with Redis's field names. */
+  describe(): string {
+    const now = Date.now();
+    const fields: Array<[string, string | number]> = [
+      ['id', this.id],
+      ['addr', this.addr],
+      ['laddr', this.laddr],
+      ['fd', -1],
+      ['name', this.session.name],
+      ['age', Math.floor((now - this.createdAt) / 1000)],
+      ['idle', Math.floor((now - this.lastActive) / 1000)],
+      ['flags', 'N'],
+      ['db', 0],
+      ['sub', 0],
+      ['psub', 0],
+      ['ssub', 0],
+      ['multi', -1],
+      ['qbuf', this.parser.bufferedBytes],
+      ['qbuf-free', 0],
+      ['argv-mem', 0],
+      ['multi-mem', 0],
+      ['rbs', 0],
+      ['rbp', 0],
+      ['obl', 0],
+      ['oll', 0],
+      ['omem', this.socket.writableLength],
+      ['tot-mem', this.socket.writableLength + this.parser.bufferedBytes],
+      ['events', 'r'],
+      ['cmd', this.lastCommand],
+      ['user', 'default'],
+      ['redir', -1],
+      ['resp', this.session.protocol],
+      ['lib-name', this.session.libName],
+      ['lib-ver', this.session.libVersion],
+    ];
+    return fields.map(([k, v]) => `${k}=${v}`).join(' ');
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * A ringcache node: the TCP listener, its connections, the keyspace, and the
+ * background cycle (active expiry). The I/O edge around the pure protocol,
+ * store and command modules.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { ConfigParam, NodeServices } from '../commands/context.js';
+import { Dispatcher } from '../commands/dispatch.js';
+import { CommandError } from '../commands/errors.js';
+import { REDIS_COMPAT_VERSION } from '../commands/connection.js';
+import { ReplyWriter } from '../protocol/writer.js';
+import { systemClock, type Clock } from '../store/clock.js';
+import { EVICTION_POLICIES, type EvictionPolicy, type Keyspace } from '../store/keyspace.js';
+import { MapKeyspace } from '../store/map-keyspace.js';
+import { ConfigError, parseMemory, type NodeConfig } from './config.js';
+import { Connection } from './connection.js';
+import { infoText } from './info.js';
+import type { NodeRuntime, NodeStats } from './runtime.js';
+
+export const VERSION = '0.1.0';
+
+/** Time the active expiry cycle may hold the event loop per call. */
+const EXPIRE_BUDGET_MS = 2;
+/** How long stop() waits for clients to take their last replies before closing them. */
+const STOP_GRACE_MS = 2000;
+
+export interface NodeOptions {
+  clock?: Clock;
+  log?: Logger;
+  store?: Keyspace;
+  /** Called when a client asks for SHUTDOWN (the CLI exits the process). */
+  onShutdown?: () => void;
+}
+
+export class CacheNode implements NodeRuntime {
+  readonly writer = new ReplyWriter();
+  readonly store: Keyspace;
+  readonly clock: Clock;
+  readonly dispatcher: Dispatcher;
+  readonly services: NodeServices;
+  readonly log: Logger;
+  readonly stats: NodeStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 };
+  private readonly connections = new Map<number, Connection>();
+  private readonly server: net.Server;
+  private readonly runId = randomBytes(20).toString('hex');
+  private readonly startedAt = Date.now();
+  private nextClientId = 1;
+  private cycle: NodeJS.Timeout | undefined;
+  private usedMemoryPeak = 0;
+  private opsSample = { at: Date.now(), processed: 0, perSec: 0 };
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly config: NodeConfig,
+    private readonly options: NodeOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.store = options.store ?? new MapKeyspace(this.clock);
+    this.log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
+    this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
+    this.services = this.makeServices();
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Listens on config.bind:config.port; resolves with the port actually bound (0 picks a free one). */
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(new ConfigError(`cannot listen on ${this.config.bind}:${this.config.port}: ${err.code ?? err.message}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.config.port, this.config.bind, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    this.server.on('error', (err) => this.log.error({ err }, 'listener error'));
+    this.cycle = setInterval(() => this.backgroundCycle(), Math.max(1, Math.floor(1000 / this.config.hz)));
+    this.cycle.unref();
+    return this.port;
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a !== null ? a.port : this.config.port;
+  }
+
+  /** Stops accepting, lets clients take the replies already written, then closes everything. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.cycle) clearInterval(this.cycle);
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const c of this.connections.values()) c.end();
+      const deadline = Date.now() + STOP_GRACE_MS;
+      while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const c of [...this.connections.values()]) c.kill();
+      await closed;
+    })();
+    return this.stopping;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.stats.connectionsReceived++;
+    if (this.stopping !== undefined || this.connections.size >= this.config.maxclients) {
+      this.stats.rejectedConnections++;
+      socket.on('error', () => {});
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const id = this.nextClientId++;
+    this.connections.set(id, new Connection(id, socket, this, {
+      maxBulkLength: this.config.protoMaxBulkLen,
+      maxMultibulkLength: 16 * 1024 * 1024,
+      maxInlineLength: 64 * 1024,
+      maxQueryBuffer: this.config.clientQueryBufferLimit,
+    }));
+  }
+
+  forget(conn: Connection): void {
+    this.connections.delete(conn.id);
+  }
+
+  private backgroundCycle(): void {
+    // Active expiry: a bounded slice per tick; if it used its whole budget there
+    // is more to do, so take a few more slices, yielding to clients in between.
+    let rounds = 0;
+    const slice = () => {
+      const before = performance.now();
+      this.store.activeExpire(EXPIRE_BUDGET_MS);
+      if (performance.now() - before >= EXPIRE_BUDGET_MS && ++rounds < 10) setImmediate(slice);
+    };
+    slice();
+    this.usedMemoryPeak = Math.max(this.usedMemoryPeak, this.store.usedMemory);
+    const now = Date.now();
+    if (now - this.opsSample.at >= 1000) {
+      const processed = this.dispatcher.processed;
+      this.opsSample = { at: now, processed, perSec: Math.round(((processed - this.opsSample.processed) * 1000) / (now - this.opsSample.at)) };
+    }
+  }
+
+  private makeServices(): NodeServices {
+    const cfg = this.config;
+    const params: ConfigParam[] = [
+      { name: 'maxmemory', get: () => String(cfg.maxmemory), set: (v) => (cfg.maxmemory = configValue(() => parseMemory(v), 'maxmemory')) },
+      { name: 'maxmemory-policy', get: () => cfg.maxmemoryPolicy, set: (v) => {
+        const p = v.toLowerCase() as EvictionPolicy;
+        if (!EVICTION_POLICIES.includes(p)) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: ${EVICTION_POLICIES.join(', ')}`);
+        cfg.maxmemoryPolicy = p;
+      } },
+      { name: 'maxclients', get: () => String(cfg.maxclients), set: (v) => (cfg.maxclients = configValue(() => positiveInt(v), 'maxclients')) },
+      { name: 'requirepass', get: () => cfg.requirepass, set: (v) => (cfg.requirepass = v) },
+      { name: 'hz', get: () => String(cfg.hz), set: (v) => (cfg.hz = configValue(() => Math.min(500, positiveInt(v)), 'hz')) },
+      { name: 'proto-max-bulk-len', get: () => String(cfg.protoMaxBulkLen) },
+      { name: 'port', get: () => String(this.port) },
+      { name: 'bind', get: () => cfg.bind },
+      { name: 'databases', get: () => '1' },
+      { name: 'save', get: () => '' },
+      { name: 'appendonly', get: () => 'no' },
+      { name: 'timeout', get: () => '0' },
+      { name: 'maxmemory-samples', get: () => '5' },
+    ];
+    return {
+      config: new Map(params.map((p) => [p.name, p])),
+      requirepass: () => cfg.requirepass,
+      info: (sections) => this.info(sections),
+      clients: () => this.connections.values(),
+      resetStats: () => {
+        Object.assign(this.store.stats, { hits: 0, misses: 0, expired: 0, evicted: 0 });
+        Object.assign(this.stats, { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 });
+        this.dispatcher.processed = 0;
+      },
+      shutdown: () => setImmediate(() => (this.options.onShutdown ? this.options.onShutdown() : void this.stop())),
+      version: VERSION,
+      runId: this.runId,
+    };
+  }
+
+  private info(sections: string[]): string {
+    const cpu = process.cpuUsage();
+    const used = this.store.usedMemory;
+    this.usedMemoryPeak = Math.max(this.usedMemoryPeak, used);
+    return infoText(sections, {
+      version: VERSION,
+      redisVersion: REDIS_COMPAT_VERSION,
+      runId: this.runId,
+      port: this.port,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now: Date.now(),
+      hz: this.config.hz,
+      executable: process.argv[1] ?? '',
+      connectedClients: this.connections.size,
+      maxclients: this.config.maxclients,
+      usedMemory: used,
+      usedMemoryPeak: this.usedMemoryPeak,
+      rss: process.memoryUsage.rss(),
+      maxmemory: this.config.maxmemory,
+      maxmemoryPolicy: this.config.maxmemoryPolicy,
+      connectionsReceived: this.stats.connectionsReceived,
+      commandsProcessed: this.dispatcher.processed,
+      opsPerSec: this.opsSample.perSec,
+      netInputBytes: this.stats.netInputBytes,
+      netOutputBytes: this.stats.netOutputBytes,
+      rejectedConnections: this.stats.rejectedConnections,
+      expiredKeys: this.store.stats.expired,
+      evictedKeys: this.store.stats.evicted,
+      hits: this.store.stats.hits,
+      misses: this.store.stats.misses,
+      keys: this.store.size,
+      expires: this.store.volatileSize,
+      cpuUser: cpu.user / 1e6,
+      cpuSys: cpu.system / 1e6,
+    });
+  }
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new Error('argument must be a positive integer');
+  return n;
+}
+
+/** Runs a parser of a CONFIG SET value, turning its failure into Redis's error text. */
+function configValue<T>(parse: () => T, name: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${(err as Error).message}`);
+  }
+}

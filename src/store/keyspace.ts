@@ -1,0 +1,79 @@
+/**
+ * The keyspace seam: what commands may ask of the store. Commands depend on this
+ * interface only, so the engine behind it can change (the Map engine today, an
+ * off-heap engine later) without touching them.
+ *
+ * Keys are binary strings (one char per byte, latin1), so every byte sequence is
+ * a distinct key. Values are Buffers and are immutable once stored: a command
+ * that changes a value stores a new Buffer. That is what lets a reply reference
+ * a large value while its socket write is pending.
+ */
+export type Key = string;
+
+/** Pass as expireAt to keep the key's current expiry (SET ... KEEPTTL). */
+export const KEEP_TTL = -1;
+/** expireAt of a key that never expires. */
+export const NO_EXPIRY = 0;
+
+export const EVICTION_POLICIES = [
+  'noeviction',
+  'allkeys-lru',
+  'volatile-lru',
+  'allkeys-random',
+  'volatile-random',
+  'volatile-ttl',
+] as const;
+export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+/** Counters kept by the engine itself, reported by INFO under Redis's names. */
+export interface KeyspaceStats {
+  /** Reads that found a live key (keyspace_hits). */
+  hits: number;
+  /** Reads that found nothing (keyspace_misses). */
+  misses: number;
+  /** Keys removed because their TTL passed, lazily or actively (expired_keys). */
+  expired: number;
+  /** Keys removed to stay under maxmemory (evicted_keys). */
+  evicted: number;
+}
+
+export interface Keyspace {
+  /** Live and not-yet-collected keys. */
+  readonly size: number;
+  /** Keys that carry an expiry. */
+  readonly volatileSize: number;
+  /** Bytes the engine accounts for its data; what maxmemory is compared with. */
+  readonly usedMemory: number;
+  readonly stats: KeyspaceStats;
+
+  /** Reads a value for a client: counts a hit or a miss and marks the key as used. */
+  get(key: Key): Buffer | undefined;
+  /** Reads a value without counting or marking it (TYPE, STRLEN, OBJECT, internal reads). */
+  peek(key: Key): Buffer | undefined;
+  /** Stores a value with an absolute expiry in ms (NO_EXPIRY or KEEP_TTL). */
+  set(key: Key, value: Buffer, expireAt: number): void;
+  delete(key: Key): boolean;
+  /** The absolute expiry in ms, NO_EXPIRY, or undefined when the key does not exist. */
+  expireAt(key: Key): number | undefined;
+  /** Sets an absolute expiry (a time already past deletes the key). False if there is no key. */
+  setExpireAt(key: Key, at: number): boolean;
+  /** Moves a value and its expiry; overwrites `to`. False if `from` does not exist. */
+  rename(from: Key, to: Key): boolean;
+  flush(): void;
+  randomKey(): Key | undefined;
+  /**
+   * Visits about `count` keys from `cursor` (0 starts a scan) and returns the
+   * next cursor, 0 when done. Every key present for the whole scan is visited
+   * at least once; a key may be visited twice.
+   */
+  scan(cursor: number, count: number, visit: (key: Key) => void): number;
+  /** All live keys, for KEYS. */
+  keys(): Iterable<Key>;
+  /** Bytes accounted for one key, or undefined when it does not exist. */
+  memoryUsage(key: Key): number | undefined;
+
+  /** Removes expired keys for at most budgetMs; returns how many it removed. */
+  activeExpire(budgetMs: number): number;
+  /** Evicts keys by policy until usedMemory <= limit; false if it could not get there. */
+  evict(limit: number, policy: EvictionPolicy): boolean;
+}
