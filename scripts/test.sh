@@ -21,5 +21,6 @@ fi
 npm run build --silent          # integration tests start the compiled CLI, as users do
 npx tsc --noEmit
 npx eslint .
-node --import tsx --test --test-reporter=spec --test-timeout=120000 \
-  'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+# Node 20's --test does not expand globs itself: list the files here.
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+node --import tsx --test --test-reporter=spec --test-timeout=120000 "${files[@]}"

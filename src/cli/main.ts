@@ -36,9 +36,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
     ...(flags.protoMaxBulkLen !== undefined && { protoMaxBulkLen: flags.protoMaxBulkLen }),
     ...(flags.clientOutputLimit !== undefined && { clientOutputLimit: flags.clientOutputLimit }),
   });
-  let node: CacheNode;
+  const node: CacheNode = new CacheNode(config, { onShutdown: () => exit() });
   const exit = () => void node.stop().then(() => process.exit(0));
-  node = new CacheNode(config, { onShutdown: exit });
   const port = await node.start();
   process.on('SIGINT', exit);
   process.on('SIGTERM', exit);

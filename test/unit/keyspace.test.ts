@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ManualClock } from '../../src/store/clock.js';
+import { NO_EXPIRY, KEEP_TTL } from '../../src/store/keyspace.js';
+import { ENTRY_OVERHEAD, MapKeyspace } from '../../src/store/map-keyspace.js';
+
+const v = (s: string) => Buffer.from(s);
+
+test('get counts hits and misses; peek counts nothing', () => {
+  const ks = new MapKeyspace(new ManualClock());
+  ks.set('a', v('1'), NO_EXPIRY);
+  assert.equal(ks.get('a')?.toString(), '1');
+  assert.equal(ks.get('b'), undefined);
+  assert.equal(ks.peek('a')?.toString(), '1');
+  assert.deepEqual(ks.stats, { hits: 1, misses: 1, expired: 0, evicted: 0 });
+});
+
+test('keys expire lazily at their millisecond and are counted', () => {
+  const clock = new ManualClock();
+  const ks = new MapKeyspace(clock);
+  ks.set('a', v('1'), clock.now() + 100);
+  clock.advance(99);
+  assert.ok(ks.get('a'));
+  clock.advance(1);
+  assert.equal(ks.get('a'), undefined);
+  assert.equal(ks.size, 0);
+  assert.equal(ks.stats.expired, 1);
+});
+
+test('KEEP_TTL keeps the expiry; a plain set clears it', () => {
+  const clock = new ManualClock();
+  const ks = new MapKeyspace(clock);
+  ks.set('a', v('1'), clock.now() + 1000);
+  ks.set('a', v('2'), KEEP_TTL);
+  assert.equal(ks.expireAt('a'), clock.now() + 1000);
+  ks.set('a', v('3'), NO_EXPIRY);
+  assert.equal(ks.expireAt('a'), NO_EXPIRY);
+  assert.equal(ks.volatileSize, 0);
+});
+
+test('setExpireAt with a past time deletes the key', () => {
+  const clock = new ManualClock();
+  const ks = new MapKeyspace(clock);
+  ks.set('a', v('1'), NO_EXPIRY);
+  assert.equal(ks.setExpireAt('a', clock.now() - 1), true);
+  assert.equal(ks.peek('a'), undefined);
+  assert.equal(ks.setExpireAt('missing', clock.now() + 1), false);
+});
+
+test('active expiry removes expired keys within its budget and leaves live ones', () => {
+  const clock = new ManualClock();
+  const ks = new MapKeyspace(clock);
+  for (let i = 0; i < 1000; i++) ks.set(`k${i}`, v('x'), clock.now() + (i % 2 === 0 ? 10 : 100_000));
+  clock.advance(20);
+  let removed = 0;
+  for (let round = 0; round < 100 && removed < 500; round++) removed += ks.activeExpire(5);
+  assert.equal(removed, 500);
+  assert.equal(ks.size, 500);
+  assert.equal(ks.stats.expired, 500);
+});
+
+test('memory accounting follows sets, overwrites and deletes', () => {
+  const ks = new MapKeyspace(new ManualClock());
+  ks.set('ab', v('xyz'), NO_EXPIRY);
+  assert.equal(ks.usedMemory, 2 + 3 + ENTRY_OVERHEAD);
+  ks.set('ab', v('x'), NO_EXPIRY);
+  assert.equal(ks.usedMemory, 2 + 1 + ENTRY_OVERHEAD);
+  ks.delete('ab');
+  assert.equal(ks.usedMemory, 0);
+});
+
+test('eviction gets under the limit; noeviction refuses; volatile policies spare persistent keys', () => {
+  const clock = new ManualClock();
+  const ks = new MapKeyspace(clock, () => 0.5);
+  for (let i = 0; i < 100; i++) ks.set(`k${i}`, Buffer.alloc(100), i < 50 ? clock.now() + 1000 : NO_EXPIRY);
+  const limit = ks.usedMemory / 2 + 10;
+  assert.equal(ks.evict(limit, 'noeviction'), false);
+  assert.equal(ks.evict(limit, 'volatile-lru'), true);
+  assert.ok(ks.usedMemory <= limit);
+  for (let i = 50; i < 100; i++) assert.ok(ks.peek(`k${i}`), `persistent key k${i} survived`);
+  assert.equal(ks.evict(0, 'volatile-ttl'), false, 'no volatile keys left to evict');
+  assert.equal(ks.evict(0, 'allkeys-random'), true);
+  assert.equal(ks.size, 0);
+  assert.equal(ks.stats.evicted, 100);
+});
+
+test('allkeys-lru prefers keys not used recently', () => {
+  const ks = new MapKeyspace(new ManualClock());
+  for (let i = 0; i < 1000; i++) ks.set(`k${i}`, Buffer.alloc(10), NO_EXPIRY);
+  for (let i = 500; i < 1000; i++) ks.get(`k${i}`);
+  ks.evict(ks.usedMemory / 2, 'allkeys-lru');
+  let recentSurvivors = 0;
+  for (let i = 500; i < 1000; i++) if (ks.peek(`k${i}`)) recentSurvivors++;
+  assert.ok(recentSurvivors > 400, `most recently used keys survive (${recentSurvivors}/500)`);
+});
+
+test('rename moves value and expiry', () => {
+  const clock = new ManualClock();
+  const ks = new MapKeyspace(clock);
+  ks.set('a', v('1'), clock.now() + 500);
+  ks.set('b', v('2'), NO_EXPIRY);
+  assert.equal(ks.rename('a', 'b'), true);
+  assert.equal(ks.peek('a'), undefined);
+  assert.equal(ks.peek('b')?.toString(), '1');
+  assert.equal(ks.expireAt('b'), clock.now() + 500);
+  assert.equal(ks.rename('zz', 'b'), false);
+});
+
+test('property: a scan visits every key present throughout, despite deletes and inserts', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 200 }), fc.array(fc.tuple(fc.boolean(), fc.nat(400)), { maxLength: 100 }), fc.integer({ min: 1, max: 20 }), (n, ops, count) => {
+      const ks = new MapKeyspace(new ManualClock());
+      for (let i = 0; i < n; i++) ks.set(`k${i}`, v('x'), NO_EXPIRY);
+      const touched = new Set<string>();
+      const seen = new Set<string>();
+      let cursor = 0;
+      let step = 0;
+      do {
+        cursor = ks.scan(cursor, count, (k) => seen.add(k));
+        // Between scan calls, delete or insert keys.
+        const op = ops[step++ % Math.max(ops.length, 1)];
+        if (op) {
+          const key = `k${op[1]}`;
+          touched.add(key);
+          if (op[0]) ks.delete(key);
+          else ks.set(key, v('y'), NO_EXPIRY);
+        }
+      } while (cursor !== 0 && step < 10_000);
+      for (let i = 0; i < n; i++) {
+        const key = `k${i}`;
+        if (!touched.has(key)) assert.ok(seen.has(key), `${key} was visited`);
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('property: the keyspace agrees with a Map model under sets, deletes, expiries and time', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 20 }), ttl: fc.option(fc.integer({ min: 1, max: 50 })) }),
+    fc.record({ kind: fc.constant('del' as const), key: fc.integer({ min: 0, max: 20 }) }),
+    fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+    fc.record({ kind: fc.constant('expire' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      const clock = new ManualClock();
+      const ks = new MapKeyspace(clock);
+      const model = new Map<string, { value: string; at: number }>();
+      let serial = 0;
+      for (const o of ops) {
+        if (o.kind === 'set') {
+          const value = `v${serial++}`;
+          const at = o.ttl === null ? NO_EXPIRY : clock.now() + o.ttl;
+          ks.set(`k${o.key}`, v(value), at);
+          model.set(`k${o.key}`, { value, at });
+        } else if (o.kind === 'del') {
+          ks.delete(`k${o.key}`);
+          model.delete(`k${o.key}`);
+        } else if (o.kind === 'tick') clock.advance(o.ms);
+        else ks.activeExpire(50);
+        for (const [k, m] of model) if (m.at !== NO_EXPIRY && m.at <= clock.now()) model.delete(k);
+        for (let i = 0; i <= 20; i++) assert.equal(ks.peek(`k${i}`)?.toString(), model.get(`k${i}`)?.value);
+        assert.deepEqual(new Set(ks.keys()), new Set(model.keys()));
+      }
+    }),
+    { numRuns: 200 },
+  );
+});

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { RequestParser, splitInlineArgs, DEFAULT_PARSER_LIMITS, type ParserLimits } from '../../src/protocol/parser.js';
+
+interface Parsed {
+  commands: string[][];
+  errors: string[];
+}
+
+/** Feeds chunks to a fresh parser and collects what it reports. */
+function parse(chunks: Buffer[], limits: ParserLimits = DEFAULT_PARSER_LIMITS): Parsed {
+  const out: Parsed = { commands: [], errors: [] };
+  const parser = new RequestParser(
+    {
+      onCommand: (argv) => out.commands.push(argv.toStrings()),
+      onProtocolError: (m) => out.errors.push(m),
+    },
+    limits,
+  );
+  for (const c of chunks) parser.feed(c);
+  return out;
+}
+
+const encode = (args: string[]): string => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+
+test('parses multibulk commands, including empty and binary arguments', () => {
+  const r = parse([Buffer.from(encode(['SET', 'k', '']) + encode(['GET', 'k']) + encode(['ECHO', 'a\r\nb']))]);
+  assert.deepEqual(r.commands, [['SET', 'k', ''], ['GET', 'k'], ['ECHO', 'a\r\nb']]);
+  assert.deepEqual(r.errors, []);
+});
+
+test('skips *0 and *-1 requests as Redis does', () => {
+  assert.deepEqual(parse([Buffer.from('*0\r\n*-1\r\n' + encode(['PING']))]).commands, [['PING']]);
+});
+
+test('parses inline commands with quotes and escapes', () => {
+  const r = parse([Buffer.from('PING\r\nSET a "hello world"\r\nSET b \'it\\\'s\'\nECHO "\\x41\\n"\r\n\r\n')]);
+  assert.deepEqual(r.commands, [['PING'], ['SET', 'a', 'hello world'], ['SET', 'b', "it's"], ['ECHO', 'A\n']]);
+});
+
+test('reports unbalanced quotes in an inline command', () => {
+  assert.deepEqual(parse([Buffer.from('SET a "oops\r\n')]).errors, ['Protocol error: unbalanced quotes in request']);
+  assert.equal(splitInlineArgs(Buffer.from('"a"b')), null);
+});
+
+test('reports malformed multibulk headers with Redis texts', () => {
+  assert.deepEqual(parse([Buffer.from('*abc\r\n')]).errors, ['Protocol error: invalid multibulk length']);
+  assert.deepEqual(parse([Buffer.from('*1\r\n+foo\r\n')]).errors, ["Protocol error: expected '$', got '+'"]);
+  assert.deepEqual(parse([Buffer.from('*1\r\n$-5\r\n')]).errors, ['Protocol error: invalid bulk length']);
+  assert.deepEqual(parse([Buffer.from('*1\r\n$x\r\n')]).errors, ['Protocol error: invalid bulk length']);
+});
+
+test('rejects a bulk length over the limit before its bytes arrive', () => {
+  const limits = { ...DEFAULT_PARSER_LIMITS, maxBulkLength: 1000 };
+  assert.deepEqual(parse([Buffer.from('*1\r\n$1001\r\n')], limits).errors, ['Protocol error: invalid bulk length']);
+  assert.deepEqual(parse([Buffer.from('*1\r\n$1000\r\n')], limits).errors, []);
+});
+
+test('rejects a multibulk count over the limit', () => {
+  const limits = { ...DEFAULT_PARSER_LIMITS, maxMultibulkLength: 10 };
+  assert.deepEqual(parse([Buffer.from('*11\r\n')], limits).errors, ['Protocol error: invalid multibulk length']);
+});
+
+test('rejects an inline request or header line longer than the inline limit', () => {
+  const limits = { ...DEFAULT_PARSER_LIMITS, maxInlineLength: 100 };
+  assert.deepEqual(parse([Buffer.alloc(200, 'a')], limits).errors, ['Protocol error: too big inline request']);
+  assert.deepEqual(parse([Buffer.from('*1' + '1'.repeat(200))], limits).errors, ['Protocol error: too big mbulk count string']);
+  assert.deepEqual(parse([Buffer.from('*1\r\n$1' + '0'.repeat(200))], limits).errors, ['Protocol error: too big bulk count string']);
+});
+
+test('closes on a query buffer over its limit', () => {
+  const limits = { ...DEFAULT_PARSER_LIMITS, maxQueryBuffer: 100 };
+  const r = parse([Buffer.from('*1\r\n$500\r\n'), Buffer.alloc(200, 'x')], limits);
+  assert.deepEqual(r.errors, ['Protocol error: query buffer limit exceeded']);
+});
+
+test('stops after an error: later input is ignored', () => {
+  const r = parse([Buffer.from('*x\r\n'), Buffer.from(encode(['PING']))]);
+  assert.equal(r.errors.length, 1);
+  assert.deepEqual(r.commands, []);
+});
+
+test('a large value arriving in many chunks is assembled once', () => {
+  const value = 'v'.repeat(300_000);
+  const wire = Buffer.from(encode(['SET', 'k', value]));
+  const chunks = [];
+  for (let i = 0; i < wire.length; i += 1000) chunks.push(wire.subarray(i, i + 1000));
+  const r = parse(chunks);
+  assert.equal(r.commands.length, 1);
+  assert.equal(r.commands[0]![2], value);
+});
+
+const arg = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('', '\r\n', '*1\r\n', '$3'), fc.string({ unit: 'binary', maxLength: 40 }));
+const commandArb = fc.array(arg, { minLength: 1, maxLength: 6 });
+
+test('property: any split of a valid stream yields the same commands', () => {
+  fc.assert(
+    fc.property(fc.array(commandArb, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (commands, cuts) => {
+      const wire = Buffer.from(commands.map(encode).join(''));
+      const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+      const chunks: Buffer[] = [];
+      let prev = 0;
+      for (const p of points) {
+        chunks.push(wire.subarray(prev, p));
+        prev = p;
+      }
+      chunks.push(wire.subarray(prev));
+      const r = parse(chunks);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.commands, commands);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('property: garbage never throws and reports at most one error', () => {
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
+      const r = parse(chunks.map((c) => Buffer.from(c)));
+      assert.ok(r.errors.length <= 1);
+      for (const e of r.errors) assert.match(e, /^Protocol error: /);
+    }),
+    { numRuns: 500 },
+  );
+});
