@@ -7,6 +7,15 @@ import type { Argv } from '../protocol/argv.js';
 import type { ReplyWriter, Protocol } from '../protocol/writer.js';
 import type { Clock } from '../store/clock.js';
 import type { Keyspace } from '../store/keyspace.js';
+import type { ClusterNode, Topology } from '../cluster/topology.js';
+
+/** The cluster as a node sees it; absent on a standalone node. */
+export interface ClusterView {
+  readonly topology: Topology;
+  readonly self: ClusterNode;
+  /** Forward commands for other nodes' slots instead of answering MOVED. */
+  readonly proxy: boolean;
+}
 
 /** Per-connection state that commands read and change. */
 export interface Session {
@@ -48,6 +57,8 @@ export interface NodeServices {
   shutdown(): void;
   readonly version: string;
   readonly runId: string;
+  /** The current cluster view, or undefined on a standalone node. */
+  cluster(): ClusterView | undefined;
 }
 
 export interface CommandContext {
@@ -56,6 +67,11 @@ export interface CommandContext {
   readonly session: Session;
   readonly node: NodeServices;
   readonly clock: Clock;
+  /**
+   * Proxy mode: sends the command to the node that owns its slot; the reply
+   * takes this command's place in the connection's reply order.
+   */
+  readonly forward?: (node: ClusterNode, argv: Argv) => void;
 }
 
 export type Handler = (ctx: CommandContext, argv: Argv) => void;

@@ -12,6 +12,8 @@ import { connectionCommands } from './connection.js';
 import { keyCommands } from './keys.js';
 import { commandCommands, serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
+import { clusterCommands } from './cluster.js';
+import { route } from '../cluster/routing.js';
 
 export interface MemoryLimits {
   /** Bytes; 0 means no limit. */
@@ -31,7 +33,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
     specs.push(...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
   }
@@ -48,10 +50,33 @@ export class Dispatcher {
     }
     if (!ctx.session.authenticated && !spec.flags.includes('noauth')) ctx.out.error(Errors.noAuth);
     else if (!arityOk(spec, argv.length)) ctx.out.error(Errors.wrongArity(spec.name));
-    else if (this.memory.maxmemory > 0 && spec.flags.includes('denyoom') && !ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy)) {
-      ctx.out.error(Errors.oom);
+    else if (!this.routedHere(ctx, argv, spec)) return spec;
+    else if (this.memory.maxmemory > 0 && spec.flags.includes('denyoom')) {
+      // Before the write, as Redis: a node over its limit refuses (noeviction) or evicts.
+      // After it, so that used memory is back under the limit once the write completes.
+      if (!ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy)) ctx.out.error(Errors.oom);
+      else {
+        this.run(ctx, argv, spec);
+        ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy);
+      }
     } else this.run(ctx, argv, spec);
     return spec;
+  }
+
+  /**
+   * In a cluster, a command runs here only if its keys are in one slot this node
+   * owns. Otherwise it gets CROSSSLOT, is forwarded (proxy mode) or gets MOVED:
+   * never an answer from a node that does not own the key.
+   */
+  private routedHere(ctx: CommandContext, argv: Argv, spec: CommandSpec): boolean {
+    const cluster = ctx.node.cluster();
+    if (cluster === undefined || spec.firstKey === 0) return true;
+    const r = route(spec, argv, cluster.topology, cluster.self);
+    if (r.kind === 'local' || r.kind === 'keyless') return true;
+    if (r.kind === 'crossslot') ctx.out.error(Errors.crossSlot);
+    else if (cluster.proxy && ctx.forward !== undefined) ctx.forward(r.node, argv);
+    else ctx.out.error(`MOVED ${r.slot} ${r.node.host}:${r.node.port}`);
+    return false;
   }
 
   private run(ctx: CommandContext, argv: Argv, spec: CommandSpec): void {

@@ -11,6 +11,26 @@ export class CommandError extends Error {
   }
 }
 
+/** CR and LF in a reply's text become spaces, one for one, as Redis does so that user input cannot break the protocol. */
+const mapNewlines = (text: string): string => text.replace(/[\r\n]/g, ' ');
+
+/** An error text that quotes user input, as Redis's addReplyErrorFormat makes it: outer CR/LF trimmed, inner ones spaces. */
+export function userError(text: string): string {
+  return mapNewlines(text.replace(/^[\r\n]+|[\r\n]+$/g, ''));
+}
+
+/** Redis quotes arguments of an unknown command until 128 bytes are quoted, each cut to what is left. */
+const QUOTED_ARGS_MAX = 128;
+
+function quoteArgs(args: readonly string[]): string {
+  let quoted = '';
+  for (const a of args) {
+    if (quoted.length >= QUOTED_ARGS_MAX) break;
+    quoted += `'${a.slice(0, QUOTED_ARGS_MAX - quoted.length)}' `;
+  }
+  return quoted;
+}
+
 export const Errors = {
   syntax: 'ERR syntax error',
   notInteger: 'ERR value is not an integer or out of range',
@@ -30,10 +50,11 @@ export const Errors = {
   cursor: 'ERR invalid cursor',
   noSuchClient: 'ERR No such client',
   timeout: 'ERR timeout is not an integer or out of range',
+  crossSlot: "CROSSSLOT Keys in request don't hash to the same slot",
   wrongArity: (name: string) => `ERR wrong number of arguments for '${name}' command`,
   unknownCommand: (name: string, args: string[]) =>
-    `ERR unknown command '${name}', with args beginning with: ${args.map((a) => `'${a}' `).join('')}`,
+    mapNewlines(`ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${quoteArgs(args)}`),
   unknownSubcommand: (sub: string, cmd: string) =>
-    `ERR unknown subcommand '${sub}'. Try ${cmd.toUpperCase()} HELP.`,
+    mapNewlines(`ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`),
   invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
 } as const;

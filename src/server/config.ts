@@ -58,7 +58,7 @@ export const nodeConfigSchema = z.object({
   bind: z.string().min(1).default('127.0.0.1'),
   maxmemory: memory.default(0),
   maxmemoryPolicy: z.enum(EVICTION_POLICIES, { message: `must be one of ${EVICTION_POLICIES.join(', ')}` }).default('noeviction'),
-  maxclients: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').max(1_000_000).default(10_000),
+  maxclients: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(10_000),
   requirepass: z.string().default(''),
   /** Largest bulk string a client may send (proto-max-bulk-len). */
   protoMaxBulkLen: memory.default(512 * 1024 * 1024),

@@ -7,6 +7,8 @@
 import type { Socket } from 'node:net';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import type { Argv } from '../protocol/argv.js';
+import type { ClusterNode } from '../cluster/topology.js';
+import { encodeArgv } from '../protocol/request-encoder.js';
 import { RequestParser, type ParserLimits } from '../protocol/parser.js';
 import type { ReplyWriter } from '../protocol/writer.js';
 import type { NodeRuntime } from './runtime.js';
@@ -25,6 +27,11 @@ export class Connection implements ClientInfo {
   private lastCommand = 'NULL';
   private closed = false;
   private paused = false;
+  /**
+   * Replies in request order while some come from other nodes (proxy mode): a
+   * forwarded command holds its place with pieces === null until its reply arrives.
+   */
+  private readonly order: Array<{ pieces: Buffer[] | null }> = [];
 
   constructor(
     readonly id: number,
@@ -43,7 +50,14 @@ export class Connection implements ClientInfo {
       authenticated: runtime.config.requirepass === '',
       closeAfterReply: false,
     };
-    this.ctx = { out: runtime.writer, store: runtime.store, session: this.session, node: runtime.services, clock: runtime.clock };
+    this.ctx = {
+      out: runtime.writer,
+      store: runtime.store,
+      session: this.session,
+      node: runtime.services,
+      clock: runtime.clock,
+      forward: (node, argv) => this.forward(node, argv),
+    };
     this.parser = new RequestParser(
       {
         onCommand: (argv) => this.onCommand(argv),
@@ -97,15 +111,26 @@ export class Connection implements ClientInfo {
   private flush(): void {
     const pieces = this.out.take();
     if (this.closed) return;
-    if (pieces !== null) {
-      for (const p of pieces) this.runtime.stats.netOutputBytes += p.length;
-      if (pieces.length === 1) this.socket.write(pieces[0]!);
-      else {
-        this.socket.cork();
-        for (const p of pieces) this.socket.write(p);
-        this.socket.uncork();
-      }
+    if (this.order.length > 0) {
+      if (pieces !== null) this.order.push({ pieces });
+      this.drainOrder();
+      return;
     }
+    if (pieces !== null) this.send(pieces);
+    this.afterSend();
+  }
+
+  private send(pieces: Buffer[]): void {
+    for (const p of pieces) this.runtime.stats.netOutputBytes += p.length;
+    if (pieces.length === 1) this.socket.write(pieces[0]!);
+    else {
+      this.socket.cork();
+      for (const p of pieces) this.socket.write(p);
+      this.socket.uncork();
+    }
+  }
+
+  private afterSend(): void {
     if (this.session.closeAfterReply) {
       this.socket.end();
       return;
@@ -114,6 +139,29 @@ export class Connection implements ClientInfo {
       this.paused = true;
       this.socket.pause();
     }
+  }
+
+  /** Proxy mode: sends the command to its owner; the reply keeps this command's place in the order. */
+  private forward(node: ClusterNode, argv: Argv): void {
+    const before = this.out.take();
+    if (before !== null) this.order.push({ pieces: before });
+    const place: { pieces: Buffer[] | null } = { pieces: null };
+    this.order.push(place);
+    this.runtime.peers
+      .link(node, this.session.protocol)
+      .send(encodeArgv(argv))
+      .then(
+        (reply) => (place.pieces = [reply]),
+        (err: Error) => (place.pieces = [Buffer.from(`-${err.message.replace(/[\r\n]+/g, ' ')}\r\n`)]),
+      )
+      .finally(() => this.drainOrder());
+  }
+
+  /** Writes the replies at the head of the order that are ready. */
+  private drainOrder(): void {
+    if (this.closed) return;
+    while (this.order.length > 0 && this.order[0]!.pieces !== null) this.send(this.order.shift()!.pieces!);
+    if (this.order.length === 0) this.afterSend();
   }
 
   private onDrain(): void {

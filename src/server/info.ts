@@ -36,6 +36,7 @@ export interface InfoSnapshot {
   expires: number;
   cpuUser: number;
   cpuSys: number;
+  clusterEnabled: boolean;
 }
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace'];
@@ -48,7 +49,7 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
     server: [
       ['redis_version', s.redisVersion],
       ['ringcache_version', s.version],
-      ['redis_mode', 'standalone'],
+      ['redis_mode', s.clusterEnabled ? 'cluster' : 'standalone'],
       ['os', `${process.platform} ${process.arch}`],
       ['arch_bits', 64],
       ['multiplexing_api', 'libuv'],
@@ -106,7 +107,7 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
       ['used_cpu_sys', s.cpuSys.toFixed(6)],
       ['used_cpu_user', s.cpuUser.toFixed(6)],
     ],
-    cluster: [['cluster_enabled', 0]],
+    cluster: [['cluster_enabled', s.clusterEnabled ? 1 : 0]],
     keyspace: s.keys > 0 ? [['db0', `keys=${s.keys},expires=${s.expires},avg_ttl=0`]] : [],
   };
   const out: string[] = [];

@@ -6,11 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { ConfigParam, NodeServices } from '../commands/context.js';
+import type { ClusterView, ConfigParam, NodeServices } from '../commands/context.js';
+import { nodeKey, Topology, type NodeAddress } from '../cluster/topology.js';
+import type { MembershipProvider, MemberView } from '../membership/provider.js';
 import { Dispatcher } from '../commands/dispatch.js';
 import { CommandError } from '../commands/errors.js';
 import { REDIS_COMPAT_VERSION } from '../commands/connection.js';
 import { ReplyWriter } from '../protocol/writer.js';
+import { PeerPool } from '../cluster/peer-pool.js';
 import { systemClock, type Clock } from '../store/clock.js';
 import { EVICTION_POLICIES, type EvictionPolicy, type Keyspace } from '../store/keyspace.js';
 import { MapKeyspace } from '../store/map-keyspace.js';
@@ -32,6 +35,8 @@ export interface NodeOptions {
   store?: Keyspace;
   /** Called when a client asks for SHUTDOWN (the CLI exits the process). */
   onShutdown?: () => void;
+  /** Cluster mode: where the member set comes from, and this node's address in it. */
+  cluster?: { membership: MembershipProvider; self: NodeAddress; proxy: boolean };
 }
 
 export class CacheNode implements NodeRuntime {
@@ -41,6 +46,7 @@ export class CacheNode implements NodeRuntime {
   readonly dispatcher: Dispatcher;
   readonly services: NodeServices;
   readonly log: Logger;
+  readonly peers = new PeerPool(() => this.config.requirepass);
   readonly stats: NodeStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 };
   private readonly connections = new Map<number, Connection>();
   private readonly server: net.Server;
@@ -51,6 +57,7 @@ export class CacheNode implements NodeRuntime {
   private usedMemoryPeak = 0;
   private opsSample = { at: Date.now(), processed: 0, perSec: 0 };
   private stopping: Promise<void> | undefined;
+  private clusterView: ClusterView | undefined;
 
   constructor(
     readonly config: NodeConfig,
@@ -66,6 +73,7 @@ export class CacheNode implements NodeRuntime {
 
   /** Listens on config.bind:config.port; resolves with the port actually bound (0 picks a free one). */
   async start(): Promise<number> {
+    if (this.options.cluster) await this.options.cluster.membership.start((view) => this.onMemberView(view));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         reject(new ConfigError(`cannot listen on ${this.config.bind}:${this.config.port}: ${err.code ?? err.message}`));
@@ -91,6 +99,8 @@ export class CacheNode implements NodeRuntime {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.cycle) clearInterval(this.cycle);
+      await this.options.cluster?.membership.stop();
+      this.peers.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       for (const c of this.connections.values()) c.end();
       const deadline = Date.now() + STOP_GRACE_MS;
@@ -99,6 +109,26 @@ export class CacheNode implements NodeRuntime {
       await closed;
     })();
     return this.stopping;
+  }
+
+  /** Takes a newer member view: recomputes the topology. Stale views (epoch not above ours) are dropped. */
+  private onMemberView(view: MemberView): void {
+    const cluster = this.options.cluster!;
+    if (this.clusterView !== undefined && view.epoch <= this.clusterView.topology.epoch) return;
+    const topology = new Topology(view.epoch, view.members);
+    const self = topology.byKey(nodeKey(cluster.self));
+    if (self === undefined) {
+      if (this.clusterView === undefined) throw new ConfigError(`the member list does not include this node (${nodeKey(cluster.self)})`);
+      this.log.error({ epoch: view.epoch }, 'this node is not in the new member view; keeping the previous topology');
+      return;
+    }
+    this.clusterView = { topology, self, proxy: cluster.proxy };
+    this.log.info({ epoch: view.epoch, members: topology.nodes.length }, 'topology updated');
+  }
+
+  /** The current cluster view (undefined on a standalone node). */
+  get cluster(): ClusterView | undefined {
+    return this.clusterView;
   }
 
   private accept(socket: net.Socket): void {
@@ -174,6 +204,7 @@ export class CacheNode implements NodeRuntime {
       shutdown: () => setImmediate(() => (this.options.onShutdown ? this.options.onShutdown() : void this.stop())),
       version: VERSION,
       runId: this.runId,
+      cluster: () => this.clusterView,
     };
   }
 
@@ -212,6 +243,7 @@ export class CacheNode implements NodeRuntime {
       expires: this.store.volatileSize,
       cpuUser: cpu.user / 1e6,
       cpuSys: cpu.system / 1e6,
+      clusterEnabled: this.clusterView !== undefined,
     });
   }
 }

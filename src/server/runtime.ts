@@ -7,6 +7,7 @@ import type { Clock } from '../store/clock.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { NodeConfig } from './config.js';
 import type { Connection } from './connection.js';
+import type { PeerPool } from '../cluster/peer-pool.js';
 
 export interface NodeStats {
   connectionsReceived: number;
@@ -24,6 +25,8 @@ export interface NodeRuntime {
   readonly dispatcher: Dispatcher;
   readonly stats: NodeStats;
   readonly log: Logger;
+  /** Connections to other nodes, for proxy mode. */
+  readonly peers: PeerPool;
   /** Called once when a connection has closed. */
   forget(conn: Connection): void;
 }

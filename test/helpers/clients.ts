@@ -31,7 +31,8 @@ export interface TestClient {
 }
 
 export interface ClientOptions {
-  resp: Resp;
+  /** Omitted: the library's default (RESP3 through HELLO 3 for both). */
+  resp?: Resp;
   password?: string;
 }
 
@@ -42,17 +43,17 @@ export async function ioredisClient(port: number, { resp, password }: ClientOpti
   const r = new Redis({
     host: '127.0.0.1',
     port,
-    protocol: resp,
+    ...(resp !== undefined && { protocol: resp }),
     ...(password !== undefined && { password }),
     lazyConnect: true,
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
-    connectTimeout: 5000,
+    connectTimeout: 10_000,
   });
   r.on('error', () => {});
   await r.connect();
   return {
-    label: `ioredis RESP${resp}`,
+    label: `ioredis RESP${resp ?? 'default'}`,
     set: (k, v) => r.set(k, v),
     get: (k) => r.get(k),
     getBuffer: (k) => r.getBuffer(k),
@@ -89,8 +90,8 @@ export async function ioredisClient(port: number, { resp, password }: ClientOpti
 /** Connects a node-redis client that never reconnects. */
 export async function nodeRedisClient(port: number, { resp, password }: ClientOptions): Promise<TestClient> {
   const c = createClient({
-    socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 5000 },
-    RESP: resp,
+    socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 10_000 },
+    ...(resp !== undefined && { RESP: resp }),
     ...(password !== undefined && { password }),
   });
   c.on('error', () => {});
@@ -107,7 +108,7 @@ export async function nodeRedisClient(port: number, { resp, password }: ClientOp
     }
   };
   return {
-    label: `node-redis RESP${resp}`,
+    label: `node-redis RESP${resp ?? 'default'}`,
     set: (k, v) => c.set(k, v),
     get: async (k) => (await c.get(k)) as string | null,
     getBuffer: async (k) => (await bin.get(k)) as Buffer | null,

@@ -32,6 +32,7 @@ export class CommandHarness {
       shutdown: () => {},
       version: 'test',
       runId: 'test',
+      cluster: () => undefined,
     };
     this.session.authenticated = requirepass === '';
     this.ctx = { out: this.out, store: this.store, session: this.session, node: services, clock: this.clock };

@@ -4,6 +4,7 @@
  * itself, malformed input, and what happens to the connection.
  */
 import net from 'node:net';
+import { encodeRequest } from '../../src/protocol/request-encoder.js';
 
 export type Reply = string | number | bigint | null | boolean | Buffer | ReplyError | Reply[] | Map<Reply, Reply>;
 
@@ -11,15 +12,8 @@ export class ReplyError {
   constructor(readonly message: string) {}
 }
 
-/** Encodes a command as a RESP multibulk request. */
-export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = typeof a === 'string' ? Buffer.from(a) : a;
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
-}
+/** Encodes a command as a RESP multibulk request (the node's own encoder). */
+export const encodeCommand = encodeRequest;
 
 /** Parses one reply at pos; returns [value, next position] or undefined if incomplete. */
 export function parseReply(buf: Buffer, pos: number): [Reply, number] | undefined {

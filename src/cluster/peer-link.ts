@@ -1,0 +1,95 @@
+/**
+ * One pipelined connection from a node to a peer, for proxy mode: requests go
+ * out in order, replies come back in order as raw bytes. Every request settles
+ * within a bounded time: a peer that is down or slow gives a clear error, never
+ * a hang.
+ */
+import net from 'node:net';
+import { encodeRequest } from '../protocol/request-encoder.js';
+import { replyEnd } from '../protocol/reply-framer.js';
+
+export interface PeerLinkOptions {
+  host: string;
+  port: number;
+  protocol: 2 | 3;
+  password: string;
+  /** Longest wait for one reply (and for the connection). */
+  timeoutMs: number;
+}
+
+interface Pending {
+  resolve(reply: Buffer): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+  /** Handshake replies are consumed here, not handed to a client. */
+  internal: boolean;
+}
+
+export class PeerError extends Error {}
+
+export class PeerLink {
+  private socket: net.Socket | undefined;
+  private readonly pending: Pending[] = [];
+  private input: Buffer = Buffer.alloc(0);
+  /** After a failure, new requests fail fast until this time (ms), instead of each waiting for a timeout. */
+  private downUntil = 0;
+
+  constructor(private readonly opts: PeerLinkOptions) {}
+
+  send(request: Buffer): Promise<Buffer> {
+    if (Date.now() < this.downUntil) return Promise.reject(new PeerError(`CLUSTERDOWN the node ${this.opts.host}:${this.opts.port} that owns this slot is unreachable`));
+    const socket = this.socket ?? this.connect();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new PeerError(`TRYAGAIN no reply from ${this.opts.host}:${this.opts.port} within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      this.pending.push({ resolve, reject, timer, internal: false });
+      socket.write(request);
+    });
+  }
+
+  private connect(): net.Socket {
+    const socket = net.connect({ host: this.opts.host, port: this.opts.port, noDelay: true });
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new PeerError(`CLUSTERDOWN the node ${this.opts.host}:${this.opts.port} that owns this slot is unreachable (${err.code ?? err.message})`)));
+    socket.on('close', () => this.fail(new PeerError(`TRYAGAIN the connection to ${this.opts.host}:${this.opts.port} closed`)));
+    // The handshake is pipelined ahead of the first request: its reply is consumed here.
+    const hello = this.opts.password === '' ? ['HELLO', String(this.opts.protocol)] : ['HELLO', String(this.opts.protocol), 'AUTH', 'default', this.opts.password];
+    const timer = setTimeout(() => this.fail(new PeerError(`TRYAGAIN no handshake from ${this.opts.host}:${this.opts.port}`)), this.opts.timeoutMs);
+    this.pending.push({ resolve: () => {}, reject: () => {}, timer, internal: true });
+    socket.write(encodeRequest(hello));
+    return socket;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
+    let pos = 0;
+    while (this.pending.length > 0) {
+      const end = replyEnd(this.input, pos);
+      if (end < 0) break;
+      const p = this.pending.shift()!;
+      clearTimeout(p.timer);
+      const reply = this.input.subarray(pos, end);
+      if (p.internal && reply[0] === 45) this.fail(new PeerError(`CLUSTERDOWN the node ${this.opts.host}:${this.opts.port} refused the handshake: ${reply.toString().trim()}`));
+      else p.resolve(Buffer.from(reply));
+      pos = end;
+    }
+    this.input = pos >= this.input.length ? Buffer.alloc(0) : this.input.subarray(pos);
+  }
+
+  /** Fails every request in flight and drops the connection; the next request reconnects. */
+  private fail(err: Error): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.input = Buffer.alloc(0);
+    if (err.message.startsWith('CLUSTERDOWN')) this.downUntil = Date.now() + 1000;
+    for (const p of this.pending.splice(0)) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    socket?.destroy();
+  }
+
+  close(): void {
+    this.fail(new PeerError('TRYAGAIN the node is shutting down'));
+  }
+}

@@ -1,0 +1,158 @@
+/** Redis Cluster commands: CLUSTER SLOTS/SHARDS/NODES/INFO/..., READONLY, READWRITE, ASKING. */
+import { keySlot } from '../cluster/topology.js';
+import type { ClusterNode } from '../cluster/topology.js';
+import type { Argv } from '../protocol/argv.js';
+import { OK } from '../protocol/writer.js';
+import type { ClusterView, CommandContext } from './context.js';
+import { CommandError } from './errors.js';
+import { argSafeInt } from './numbers.js';
+import { command, subcommandDispatcher, type CommandSpec } from './table.js';
+
+function view(ctx: CommandContext): ClusterView {
+  const v = ctx.node.cluster();
+  if (v === undefined) throw new CommandError('ERR This instance has cluster support disabled');
+  return v;
+}
+
+function writeNode(ctx: CommandContext, n: ClusterNode): void {
+  ctx.out.array(3);
+  ctx.out.bulkText(n.host);
+  ctx.out.integer(n.port);
+  ctx.out.bulkText(n.id);
+}
+
+/*
+ * Only primaries are advertised: replicas exist in the topology, but until the
+ * replication data flow exists, a client reading from them would read nothing.
+ */
+function slots(ctx: CommandContext): void {
+  const ranges = view(ctx).topology.ranges();
+  ctx.out.array(ranges.length);
+  for (const r of ranges) {
+    ctx.out.array(3);
+    ctx.out.integer(r.start);
+    ctx.out.integer(r.end);
+    writeNode(ctx, r.nodes[0]!);
+  }
+}
+
+function shards(ctx: CommandContext): void {
+  const { topology } = view(ctx);
+  const byNode = new Map<string, number[]>();
+  for (const r of topology.ranges()) {
+    const list = byNode.get(r.nodes[0]!.key) ?? [];
+    list.push(r.start, r.end);
+    byNode.set(r.nodes[0]!.key, list);
+  }
+  const out = ctx.out;
+  out.array(topology.nodes.length);
+  for (const n of topology.nodes) {
+    const ranges = byNode.get(n.key) ?? [];
+    out.map(2);
+    out.bulkText('slots');
+    out.array(ranges.length);
+    for (const s of ranges) out.integer(s);
+    out.bulkText('nodes');
+    out.array(1);
+    out.map(7);
+    out.bulkText('id');
+    out.bulkText(n.id);
+    out.bulkText('port');
+    out.integer(n.port);
+    out.bulkText('ip');
+    out.bulkText(n.host);
+    out.bulkText('endpoint');
+    out.bulkText(n.host);
+    out.bulkText('role');
+    out.bulkText('master');
+    out.bulkText('replication-offset');
+    out.integer(0);
+    out.bulkText('health');
+    out.bulkText('online');
+  }
+}
+
+/** CLUSTER NODES text: one line per node, as redis-cli --cluster and other tools parse it. */
+export function clusterNodesText(v: ClusterView): string {
+  const slotsOf = new Map<string, string[]>();
+  for (const r of v.topology.ranges()) {
+    const list = slotsOf.get(r.nodes[0]!.key) ?? [];
+    list.push(r.start === r.end ? String(r.start) : `${r.start}-${r.end}`);
+    slotsOf.set(r.nodes[0]!.key, list);
+  }
+  return v.topology.nodes
+    .map((n) => {
+      const flags = n.key === v.self.key ? 'myself,master' : 'master';
+      const fields = [n.id, `${n.host}:${n.port}@${n.port + 10000}`, flags, '-', '0', '0', String(v.topology.epoch), 'connected', ...(slotsOf.get(n.key) ?? [])];
+      return fields.join(' ') + '\n';
+    })
+    .join('');
+}
+
+function info(ctx: CommandContext): void {
+  const { topology } = view(ctx);
+  const owning = new Set(topology.ranges().map((r) => r.nodes[0]!.key)).size;
+  const lines = [
+    'cluster_state:ok',
+    'cluster_slots_assigned:16384',
+    'cluster_slots_ok:16384',
+    'cluster_slots_pfail:0',
+    'cluster_slots_fail:0',
+    `cluster_known_nodes:${topology.nodes.length}`,
+    `cluster_size:${owning}`,
+    `cluster_current_epoch:${topology.epoch}`,
+    `cluster_my_epoch:${topology.epoch}`,
+    'cluster_stats_messages_sent:0',
+    'cluster_stats_messages_received:0',
+    'total_cluster_links_buffer_limit_exceeded:0',
+  ];
+  ctx.out.verbatim(lines.join('\r\n') + '\r\n');
+}
+
+function slotArg(argv: Argv, i: number): number {
+  const slot = argSafeInt(argv, i, 'ERR Invalid slot');
+  if (slot < 0 || slot >= 16384) throw new CommandError('ERR Invalid slot');
+  return slot;
+}
+
+/** Keys of one slot. The store keeps no slot index yet, so this walks the keyspace: O(keys). */
+function keysInSlot(ctx: CommandContext, slot: number, limit: number): string[] {
+  const out: string[] = [];
+  for (const k of ctx.store.keys()) {
+    if (out.length >= limit) break;
+    if (keySlot(k) === slot) out.push(k);
+  }
+  return out;
+}
+
+const group = 'cluster';
+
+const subcommands: CommandSpec[] = [
+  command({ name: 'cluster|slots', arity: 2, flags: ['stale'], group, summary: 'Returns the mapping of cluster slots to nodes.', since: '3.0.0', handler: slots }),
+  command({ name: 'cluster|shards', arity: 2, flags: ['stale'], group, summary: 'Returns the mapping of cluster slots to shards.', since: '7.0.0', handler: shards }),
+  command({ name: 'cluster|nodes', arity: 2, flags: ['stale'], group, summary: 'Returns the cluster configuration for a node.', since: '3.0.0', handler: (ctx) => ctx.out.verbatim(clusterNodesText(view(ctx))) }),
+  command({ name: 'cluster|info', arity: 2, flags: ['stale'], group, summary: 'Returns information about the state of a node.', since: '3.0.0', handler: info }),
+  command({ name: 'cluster|myid', arity: 2, flags: ['stale'], group, summary: 'Returns the ID of a node.', since: '3.0.0', handler: (ctx) => ctx.out.bulkText(view(ctx).self.id) }),
+  command({ name: 'cluster|keyslot', arity: 3, flags: ['stale'], group, summary: 'Returns the hash slot for a key.', since: '3.0.0', handler: (ctx, argv) => ctx.out.integer(keySlot(argv.view(2))) }),
+  command({ name: 'cluster|countkeysinslot', arity: 3, flags: ['stale'], group, summary: 'Returns the number of keys in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
+    view(ctx);
+    ctx.out.integer(keysInSlot(ctx, slotArg(argv, 2), Infinity).length);
+  } }),
+  command({ name: 'cluster|getkeysinslot', arity: 4, flags: ['stale'], group, summary: 'Returns the key names in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
+    view(ctx);
+    const slot = slotArg(argv, 2);
+    const count = argSafeInt(argv, 3, 'ERR Invalid number of keys');
+    if (count < 0) throw new CommandError('ERR Invalid number of keys');
+    const keys = keysInSlot(ctx, slot, count);
+    ctx.out.array(keys.length);
+    for (const k of keys) ctx.out.bulkLatin1(k);
+  } }),
+];
+
+export const clusterCommands: CommandSpec[] = [
+  command({ name: 'cluster', arity: -2, flags: [], group, summary: 'A container for Redis Cluster commands.', since: '3.0.0', subcommands, handler: subcommandDispatcher('cluster', subcommands) }),
+  command({ name: 'readonly', arity: 1, flags: ['fast'], group, summary: 'Enables read-only queries for a connection to a Redis Cluster replica node.', since: '3.0.0', handler: (ctx) => ctx.out.raw(OK) }),
+  command({ name: 'readwrite', arity: 1, flags: ['fast'], group, summary: 'Enables read-write queries for a connection to a Redis Cluster replica node.', since: '3.0.0', handler: (ctx) => ctx.out.raw(OK) }),
+  command({ name: 'asking', arity: 1, flags: ['fast'], group, summary: 'Signals that a cluster client is following an -ASK redirect.', since: '3.0.0', handler: (ctx) => ctx.out.raw(OK) }),
+];
+

@@ -1,0 +1,365 @@
+/**
+ * What a client can do to a node, on the wire: malformed and oversized input,
+ * odd but legal framing, deep pipelines, random garbage, clients that never
+ * read, too many clients, authentication, and how the process stops.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, afterEach, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { startRingcache, type Running } from '../helpers/processes.js';
+import { encodeCommand, parseReply, RawClient, ReplyError, type Reply } from '../helpers/raw-client.js';
+import { eventually, sleep, within } from '../helpers/tools.js';
+
+const T = { timeout: 20_000 };
+
+/** Tracks RawClients so that every test's connections are closed afterwards. */
+function clientPool() {
+  const open: RawClient[] = [];
+  return {
+    async connect(port: number): Promise<RawClient> {
+      const c = await RawClient.connect(port);
+      open.push(c);
+      return c;
+    },
+    closeAll(): void {
+      for (const c of open.splice(0)) c.close();
+    },
+  };
+}
+
+function assertError(reply: Reply | undefined, pattern: RegExp): void {
+  assert.ok(reply instanceof ReplyError, `expected an error reply matching ${pattern}, got ${String(reply)}`);
+  assert.match(reply.message, pattern);
+}
+
+const bulk = (s: string) => Buffer.from(s);
+
+/** Whether a new connection is accepted and answers PING (closed again either way). */
+async function pingsOnNewConnection(port: number): Promise<boolean> {
+  const c = await RawClient.connect(port);
+  try {
+    return (await c.call('PING')) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    c.close();
+  }
+}
+
+/** Asserts the client still has a working session on the node. */
+async function assertUsable(c: RawClient, key: string, value: string): Promise<void> {
+  assert.equal(await c.call('PING'), 'PONG');
+  assert.deepEqual(await c.call('GET', key), bulk(value));
+}
+
+describe('robustness of a node against its clients', () => {
+  let node: Running;
+  const pool = clientPool();
+  before(async () => {
+    node = await startRingcache(['--proto-max-bulk-len', '1mb', '--client-output-limit', '8mb']);
+  });
+  afterEach(() => pool.closeAll());
+  after(async () => {
+    if (node) assert.equal(await node.stop(), 0, node.output());
+  });
+
+  describe('malformed protocol: -ERR Protocol error, that connection closed, others unaffected', () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['a non-numeric multibulk count', '*abc\r\n', /^ERR Protocol error: invalid multibulk length$/],
+      ['a non-numeric bulk length', '*2\r\n$x\r\n', /^ERR Protocol error: invalid bulk length$/],
+      ['a simple string where a bulk string belongs', '*1\r\n+foo\r\n', /^ERR Protocol error: expected '\$', got '\+'$/],
+      ['a negative bulk length', '*1\r\n$-5\r\n', /^ERR Protocol error: invalid bulk length$/],
+      ['a valid command, then a broken one in the same write', '*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n:1\r\n', /^ERR Protocol error: expected '\$', got ':'$/],
+    ];
+    for (const [what, bytes, pattern] of cases) {
+      test(what, T, async () => {
+        const bystander = await pool.connect(node.port);
+        assert.equal(await bystander.call('SET', 'bystander', what), 'OK');
+        const c = await pool.connect(node.port);
+        c.write(bytes);
+        const replies = await c.read(bytes.startsWith('*1\r\n$4\r\nPING') ? 2 : 1);
+        assertError(replies.at(-1), pattern);
+        assert.ok(await c.waitClosed(), 'the node closes the connection after a protocol error');
+        assert.equal(c.pending.length, 0, 'nothing after the error reply');
+        await assertUsable(bystander, 'bystander', what);
+      });
+    }
+  });
+
+  test('a bulk length over --proto-max-bulk-len is rejected before its bytes arrive', T, async () => {
+    const c = await pool.connect(node.port);
+    c.write('*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$2000000\r\n'); // 2 MB declared, limit 1 MB, no payload sent
+    assertError((await c.read(1))[0], /^ERR Protocol error: invalid bulk length$/);
+    assert.ok(await c.waitClosed());
+    const ok = await pool.connect(node.port);
+    // Just under the limit is accepted.
+    assert.equal(await ok.call('SET', 'nearlimit', Buffer.alloc(1024 * 1024, 'x')), 'OK');
+    assert.equal(await ok.call('STRLEN', 'nearlimit'), 1024 * 1024);
+  });
+
+  test('an inline request of more than 64 KB without a newline is rejected', T, async () => {
+    const c = await pool.connect(node.port);
+    c.write('SET k ' + 'a'.repeat(70 * 1024));
+    assertError((await c.read(1))[0], /^ERR Protocol error: too big inline request$/);
+    assert.ok(await c.waitClosed());
+  });
+
+  test('a multibulk header line of more than 64 KB without CRLF is rejected', T, async () => {
+    const c = await pool.connect(node.port);
+    c.write('*' + '1'.repeat(70 * 1024));
+    assertError((await c.read(1))[0], /^ERR Protocol error: /);
+    assert.ok(await c.waitClosed());
+  });
+
+  test('unknown commands, wrong arity and bad arguments get errors; the connection stays usable', T, async () => {
+    const c = await pool.connect(node.port);
+    assert.equal(await c.call('SET', 'errs', 'v'), 'OK');
+    assertError(await c.call('NOSUCHCOMMAND', 'a', 'b'), /^ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'a' 'b'/);
+    assertError(await c.call('GET'), /^ERR wrong number of arguments for 'get' command$/);
+    assertError(await c.call('GET', 'a', 'b'), /^ERR wrong number of arguments for 'get' command$/);
+    assertError(await c.call('INCR', 'errs'), /^ERR value is not an integer or out of range$/);
+    assertError(await c.call('EXPIRE', 'errs', 'soon'), /^ERR value is not an integer or out of range$/);
+    assertError(await c.call('SET', 'errs', 'v', 'EX', '-1'), /^ERR invalid expire time in 'set' command$/);
+    assertError(await c.call('SET', 'errs', 'v', 'BOGUS'), /^ERR syntax error$/);
+    assertError(await c.call('CLIENT', 'NOSUCH'), /^ERR unknown subcommand 'NOSUCH'/);
+    assertError(await c.call('SELECT', '1'), /^ERR DB index is out of range$/);
+    assert.equal(c.closed, false);
+    await assertUsable(c, 'errs', 'v');
+  });
+
+  describe('inline commands', () => {
+    test('PING and a quoted argument with a space', T, async () => {
+      const c = await pool.connect(node.port);
+      c.write('PING\r\n');
+      assert.deepEqual(await c.read(1), ['PONG']);
+      c.write('SET inl "hello world"\r\nGET inl\n');
+      assert.deepEqual(await c.read(2), ['OK', bulk('hello world')]);
+      c.write("SET inl2 'it\\'s' \r\nGET inl2\r\nSET inl3 \"a\\x41\\n\"\r\nGET inl3\r\n");
+      assert.deepEqual(await c.read(4), ['OK', bulk("it's"), 'OK', bulk('aA\n')]);
+    });
+
+    test('unbalanced quotes are a protocol error', T, async () => {
+      const c = await pool.connect(node.port);
+      c.write('SET inl "oops\r\n');
+      assertError((await c.read(1))[0], /^ERR Protocol error: unbalanced quotes in request$/);
+      assert.ok(await c.waitClosed());
+    });
+  });
+
+  test('10,000 pipelined commands in one write: all replies, in order', T, async () => {
+    const c = await pool.connect(node.port);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 5000; i++) parts.push(encodeCommand(['INCR', 'deep']), encodeCommand(['ECHO', `m${i}`]));
+    c.write(Buffer.concat(parts));
+    const replies = await c.read(10_000, 15_000);
+    for (let i = 0; i < 5000; i++) {
+      assert.equal(replies[2 * i], i + 1);
+      assert.deepEqual(replies[2 * i + 1], bulk(`m${i}`));
+    }
+  });
+
+  describe('a request split at any byte works', () => {
+    const pipeline = Buffer.concat([
+      encodeCommand(['SET', 'split', 'va\r\nlue']),
+      Buffer.from('GET split\r\n'),
+      encodeCommand(['INCR', 'splitctr']),
+      Buffer.from('ECHO "a b"\n'),
+      encodeCommand(['GET', 'split']),
+    ]);
+    const check = (replies: Reply[], n: number) => assert.deepEqual(replies, ['OK', bulk('va\r\nlue'), n, bulk('a b'), bulk('va\r\nlue')]);
+
+    test('in two writes, split at every position', T, async () => {
+      const c = await pool.connect(node.port);
+      c.socket.setNoDelay(true); // each write leaves as its own segment
+      for (let at = 1; at < pipeline.length; at++) {
+        c.write(pipeline.subarray(0, at));
+        await sleep(2);
+        c.write(pipeline.subarray(at));
+        check(await c.read(5), at);
+      }
+    });
+
+    test('one byte per write', T, async () => {
+      const c = await pool.connect(node.port);
+      c.socket.setNoDelay(true);
+      const before = (await c.call('GET', 'splitctr')) as Buffer | null;
+      for (const byte of pipeline) {
+        c.write(Buffer.from([byte]));
+        await sleep(1);
+      }
+      check(await c.read(5), Number(before?.toString() ?? 0) + 1);
+    });
+  });
+
+  test('random garbage never takes the node down', { timeout: 40_000 }, async () => {
+    const token = fc.constantFrom('*', '$', '\r\n', '\n', '\r', '-1', '0', '3', '99999999999', '"', "'", '\\x4', ' ', 'SET', 'GET', 'PING', 'ECHO', 'INCR', 'k');
+    const fragment = fc.oneof(fc.uint8Array({ maxLength: 64 }), token.map((s) => Buffer.from(s)));
+    const garbage = fc.array(fragment, { maxLength: 40 }).map((parts) => Buffer.concat(parts));
+    await fc.assert(
+      fc.asyncProperty(garbage, async (bytes) => {
+        const c = await RawClient.connect(node.port);
+        try {
+          c.write(bytes);
+          await Promise.race([c.waitClosed(30), sleep(30)]);
+          // Whatever came back is well-formed RESP.
+          let pos = 0;
+          for (let r = parseReply(c.pending, pos); r; r = parseReply(c.pending, pos)) pos = r[1];
+        } finally {
+          c.close();
+        }
+        assert.equal(node.proc.exitCode, null, 'the node process is alive');
+        const fresh = await RawClient.connect(node.port);
+        try {
+          assert.equal(await fresh.call('PING'), 'PONG');
+        } finally {
+          fresh.close();
+        }
+      }),
+      { numRuns: 150, interruptAfterTimeLimit: 30_000 },
+    );
+    assert.doesNotMatch(node.output(), /command handler failed|"level":(50|60)/, 'no internal errors logged');
+  });
+
+  test('a client that never reads is disconnected past --client-output-limit', T, async () => {
+    const setter = await pool.connect(node.port);
+    assert.equal(await setter.call('SET', 'big', Buffer.alloc(1024 * 1024, 'b')), 'OK');
+    // A socket that is paused takes nothing from the kernel: the node's output piles up.
+    const greedy = net.connect(node.port, '127.0.0.1');
+    greedy.on('error', () => {});
+    await new Promise<void>((resolve) => greedy.once('connect', resolve));
+    greedy.pause();
+    let received = 0;
+    const closed = new Promise<void>((resolve) => greedy.once('close', () => resolve()));
+    try {
+      greedy.write(Buffer.concat(Array.from({ length: 200 }, () => encodeCommand(['GET', 'big']))));
+      await sleep(300);
+      greedy.on('data', (d: Buffer) => (received += d.length));
+      greedy.resume();
+      await within(10_000, 'the node to close the greedy connection', closed);
+      assert.ok(received < 200 * 1024 * 1024, `the connection was closed before all 200 MB of replies were sent (got ${received} bytes)`);
+    } finally {
+      greedy.destroy();
+    }
+    const other = await pool.connect(node.port);
+    assert.equal(await other.call('STRLEN', 'big'), 1024 * 1024);
+    assert.equal(await setter.call('PING'), 'PONG');
+  });
+
+  test('QUIT replies +OK and closes the connection', T, async () => {
+    const c = await pool.connect(node.port);
+    c.write(Buffer.concat([encodeCommand(['QUIT']), encodeCommand(['PING'])]));
+    assert.deepEqual(await c.read(1), ['OK']);
+    assert.ok(await c.waitClosed(), 'closed after QUIT');
+    assert.equal(c.pending.length, 0, 'no reply to commands after QUIT');
+  });
+});
+
+describe('--maxclients 2', () => {
+  let node: Running;
+  const pool = clientPool();
+  before(async () => {
+    node = await startRingcache(['--maxclients', '2']);
+  });
+  after(async () => {
+    pool.closeAll();
+    if (node) await node.stop();
+  });
+
+  test('the third connection gets -ERR max number of clients reached and is closed', T, async () => {
+    const a = await pool.connect(node.port);
+    const b = await pool.connect(node.port);
+    assert.equal(await a.call('PING'), 'PONG');
+    assert.equal(await b.call('PING'), 'PONG');
+    const third = await pool.connect(node.port);
+    assertError((await third.read(1))[0], /^ERR max number of clients reached$/);
+    assert.ok(await third.waitClosed());
+    assert.equal(await a.call('PING'), 'PONG', 'the accepted clients are unaffected');
+    // A freed slot can be taken again.
+    b.close();
+    await eventually(() => pingsOnNewConnection(node.port), 'a new client to be accepted once one left');
+  });
+});
+
+describe('--requirepass', () => {
+  let node: Running;
+  const pool = clientPool();
+  before(async () => {
+    node = await startRingcache(['--requirepass', 'hunter2']);
+  });
+  afterEach(() => pool.closeAll());
+  after(async () => {
+    if (node) await node.stop();
+  });
+
+  test('NOAUTH before AUTH, WRONGPASS for a bad password, commands after AUTH', T, async () => {
+    const c = await pool.connect(node.port);
+    assertError(await c.call('GET', 'k'), /^NOAUTH Authentication required\.$/);
+    assertError(await c.call('SET', 'k', 'v'), /^NOAUTH Authentication required\.$/);
+    assertError(await c.call('AUTH', 'wrong'), /^WRONGPASS invalid username-password pair/);
+    assertError(await c.call('AUTH', 'default', 'wrong'), /^WRONGPASS /);
+    assertError(await c.call('GET', 'k'), /^NOAUTH /);
+    assert.equal(await c.call('AUTH', 'hunter2'), 'OK');
+    assert.equal(await c.call('SET', 'k', 'v'), 'OK');
+    assert.deepEqual(await c.call('GET', 'k'), bulk('v'));
+    const d = await pool.connect(node.port);
+    assert.equal(await d.call('AUTH', 'default', 'hunter2'), 'OK');
+    assert.deepEqual(await d.call('GET', 'k'), bulk('v'));
+  });
+
+  test('HELLO 3 AUTH default <pass> authenticates and switches to RESP3', T, async () => {
+    const c = await pool.connect(node.port);
+    assertError(await c.call('HELLO', '3'), /^NOAUTH /);
+    assertError(await c.call('HELLO', '3', 'AUTH', 'default', 'nope'), /^WRONGPASS /);
+    const hello = await c.call('HELLO', '3', 'AUTH', 'default', 'hunter2');
+    assert.ok(hello instanceof Map, 'a RESP3 map');
+    const fields = new Map([...hello].map(([k, v]) => [String(k), v]));
+    assert.equal(fields.get('proto'), 3);
+    assert.deepEqual(fields.get('server'), bulk('redis'));
+    c.write(encodeCommand(['GET', 'missing']));
+    await eventually(() => c.pending.length >= 3, 'the RESP3 null reply');
+    assert.equal(c.pending.toString('latin1'), '_\r\n', 'RESP3 null');
+  });
+});
+
+describe('stopping the node', () => {
+  const pool = clientPool();
+  const nodes: Running[] = [];
+  after(async () => {
+    pool.closeAll();
+    for (const n of nodes) await n.stop();
+  });
+
+  test('SIGTERM mid-session: exit code 0 and the pending replies are delivered', T, async () => {
+    const node = await startRingcache();
+    nodes.push(node);
+    const c = await pool.connect(node.port);
+    const value = Buffer.alloc(1024 * 1024, 'z');
+    assert.equal(await c.call('SET', 'big', value), 'OK');
+    c.write(Buffer.concat([...Array.from({ length: 30 }, () => encodeCommand(['GET', 'big'])), encodeCommand(['ECHO', 'last'])]));
+    // The node has run the commands once their first reply bytes arrive; stop
+    // reading so most of the 30 MB is still waiting in the node when it is told to stop.
+    await eventually(() => c.pending.length > 0, 'the first reply bytes');
+    c.socket.pause();
+    const exit = node.stop();
+    await sleep(100);
+    c.socket.resume();
+    const replies = await c.read(31, 10_000);
+    for (const r of replies.slice(0, 30)) assert.ok(Buffer.isBuffer(r) && r.equals(value), 'a full 1 MB value');
+    assert.deepEqual(replies[30], bulk('last'));
+    assert.equal(await within(10_000, 'the node to exit', exit), 0);
+    assert.ok(await c.waitClosed());
+  });
+
+  test('SHUTDOWN makes the process exit with code 0', T, async () => {
+    const node = await startRingcache();
+    nodes.push(node);
+    const exited = new Promise<number | null>((resolve) => node.proc.once('exit', (code) => resolve(code)));
+    const c = await pool.connect(node.port);
+    assert.equal(await c.call('SET', 'k', 'v'), 'OK');
+    c.write(encodeCommand(['SHUTDOWN']));
+    assert.equal(await within(10_000, 'the node to exit after SHUTDOWN', exited), 0);
+    assert.ok(await c.waitClosed());
+    await assert.rejects(RawClient.connect(node.port), 'nothing listens any more');
+  });
+});
