@@ -8,6 +8,7 @@ import type { ReplyWriter, Protocol } from '../protocol/writer.js';
 import type { Clock } from '../store/clock.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { ClusterNode, Topology } from '../cluster/topology.js';
+import type { SplitPart } from '../cluster/split.js';
 
 /** The cluster as a node sees it; absent on a standalone node. */
 export interface ClusterView {
@@ -72,6 +73,8 @@ export interface CommandContext {
    * takes this command's place in the connection's reply order.
    */
   readonly forward?: (node: ClusterNode, argv: Argv) => void;
+  /** Proxy mode: runs a multi-key command as one sub-command per owner and combines the replies. */
+  readonly forwardSplit?: (name: string, parts: SplitPart[]) => void;
 }
 
 export type Handler = (ctx: CommandContext, argv: Argv) => void;

@@ -14,6 +14,7 @@ import { commandCommands, serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
 import { clusterCommands } from './cluster.js';
 import { route } from '../cluster/routing.js';
+import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
 
 export interface MemoryLimits {
   /** Bytes; 0 means no limit. */
@@ -73,8 +74,19 @@ export class Dispatcher {
     if (cluster === undefined || spec.firstKey === 0) return true;
     const r = route(spec, argv, cluster.topology, cluster.self);
     if (r.kind === 'local' || r.kind === 'keyless') return true;
+    if (cluster.proxy && ctx.forward !== undefined && ctx.forwardSplit !== undefined) {
+      if (SPLITTABLE.has(spec.name)) {
+        const parts = splitByOwner(spec.name, argv, cluster.topology);
+        if (parts.length === 1 && parts[0]!.node.key === cluster.self.key) return true; // all keys here
+        ctx.forwardSplit(spec.name, parts);
+        return false;
+      }
+      if (r.kind === 'remote') {
+        ctx.forward(r.node, argv);
+        return false;
+      }
+    }
     if (r.kind === 'crossslot') ctx.out.error(Errors.crossSlot);
-    else if (cluster.proxy && ctx.forward !== undefined) ctx.forward(r.node, argv);
     else ctx.out.error(`MOVED ${r.slot} ${r.node.host}:${r.node.port}`);
     return false;
   }

@@ -6,11 +6,12 @@
  */
 import type { Socket } from 'node:net';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
-import type { Argv } from '../protocol/argv.js';
+import { Argv } from '../protocol/argv.js';
 import type { ClusterNode } from '../cluster/topology.js';
-import { encodeArgv } from '../protocol/request-encoder.js';
+import { encodeArgv, encodeRequest } from '../protocol/request-encoder.js';
+import { combineReplies, type SplitPart } from '../cluster/split.js';
 import { RequestParser, type ParserLimits } from '../protocol/parser.js';
-import type { ReplyWriter } from '../protocol/writer.js';
+import { ReplyWriter } from '../protocol/writer.js';
 import type { NodeRuntime } from './runtime.js';
 
 /** Unsent output above which we stop reading from the client until it drains. */
@@ -57,6 +58,7 @@ export class Connection implements ClientInfo {
       node: runtime.services,
       clock: runtime.clock,
       forward: (node, argv) => this.forward(node, argv),
+      forwardSplit: (name, parts) => this.forwardSplit(name, parts),
     };
     this.parser = new RequestParser(
       {
@@ -143,15 +145,36 @@ export class Connection implements ClientInfo {
 
   /** Proxy mode: sends the command to its owner; the reply keeps this command's place in the order. */
   private forward(node: ClusterNode, argv: Argv): void {
+    this.holdPlace(this.runtime.peers.link(node, this.session.protocol).send(encodeArgv(argv)));
+  }
+
+  /** Proxy mode: one sub-command per owner (this node's part runs here), replies combined. */
+  private forwardSplit(name: string, parts: SplitPart[]): void {
+    const self = this.runtime.services.cluster()?.self;
+    const replies = parts.map((part) => {
+      if (part.node.key === self?.key) return Promise.resolve(this.runLocally(part.args));
+      return this.runtime.peers.link(part.node, this.session.protocol).send(encodeRequest(part.args));
+    });
+    this.holdPlace(Promise.all(replies).then((r) => combineReplies(name, parts.map((p, i) => ({ keys: p.keys, reply: r[i]! })))));
+  }
+
+  /** Runs a sub-command here and returns its encoded reply. */
+  private runLocally(args: Buffer[]): Buffer {
+    const out = new ReplyWriter();
+    out.protocol = this.session.protocol;
+    this.runtime.dispatcher.execute({ ...this.ctx, out }, Argv.of(args));
+    return Buffer.concat(out.take() ?? []);
+  }
+
+  /** Reserves this command's place in the reply order until its reply (or error) arrives. */
+  private holdPlace(reply: Promise<Buffer>): void {
     const before = this.out.take();
     if (before !== null) this.order.push({ pieces: before });
     const place: { pieces: Buffer[] | null } = { pieces: null };
     this.order.push(place);
-    this.runtime.peers
-      .link(node, this.session.protocol)
-      .send(encodeArgv(argv))
+    reply
       .then(
-        (reply) => (place.pieces = [reply]),
+        (r) => (place.pieces = [r]),
         (err: Error) => (place.pieces = [Buffer.from(`-${err.message.replace(/[\r\n]+/g, ' ')}\r\n`)]),
       )
       .finally(() => this.drainOrder());

@@ -1,0 +1,71 @@
+/**
+ * Proxy mode's multi-key commands: MGET, MSET, DEL, EXISTS, UNLINK and TOUCH
+ * are split into one sub-command per owning node and their replies combined,
+ * so a cluster-unaware client can send them to any node. Each sub-command is
+ * atomic on its node; the whole is not (as with any Redis Cluster proxy).
+ * Pure: no I/O.
+ */
+import type { Argv } from '../protocol/argv.js';
+import { replyEnd } from '../protocol/reply-framer.js';
+import { keySlot, type ClusterNode, type Topology } from './topology.js';
+
+type Combine = 'array' | 'sum' | 'ok';
+
+/** How each splittable command combines its parts, and how many arguments one key carries. */
+export const SPLITTABLE: ReadonlyMap<string, { combine: Combine; stride: number }> = new Map([
+  ['mget', { combine: 'array', stride: 1 }],
+  ['mset', { combine: 'ok', stride: 2 }],
+  ['del', { combine: 'sum', stride: 1 }],
+  ['unlink', { combine: 'sum', stride: 1 }],
+  ['exists', { combine: 'sum', stride: 1 }],
+  ['touch', { combine: 'sum', stride: 1 }],
+]);
+
+export interface SplitPart {
+  node: ClusterNode;
+  /** Positions in the original argv of this part's keys (the first argument of each stride). */
+  keys: number[];
+  /** The sub-command's arguments: the command name, then this part's keys (and values). */
+  args: Buffer[];
+}
+
+/** Groups a splittable command's keys by owner, keeping their order within each group. */
+export function splitByOwner(name: string, argv: Argv, topology: Topology): SplitPart[] {
+  const { stride } = SPLITTABLE.get(name)!;
+  const parts = new Map<string, SplitPart>();
+  for (let i = 1; i < argv.length; i += stride) {
+    const node = topology.primaryOf(keySlot(argv.view(i)));
+    let part = parts.get(node.key);
+    if (part === undefined) {
+      part = { node, keys: [], args: [argv.copy(0)] };
+      parts.set(node.key, part);
+    }
+    part.keys.push(i);
+    for (let k = 0; k < stride; k++) part.args.push(argv.copy(i + k));
+  }
+  return [...parts.values()];
+}
+
+/** Combines the parts' raw replies into the reply the whole command would have had. */
+export function combineReplies(name: string, parts: ReadonlyArray<{ keys: number[]; reply: Buffer }>): Buffer {
+  for (const p of parts) if (p.reply[0] === 45 /* - */) return p.reply; // the first error wins
+  const { combine } = SPLITTABLE.get(name)!;
+  if (combine === 'ok') return Buffer.from('+OK\r\n');
+  if (combine === 'sum') {
+    let total = 0;
+    for (const p of parts) total += Number(p.reply.latin1Slice(1, p.reply.length - 2));
+    return Buffer.from(`:${total}\r\n`);
+  }
+  // array: place each part's elements back at their keys' positions.
+  const byPosition = new Map<number, Buffer>();
+  for (const p of parts) {
+    let pos = p.reply.indexOf(10) + 1; // skip the *n header
+    for (const key of p.keys) {
+      const end = replyEnd(p.reply, pos);
+      byPosition.set(key, p.reply.subarray(pos, end));
+      pos = end;
+    }
+  }
+  const ordered = [...byPosition.keys()].sort((a, b) => a - b).map((k) => byPosition.get(k)!);
+  return Buffer.concat([Buffer.from(`*${ordered.length}\r\n`), ...ordered]);
+}
