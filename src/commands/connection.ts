@@ -2,7 +2,7 @@
 import type { Argv } from '../protocol/argv.js';
 import { OK, PONG } from '../protocol/writer.js';
 import type { CommandContext } from './context.js';
-import { CommandError, Errors } from './errors.js';
+import { CommandError, Errors, userError } from './errors.js';
 import { parseInt64 } from './numbers.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 
@@ -58,7 +58,7 @@ function hello(ctx: CommandContext, argv: Argv): void {
       name = argv.utf8(++i);
       checkClientName(name);
     } else {
-      throw new CommandError(`ERR Syntax error in HELLO option '${argv.utf8(i)}'`);
+      throw new CommandError(userError(`ERR Syntax error in HELLO option '${argv.utf8(i)}'`));
     }
   }
   if (!authed) {
@@ -95,6 +95,8 @@ function ping(ctx: CommandContext, argv: Argv): void {
 function select(ctx: CommandContext, argv: Argv): void {
   const db = parseInt64(argv.buf, argv.start[1]!, argv.end[1]!);
   if (db === null) throw new CommandError(Errors.notInteger);
+  // Redis reads the index as a C int first.
+  if (db < -2147483648 || db > 2147483647) throw new CommandError('ERR value is out of range, value must between -2147483648 and 2147483647');
   if (db !== 0) throw new CommandError(Errors.dbIndex);
   ctx.out.raw(OK);
 }
@@ -113,13 +115,21 @@ function reset(ctx: CommandContext): void {
   ctx.out.simple('RESET');
 }
 
+/** Redis's client types; ringcache's clients are all "normal" (no replicas, no pub/sub yet). */
+const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
+
+/** Whether a TYPE filter matches ringcache's clients; throws Redis's error for an unknown type. */
+function typeMatches(name: string): boolean {
+  const type = name.toLowerCase();
+  if (!CLIENT_TYPES.includes(type)) throw new CommandError(userError(`ERR Unknown client type '${name}'`));
+  return type === 'normal';
+}
+
 function clientList(ctx: CommandContext, argv: Argv): void {
   let ids: Set<number> | undefined;
   for (let i = 2; i < argv.length; i++) {
     if (argv.is(i, 'type') && i + 1 < argv.length) {
-      const t = argv.utf8(++i).toLowerCase();
-      if (!['normal', 'master', 'replica', 'pubsub'].includes(t)) throw new CommandError(`ERR Unknown client type '${t}'`);
-      if (t !== 'normal') ids = new Set();
+      if (!typeMatches(argv.utf8(++i))) ids = new Set();
     } else if (argv.is(i, 'id') && i + 1 < argv.length) {
       ids ??= new Set();
       while (++i < argv.length) {
@@ -152,6 +162,7 @@ function clientKill(ctx: CommandContext, argv: Argv): void {
   let addr: string | undefined;
   let laddr: string | undefined;
   let skipMe = true;
+  let typeFits = true;
   if (argv.length % 2 !== 0) throw new CommandError(Errors.syntax);
   for (let i = 2; i < argv.length; i += 2) {
     const v = argv.utf8(i + 1);
@@ -164,12 +175,11 @@ function clientKill(ctx: CommandContext, argv: Argv): void {
     else if (argv.is(i, 'skipme')) {
       if (v.toLowerCase() !== 'yes' && v.toLowerCase() !== 'no') throw new CommandError(Errors.syntax);
       skipMe = v.toLowerCase() === 'yes';
-    } else if (argv.is(i, 'type')) {
-      if (v.toLowerCase() !== 'normal') throw new CommandError(`ERR Unknown client type '${v}'`);
-    } else throw new CommandError(Errors.syntax);
+    } else if (argv.is(i, 'type')) typeFits = typeMatches(v);
+    else throw new CommandError(Errors.syntax);
   }
   let killed = 0;
-  for (const c of [...ctx.node.clients()]) {
+  for (const c of typeFits ? [...ctx.node.clients()] : []) {
     if ((id !== undefined && c.id !== id) || (addr !== undefined && c.addr !== addr) || (laddr !== undefined && c.laddr !== laddr)) continue;
     if (c.id === ctx.session.id) {
       if (skipMe) continue;
@@ -185,7 +195,7 @@ function clientSetinfo(ctx: CommandContext, argv: Argv): void {
   checkClientName(value);
   if (argv.is(2, 'lib-name')) ctx.session.libName = value;
   else if (argv.is(2, 'lib-ver')) ctx.session.libVersion = value;
-  else throw new CommandError(`ERR Unrecognized option '${argv.utf8(2)}'`);
+  else throw new CommandError(userError(`ERR Unrecognized option '${argv.utf8(2)}'`));
   ctx.out.raw(OK);
 }
 
@@ -215,10 +225,10 @@ const clientSubcommands: CommandSpec[] = [
 export const connectionCommands: CommandSpec[] = [
   command({ name: 'ping', arity: -1, flags: ['fast'], group, summary: 'Returns the server\'s liveliness response.', handler: ping }),
   command({ name: 'echo', arity: 2, flags: ['fast'], group, summary: 'Returns the given string.', handler: (ctx, argv) => ctx.out.bulk(argv.buf, argv.start[1]!, argv.end[1]!) }),
-  command({ name: 'hello', arity: -1, flags: ['noauth', 'fast'], group, summary: 'Handshakes with the Redis server.', since: '6.0.0', handler: hello }),
-  command({ name: 'auth', arity: -2, flags: ['noauth', 'fast'], group, summary: 'Authenticates the connection.', handler: auth }),
+  command({ name: 'hello', arity: -1, flags: ['no_auth', 'fast'], group, summary: 'Handshakes with the Redis server.', since: '6.0.0', handler: hello }),
+  command({ name: 'auth', arity: -2, flags: ['no_auth', 'fast'], group, summary: 'Authenticates the connection.', handler: auth }),
   command({ name: 'select', arity: 2, flags: ['fast'], group, summary: 'Changes the selected database.', handler: select }),
-  command({ name: 'quit', arity: -1, flags: ['noauth', 'fast'], group, summary: 'Closes the connection.', handler: quit }),
-  command({ name: 'reset', arity: 1, flags: ['noauth', 'fast'], group, summary: 'Resets the connection.', since: '6.2.0', handler: reset }),
+  command({ name: 'quit', arity: -1, flags: ['no_auth', 'fast'], group, summary: 'Closes the connection.', handler: quit }),
+  command({ name: 'reset', arity: 1, flags: ['no_auth', 'fast'], group, summary: 'Resets the connection.', since: '6.2.0', handler: reset }),
   command({ name: 'client', arity: -2, flags: [], group, summary: 'A container for client connection commands.', since: '2.4.0', handler: subcommandDispatcher('client', clientSubcommands), subcommands: clientSubcommands }),
 ];

@@ -39,19 +39,23 @@ export class Dispatcher {
     this.table = new CommandTable(specs);
   }
 
-  /** Runs the command and writes its reply; returns its spec, or undefined for an unknown command. */
-  execute(ctx: CommandContext, argv: Argv): CommandSpec | undefined {
+  /** The spec of a parsed command, or undefined for an unknown one. */
+  resolve(argv: Argv): CommandSpec | undefined {
+    return this.table.find(argv, 0);
+  }
+
+  /** Runs the command (resolved by resolve()) and writes its reply. Checks in Redis's order: name, arity, auth, routing, memory. */
+  execute(ctx: CommandContext, argv: Argv, spec: CommandSpec | undefined = this.resolve(argv)): void {
     this.processed++;
-    const spec = this.table.find(argv, 0);
     if (spec === undefined) {
       const args = [];
-      for (let i = 1; i < argv.length && i <= 20; i++) args.push(argv.utf8(i).slice(0, 128));
-      ctx.out.error(Errors.unknownCommand(argv.utf8(0).slice(0, 128), args));
-      return undefined;
+      for (let i = 1; i < argv.length && i <= 43; i++) args.push(argv.utf8(i));
+      ctx.out.error(Errors.unknownCommand(argv.utf8(0), args));
+      return;
     }
-    if (!ctx.session.authenticated && !spec.flags.includes('noauth')) ctx.out.error(Errors.noAuth);
-    else if (!arityOk(spec, argv.length)) ctx.out.error(Errors.wrongArity(spec.name));
-    else if (!this.routedHere(ctx, argv, spec)) return spec;
+    if (!arityOk(spec, argv.length)) ctx.out.error(Errors.wrongArity(spec.name));
+    else if (!ctx.session.authenticated && !spec.flags.includes('no_auth')) ctx.out.error(Errors.noAuth);
+    else if (!this.routedHere(ctx, argv, spec)) return;
     else if (this.memory.maxmemory > 0 && spec.flags.includes('denyoom')) {
       // Before the write, as Redis: a node over its limit refuses (noeviction) or evicts.
       // After it, so that used memory is back under the limit once the write completes.
@@ -61,7 +65,6 @@ export class Dispatcher {
         ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy);
       }
     } else this.run(ctx, argv, spec);
-    return spec;
   }
 
   /**

@@ -4,8 +4,9 @@ import { OK, ONE, ZERO } from '../protocol/writer.js';
 import { globMatch } from '../store/glob.js';
 import { NO_EXPIRY, type Key } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
-import { CommandError, Errors } from './errors.js';
-import { argSafeInt, parseInt64 } from './numbers.js';
+import { CommandError, Errors, userError } from './errors.js';
+import { argInt, argNumber, expiryMs, parseCursor, parseInt64 } from './numbers.js';
+import { stringEncoding } from './strings.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 
 function countKeys(ctx: CommandContext, argv: Argv, op: (key: Key) => boolean): void {
@@ -22,7 +23,7 @@ function type(ctx: CommandContext, argv: Argv): void {
   ctx.out.simple(ctx.store.peek(argv.str(1)) === undefined ? 'none' : 'string');
 }
 
-type ExpireMode = { unitMs: number; absolute: boolean; name: string };
+type ExpireMode = { unitMs: 1 | 1000; absolute: boolean; name: string };
 
 /** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX | XX | GT | LT. */
 function expireWith(mode: ExpireMode) {
@@ -36,14 +37,12 @@ function expireWith(mode: ExpireMode) {
       else if (argv.is(i, 'xx')) xx = true;
       else if (argv.is(i, 'gt')) gt = true;
       else if (argv.is(i, 'lt')) lt = true;
-      else throw new CommandError(`ERR Unsupported option ${argv.utf8(i)}`);
+      else throw new CommandError(userError(`ERR Unsupported option ${argv.utf8(i)}`));
     }
     if (nx && (xx || gt || lt)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
     if (gt && lt) throw new CommandError('ERR GT and LT options at the same time are not compatible');
-    const n = argSafeInt(argv, 2, Errors.notInteger);
-    let at = n * mode.unitMs;
-    if (!mode.absolute) at += ctx.clock.now();
-    if (!Number.isSafeInteger(at)) throw new CommandError(Errors.invalidExpire(mode.name));
+    const at = expiryMs(argInt(argv, 2), mode.unitMs, mode.absolute ? 0 : ctx.clock.now());
+    if (at === null) throw new CommandError(Errors.invalidExpire(mode.name));
     const key = argv.str(1);
     const current = ctx.store.expireAt(key);
     if (current === undefined) return ctx.out.raw(ZERO);
@@ -64,9 +63,11 @@ function ttlWith(ms: boolean, absolute: boolean) {
     const at = ctx.store.expireAt(argv.str(1));
     if (at === undefined) return ctx.out.integer(-2);
     if (at === NO_EXPIRY) return ctx.out.integer(-1);
-    if (absolute) return ctx.out.integer(ms ? at : Math.floor(at / 1000));
-    const left = Math.max(0, at - ctx.clock.now());
-    ctx.out.integer(ms ? left : Math.floor((left + 500) / 1000));
+    // Seconds are rounded to the nearest, as Redis does, for TTL and EXPIRETIME alike.
+    const t = absolute ? at : Math.max(0, at - ctx.clock.now());
+    const reply = ms ? t : Math.floor((t + 500) / 1000);
+    // Times beyond 2^53 ms are doubles in the keyspace: print them as the integers they are.
+    ctx.out.integer(Number.isSafeInteger(reply) ? reply : BigInt(reply));
   };
 }
 
@@ -102,8 +103,8 @@ function keys(ctx: CommandContext, argv: Argv): void {
 }
 
 function scan(ctx: CommandContext, argv: Argv): void {
-  const cursor = parseInt64(argv.buf, argv.start[1]!, argv.end[1]!);
-  if (cursor === null || typeof cursor === 'bigint' || cursor < 0) throw new CommandError(Errors.cursor);
+  const cursor = parseCursor(argv.str(1));
+  if (cursor === null) throw new CommandError(Errors.cursor);
   let pattern: string | undefined;
   let count = 10;
   let typeFilter: string | undefined;
@@ -111,13 +112,14 @@ function scan(ctx: CommandContext, argv: Argv): void {
     if (i + 1 >= argv.length) throw new CommandError(Errors.syntax);
     if (argv.is(i, 'match')) pattern = argv.str(i + 1);
     else if (argv.is(i, 'count')) {
-      count = argSafeInt(argv, i + 1);
+      count = argNumber(argv, i + 1);
       if (count < 1) throw new CommandError(Errors.syntax);
     } else if (argv.is(i, 'type')) typeFilter = argv.utf8(i + 1).toLowerCase();
     else throw new CommandError(Errors.syntax);
   }
   const found: Key[] = [];
-  const next = ctx.store.scan(cursor, count, (k) => {
+  // A cursor this node never returned gives some valid cursor, as Redis does.
+  const next = ctx.store.scan(Number(cursor), count, (k) => {
     if (pattern !== undefined && pattern !== '*' && !globMatch(pattern, k)) return;
     // Every value is a string today, so any other TYPE filter matches nothing.
     if (typeFilter !== undefined && typeFilter !== 'string') return;
@@ -143,10 +145,32 @@ function flush(ctx: CommandContext, argv: Argv): void {
   ctx.out.raw(OK);
 }
 
-/** The encoding Redis would report for a string value. */
-export function stringEncoding(v: Buffer): 'int' | 'embstr' | 'raw' {
-  if (v.length <= 20 && parseInt64(v, 0, v.length) !== null) return 'int';
-  return v.length <= 44 ? 'embstr' : 'raw';
+/** OBJ_SHARED_REFCOUNT: the refcount Redis reports for its shared integers. */
+const SHARED_REFCOUNT = 2147483647;
+/** OBJ_SHARED_INTEGERS: Redis shares the int-encoded values 0 to 9999... */
+const SHARED_INTEGERS = 10000;
+
+/** ...unless maxmemory is set with an LRU or LFU policy, which needs a private object per key. */
+function sharesIntegers(ctx: CommandContext): boolean {
+  const setting = (name: string) => ctx.node.config.get(name)?.get() ?? '';
+  return setting('maxmemory') === '0' || !/-(lru|lfu)$/.test(setting('maxmemory-policy'));
+}
+
+function refcount(ctx: CommandContext, v: Buffer): number {
+  if (stringEncoding(v) !== 'int' || !sharesIntegers(ctx)) return 1;
+  const n = Number(parseInt64(v, 0, v.length));
+  return n >= 0 && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
+}
+
+/** MEMORY USAGE key [SAMPLES n]...: SAMPLES may repeat; n must be an integer >= 0 (ringcache needs no sampling). */
+function memoryUsage(ctx: CommandContext, argv: Argv): void {
+  for (let i = 3; i < argv.length; i += 2) {
+    if (!argv.is(i, 'samples') || i + 1 >= argv.length) throw new CommandError(Errors.syntax);
+    if (argInt(argv, i + 1) < 0) throw new CommandError(Errors.syntax);
+  }
+  const n = ctx.store.memoryUsage(argv.str(2));
+  if (n === undefined) ctx.out.nullBulk();
+  else ctx.out.integer(n);
 }
 
 const key2 = { firstKey: 2, lastKey: 2, keyStep: 1 } as const;
@@ -161,8 +185,9 @@ const objectSubcommands: CommandSpec[] = [
     else ctx.out.bulkText(stringEncoding(v));
   } }),
   command({ name: 'object|refcount', arity: 3, flags: ['readonly'], ...key2, group, summary: 'Returns the reference count of a value of a key.', since: '2.2.3', handler: (ctx, argv) => {
-    if (ctx.store.peek(argv.str(2)) === undefined) ctx.out.nullBulk();
-    else ctx.out.raw(ONE);
+    const v = ctx.store.peek(argv.str(2));
+    if (v === undefined) ctx.out.nullBulk();
+    else ctx.out.integer(refcount(ctx, v));
   } }),
   command({ name: 'object|help', arity: 2, flags: [], group, summary: 'Returns helpful text about the different subcommands.', since: '6.2.0', handler: (ctx) => {
     const lines = ['OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ENCODING <key>', '    Return the kind of internal representation used to store the value of <key>.', 'REFCOUNT <key>', '    Return the number of references of the value associated with <key>.', 'HELP', '    Print this help.'];
@@ -172,13 +197,7 @@ const objectSubcommands: CommandSpec[] = [
 ];
 
 const memorySubcommands: CommandSpec[] = [
-  command({ name: 'memory|usage', arity: -3, flags: ['readonly'], ...key2, group: 'server', summary: 'Estimates the memory usage of a key.', since: '4.0.0', handler: (ctx, argv) => {
-    if (argv.length !== 3 && !(argv.length === 5 && argv.is(3, 'samples'))) throw new CommandError(Errors.syntax);
-    if (argv.length === 5) argSafeInt(argv, 4);
-    const n = ctx.store.memoryUsage(argv.str(2));
-    if (n === undefined) ctx.out.nullBulk();
-    else ctx.out.integer(n);
-  } }),
+  command({ name: 'memory|usage', arity: -3, flags: ['readonly'], ...key2, group: 'server', summary: 'Estimates the memory usage of a key.', since: '4.0.0', handler: memoryUsage }),
   command({ name: 'memory|help', arity: 2, flags: [], group: 'server', summary: 'Returns helpful text about the different subcommands.', since: '4.0.0', handler: (ctx) => {
     const lines = ['MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'USAGE <key> [SAMPLES <count>]', '    Return memory in bytes used by <key> and its value.', 'HELP', '    Print this help.'];
     ctx.out.array(lines.length);

@@ -3,8 +3,8 @@ import type { Argv } from '../protocol/argv.js';
 import { OK } from '../protocol/writer.js';
 import { globMatch } from '../store/glob.js';
 import type { CommandContext } from './context.js';
-import { CommandError, Errors } from './errors.js';
-import { command, keyPositions, subcommandDispatcher, type CommandSpec, type CommandTable } from './table.js';
+import { CommandError, Errors, userError } from './errors.js';
+import { arityOk, command, keyPositions, subcommandDispatcher, type CommandSpec, type CommandTable } from './table.js';
 
 function info(ctx: CommandContext, argv: Argv): void {
   const sections: string[] = [];
@@ -12,27 +12,37 @@ function info(ctx: CommandContext, argv: Argv): void {
   ctx.out.verbatim(ctx.node.info(sections));
 }
 
+/** As Redis: a plain name is replied as given, a pattern's matches by their own names; each parameter once. */
 function configGet(ctx: CommandContext, argv: Argv): void {
-  const found = new Map<string, string>();
+  const found = new Map<string, [reply: string, value: string]>();
   for (let i = 2; i < argv.length; i++) {
-    const pattern = argv.utf8(i).toLowerCase();
-    for (const [name, param] of ctx.node.config) if (globMatch(pattern, name, true)) found.set(name, param.get());
+    const given = argv.utf8(i);
+    const pattern = given.toLowerCase();
+    if (!/[[*?]/.test(given)) {
+      const param = ctx.node.config.get(pattern);
+      if (param !== undefined && !found.has(pattern)) found.set(pattern, [given, param.get()]);
+      continue;
+    }
+    for (const [name, param] of ctx.node.config) if (!found.has(name) && globMatch(pattern, name, true)) found.set(name, [name, param.get()]);
   }
   ctx.out.map(found.size);
-  for (const [name, value] of found) {
-    ctx.out.bulkText(name);
+  for (const [reply, value] of found.values()) {
+    ctx.out.bulkText(reply);
     ctx.out.bulkText(value);
   }
 }
 
 function configSet(ctx: CommandContext, argv: Argv): void {
-  if (argv.length % 2 !== 0) throw new CommandError(Errors.wrongArity('config|set'));
+  if (argv.length % 2 !== 0) throw new CommandError(Errors.syntax);
   const changes: Array<[string, string]> = [];
   for (let i = 2; i < argv.length; i += 2) {
     const name = argv.utf8(i).toLowerCase();
     const param = ctx.node.config.get(name);
     if (param === undefined || param.set === undefined) {
-      throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${argv.utf8(i)}'`);
+      throw new CommandError(userError(`ERR Unknown option or number of arguments for CONFIG SET - '${argv.utf8(i)}'`));
+    }
+    if (changes.some(([n]) => n === name)) {
+      throw new CommandError(userError(`ERR CONFIG SET failed (possibly related to argument '${argv.utf8(i)}') - duplicate parameter`));
     }
     changes.push([name, argv.utf8(i + 1)]);
   }
@@ -103,6 +113,13 @@ function writeCommandDocs(ctx: CommandContext, spec: CommandSpec): void {
   }
 }
 
+/** The spec of the command at argv[at], its subcommand's for a container (Redis's lookupCommand). */
+function lookup(table: CommandTable, argv: Argv, at: number): CommandSpec | undefined {
+  const spec = table.find(argv, at);
+  if (spec?.subcommands === undefined || argv.length - at === 1) return spec;
+  return spec.subcommands.find((sub) => argv.is(at + 1, sub.name.slice(spec.name.length + 1)));
+}
+
 /** COMMAND and its subcommands need the table they describe, so they are built from it. */
 export function commandCommands(table: () => CommandTable): CommandSpec[] {
   const named = (argv: Argv, from: number): Array<CommandSpec | undefined> => {
@@ -132,11 +149,13 @@ export function commandCommands(table: () => CommandTable): CommandSpec[] {
         writeCommandDocs(ctx, s);
       }
     } }),
-    command({ name: 'command|getkeys', arity: -3, flags: [], group: 'server', summary: 'Extracts the key names from an arbitrary command.', since: '2.8.13', handler: (ctx, argv) => {
-      const spec = table().find(argv, 2);
+    command({ name: 'command|getkeys', arity: -4, flags: [], group: 'server', summary: 'Extracts the key names from an arbitrary command.', since: '2.8.13', handler: (ctx, argv) => {
+      const spec = lookup(table(), argv, 2);
       if (spec === undefined) throw new CommandError('ERR Invalid command specified');
+      if (spec.firstKey === 0) throw new CommandError('ERR The command has no key arguments');
+      if (!arityOk(spec, argv.length - 2)) throw new CommandError('ERR Invalid number of arguments specified for command');
       const positions = keyPositions(spec, argv.length - 2);
-      if (positions.length === 0) throw new CommandError('ERR The command has no key arguments');
+      if (positions.length === 0) throw new CommandError('ERR Invalid arguments specified for command');
       ctx.out.array(positions.length);
       for (const p of positions) ctx.out.bulk(argv.buf, argv.start[p + 2]!, argv.end[p + 2]!);
     } }),
@@ -159,10 +178,15 @@ function time(ctx: CommandContext): void {
 }
 
 function shutdown(ctx: CommandContext, argv: Argv): void {
+  const given = new Set<string>();
   for (let i = 1; i < argv.length; i++) {
-    if (!['nosave', 'save', 'now', 'force', 'abort'].some((w) => argv.is(i, w))) throw new CommandError(Errors.syntax);
-    if (argv.is(i, 'abort')) throw new CommandError('ERR No shutdown in progress.');
+    const word = ['nosave', 'save', 'now', 'force', 'abort'].find((w) => argv.is(i, w));
+    if (word === undefined) throw new CommandError(Errors.syntax);
+    given.add(word);
   }
+  // As Redis: ABORT takes no other flag, NOSAVE and SAVE exclude each other; all checked before acting.
+  if ((given.has('abort') && given.size > 1) || (given.has('nosave') && given.has('save'))) throw new CommandError(Errors.syntax);
+  if (given.has('abort')) throw new CommandError('ERR No shutdown in progress.');
   // No reply: like Redis, the node closes every connection and exits.
   ctx.session.closeAfterReply = true;
   ctx.node.shutdown();

@@ -4,11 +4,28 @@ import { OK, ONE, ZERO } from '../protocol/writer.js';
 import { KEEP_TTL, NO_EXPIRY, type Key } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
-import { addInt64, argInt, argSafeInt, formatFloat, parseFloatStrict, parseInt64 } from './numbers.js';
+import { addInt64, addLongDouble, argInt, argNumber, expiryMs, formatLongDouble, LD_ZERO, parseInt64, parseLongDouble } from './numbers.js';
 import { command, type CommandSpec } from './table.js';
 
 /** Largest string value, as Redis's proto-max-bulk-len default. */
 export const MAX_STRING = 512 * 1024 * 1024;
+
+/**
+ * How Redis encodes values that do not come from a client's argument: APPEND and
+ * SETRANGE build "raw" strings whatever their content, INCRBYFLOAT stores text
+ * that is never "int". Values are immutable and keep their identity in the store
+ * (RENAME moves the same Buffer), so a weak map by identity is enough; any other
+ * value is encoded by its content, as Redis's tryObjectEncoding does.
+ */
+const builtAs = new WeakMap<Buffer, 'raw' | 'string'>();
+
+/** The encoding OBJECT ENCODING reports for a stored value. */
+export function stringEncoding(v: Buffer): 'int' | 'embstr' | 'raw' {
+  const built = builtAs.get(v);
+  if (built === 'raw') return 'raw';
+  if (built === undefined && v.length <= 20 && parseInt64(v, 0, v.length) !== null) return 'int';
+  return v.length <= 44 ? 'embstr' : 'raw';
+}
 
 /** Stores a value with an absolute expiry; an expiry already past deletes the key instead. */
 function store(ctx: CommandContext, key: Key, value: Buffer, expireAt: number): void {
@@ -18,13 +35,13 @@ function store(ctx: CommandContext, key: Key, value: Buffer, expireAt: number): 
 
 type ExpiryUnit = 'ex' | 'px' | 'exat' | 'pxat';
 
-/** Converts an expiry argument to an absolute time in ms; throws Redis's error for a bad one. */
-function expiryFrom(ctx: CommandContext, argv: Argv, i: number, unit: ExpiryUnit, cmd: string): number {
+/** An expiry value as an absolute time in ms, with Redis's checks (getExpireMillisecondsOrReply). */
+function expiryAt(ctx: CommandContext, argv: Argv, i: number, unit: ExpiryUnit, cmd: string): number {
   const n = argInt(argv, i);
-  if (typeof n === 'bigint' || n <= 0) throw new CommandError(Errors.invalidExpire(cmd));
-  const ms = unit === 'ex' || unit === 'exat' ? n * 1000 : n;
-  const at = unit === 'ex' || unit === 'px' ? ctx.clock.now() + ms : ms;
-  if (!Number.isSafeInteger(at)) throw new CommandError(Errors.invalidExpire(cmd));
+  const seconds = unit === 'ex' || unit === 'exat';
+  const relative = unit === 'ex' || unit === 'px';
+  const at = n <= 0 ? null : expiryMs(n, seconds ? 1000 : 1, relative ? ctx.clock.now() : 0);
+  if (at === null) throw new CommandError(Errors.invalidExpire(cmd));
   return at;
 }
 
@@ -35,37 +52,54 @@ function expiryWord(argv: Argv, i: number): ExpiryUnit | undefined {
   return undefined;
 }
 
-function set(ctx: CommandContext, argv: Argv): void {
-  let nx = false;
-  let xx = false;
-  let get = false;
-  let expireAt = NO_EXPIRY;
-  let expirySet = false;
-  for (let i = 3; i < argv.length; i++) {
+interface StringOptions {
+  nx: boolean;
+  xx: boolean;
+  get: boolean;
+  keepTtl: boolean;
+  persist: boolean;
+  /** The expiry option, and the position of its value (the last one given counts). */
+  unit?: ExpiryUnit;
+  unitArg: number;
+}
+
+/**
+ * SET's (forSet) or GETEX's options, parsed as Redis's parseExtendedStringArgumentsOrReply:
+ * an option may repeat, conflicting ones are a syntax error, and the expiry
+ * value is checked only after all options, by the caller.
+ */
+function parseOptions(argv: Argv, from: number, forSet: boolean): StringOptions {
+  const o: StringOptions = { nx: false, xx: false, get: false, keepTtl: false, persist: false, unitArg: 0 };
+  for (let i = from; i < argv.length; i++) {
     const unit = expiryWord(argv, i);
-    if (argv.is(i, 'nx') && !xx) nx = true;
-    else if (argv.is(i, 'xx') && !nx) xx = true;
-    else if (argv.is(i, 'get')) get = true;
-    else if (argv.is(i, 'keepttl') && !expirySet) {
-      expirySet = true;
-      expireAt = KEEP_TTL;
-    } else if (unit !== undefined && !expirySet && i + 1 < argv.length) {
-      expirySet = true;
-      expireAt = expiryFrom(ctx, argv, ++i, unit, 'set');
+    if (forSet && argv.is(i, 'nx') && !o.xx) o.nx = true;
+    else if (forSet && argv.is(i, 'xx') && !o.nx) o.xx = true;
+    else if (forSet && argv.is(i, 'get')) o.get = true;
+    else if (forSet && argv.is(i, 'keepttl') && o.unit === undefined) o.keepTtl = true;
+    else if (!forSet && argv.is(i, 'persist') && o.unit === undefined) o.persist = true;
+    else if (unit !== undefined && (o.unit ?? unit) === unit && !o.keepTtl && !o.persist && i + 1 < argv.length) {
+      o.unit = unit;
+      o.unitArg = ++i;
     } else throw new CommandError(Errors.syntax);
   }
+  return o;
+}
+
+function set(ctx: CommandContext, argv: Argv): void {
+  const o = parseOptions(argv, 3, true);
+  const expireAt = o.unit !== undefined ? expiryAt(ctx, argv, o.unitArg, o.unit, 'set') : o.keepTtl ? KEEP_TTL : NO_EXPIRY;
   const key = argv.str(1);
-  const old = get || nx || xx ? ctx.store.peek(key) : undefined;
-  if (get) {
+  const old = o.get || o.nx || o.xx ? ctx.store.peek(key) : undefined;
+  if (o.get) {
     if (old === undefined) ctx.out.nullBulk();
     else ctx.out.bulk(old);
   }
-  if ((nx && old !== undefined) || (xx && old === undefined)) {
-    if (!get) ctx.out.nullBulk();
+  if ((o.nx && old !== undefined) || (o.xx && old === undefined)) {
+    if (!o.get) ctx.out.nullBulk();
     return;
   }
   store(ctx, key, argv.copy(2), expireAt);
-  if (!get) ctx.out.raw(OK);
+  if (!o.get) ctx.out.raw(OK);
 }
 
 function get(ctx: CommandContext, argv: Argv): void {
@@ -83,7 +117,7 @@ function setnx(ctx: CommandContext, argv: Argv): void {
 
 function setexWith(unit: 'ex' | 'px', name: string) {
   return (ctx: CommandContext, argv: Argv): void => {
-    const at = expiryFrom(ctx, argv, 2, unit, name);
+    const at = expiryAt(ctx, argv, 2, unit, name);
     ctx.store.set(argv.str(1), argv.copy(3), at);
     ctx.out.raw(OK);
   };
@@ -106,21 +140,15 @@ function getdel(ctx: CommandContext, argv: Argv): void {
 }
 
 function getex(ctx: CommandContext, argv: Argv): void {
-  let expireAt: number | undefined;
-  let persist = false;
-  for (let i = 2; i < argv.length; i++) {
-    const unit = expiryWord(argv, i);
-    const free = expireAt === undefined && !persist;
-    if (unit !== undefined && free && i + 1 < argv.length) expireAt = expiryFrom(ctx, argv, ++i, unit, 'getex');
-    else if (argv.is(i, 'persist') && free) persist = true;
-    else throw new CommandError(Errors.syntax);
-  }
+  const o = parseOptions(argv, 2, false);
   const key = argv.str(1);
   const v = ctx.store.get(key);
   if (v === undefined) return ctx.out.nullBulk();
+  // As Redis: the expiry value is checked only once the key is found.
+  const at = o.unit !== undefined ? expiryAt(ctx, argv, o.unitArg, o.unit, 'getex') : undefined;
   ctx.out.bulk(v);
-  if (persist) ctx.store.setExpireAt(key, NO_EXPIRY);
-  else if (expireAt !== undefined) ctx.store.setExpireAt(key, expireAt);
+  if (o.persist) ctx.store.setExpireAt(key, NO_EXPIRY);
+  else if (at !== undefined) ctx.store.setExpireAt(key, at);
 }
 
 function mget(ctx: CommandContext, argv: Argv): void {
@@ -171,18 +199,14 @@ function negate(n: number | bigint): number | bigint {
 
 function incrbyfloat(ctx: CommandContext, argv: Argv): void {
   const key = argv.str(1);
-  const delta = parseFloatStrict(argv.utf8(2));
-  if (delta === null) throw new CommandError(Errors.notFloat);
   const old = ctx.store.peek(key);
-  let current = 0;
-  if (old !== undefined) {
-    const parsed = parseFloatStrict(old.toString('latin1'));
-    if (parsed === null) throw new CommandError(Errors.notFloat);
-    current = parsed;
-  }
-  const next = current + delta;
-  if (!Number.isFinite(next)) throw new CommandError(Errors.nanOrInfinity);
-  const text = Buffer.from(formatFloat(next), 'latin1');
+  const current = old === undefined ? LD_ZERO : parseLongDouble(old.latin1Slice(0, old.length));
+  const delta = parseLongDouble(argv.str(2));
+  if (current === null || delta === null) throw new CommandError(Errors.notFloat);
+  const next = addLongDouble(current, delta);
+  if (next === null) throw new CommandError(Errors.nanOrInfinity);
+  const text = Buffer.from(formatLongDouble(next), 'latin1');
+  builtAs.set(text, 'string');
   ctx.store.set(key, text, KEEP_TTL);
   ctx.out.bulk(text);
 }
@@ -200,6 +224,7 @@ function append(ctx: CommandContext, argv: Argv): void {
   const next = Buffer.allocUnsafe(old.length + add);
   old.copy(next, 0);
   argv.buf.copy(next, old.length, argv.start[2]!, argv.end[2]!);
+  builtAs.set(next, 'raw');
   ctx.store.set(key, next, KEEP_TTL);
   ctx.out.integer(next.length);
 }
@@ -209,11 +234,15 @@ function strlen(ctx: CommandContext, argv: Argv): void {
 }
 
 function getrange(ctx: CommandContext, argv: Argv): void {
-  let start = argSafeInt(argv, 2);
-  let end = argSafeInt(argv, 3);
+  // Any int64 is a valid index: compared exactly here, then as doubles, which
+  // beyond 2^53 are far outside any string and clamp as the exact values would.
+  const first = argInt(argv, 2);
+  const last = argInt(argv, 3);
   const v = ctx.store.get(argv.str(1)) ?? Buffer.alloc(0);
   const len = v.length;
-  if (start < 0 && end < 0 && start > end) return ctx.out.bulk(v, 0, 0);
+  if (first < 0 && last < 0 && first > last) return ctx.out.bulk(v, 0, 0);
+  let start = Number(first);
+  let end = Number(last);
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;
@@ -224,7 +253,7 @@ function getrange(ctx: CommandContext, argv: Argv): void {
 }
 
 function setrange(ctx: CommandContext, argv: Argv): void {
-  const offset = argSafeInt(argv, 2);
+  const offset = argNumber(argv, 2);
   if (offset < 0) throw new CommandError(Errors.offsetRange);
   const key = argv.str(1);
   const old = ctx.store.peek(key);
@@ -235,6 +264,7 @@ function setrange(ctx: CommandContext, argv: Argv): void {
   const next = Buffer.alloc(Math.max(oldLen, offset + add));
   old?.copy(next, 0);
   argv.buf.copy(next, offset, argv.start[3]!, argv.end[3]!);
+  builtAs.set(next, 'raw');
   ctx.store.set(key, next, old === undefined ? NO_EXPIRY : KEEP_TTL);
   ctx.out.integer(next.length);
 }

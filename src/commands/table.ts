@@ -12,7 +12,7 @@ export type CommandFlag =
   | 'readonly'
   | 'denyoom'
   | 'admin'
-  | 'noauth'
+  | 'no_auth'
   | 'fast'
   | 'loading'
   | 'stale'

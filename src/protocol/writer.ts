@@ -142,7 +142,7 @@ export class ReplyWriter {
 
   /** `-PREFIX message` — CR and LF in the message are replaced, as Redis does. */
   error(text: string): void {
-    const clean = /[\r\n]/.test(text) ? text.replace(/[\r\n]+/g, ' ') : text;
+    const clean = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
     const len = Buffer.byteLength(clean);
     this.ensure(len + 3);
     this.byte(45);

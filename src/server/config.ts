@@ -29,6 +29,16 @@ export function parseMemory(text: string): number {
   return n;
 }
 
+/** Parses a CONFIG SET memory value as Redis does: digits and an optional unit, '' meaning 0. */
+export function parseMemoryValue(text: string): number {
+  if (text === '') return 0;
+  const m = /^(\d+)([a-z]*)$/i.exec(text);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n)) throw new Error('argument must be a memory value');
+  return n;
+}
+
 /** Formats bytes as INFO's *_human fields do: 1.50M, 12.00K, 512B. */
 export function humanBytes(n: number): string {
   const units = ['B', 'K', 'M', 'G', 'T', 'P'];

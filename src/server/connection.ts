@@ -89,8 +89,10 @@ export class Connection implements ClientInfo {
   }
 
   private onCommand(argv: Argv): void {
-    const spec = this.runtime.dispatcher.execute(this.ctx, argv);
-    this.lastCommand = spec?.name ?? 'NULL';
+    const spec = this.runtime.dispatcher.resolve(argv);
+    // Recorded before running, so CLIENT INFO/LIST show the command in progress, as Redis does.
+    this.lastCommand = spec === undefined ? 'NULL' : spec.subcommands && argv.length > 1 ? `${spec.name}|${argv.utf8(1).toLowerCase()}` : spec.name;
+    this.runtime.dispatcher.execute(this.ctx, argv, spec);
     if (this.session.closeAfterReply) {
       this.parser.stop();
       return;

@@ -116,5 +116,5 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
     out.push(`# ${name[0]!.toUpperCase()}${name.slice(1)}`);
     for (const [k, v] of body[name]!) out.push(`${k}:${v}`);
   }
-  return out.join('\r\n') + '\r\n';
+  return out.length === 0 ? '' : out.join('\r\n') + '\r\n';
 }

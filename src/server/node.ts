@@ -17,7 +17,7 @@ import { PeerPool } from '../cluster/peer-pool.js';
 import { systemClock, type Clock } from '../store/clock.js';
 import { EVICTION_POLICIES, type EvictionPolicy, type Keyspace } from '../store/keyspace.js';
 import { MapKeyspace } from '../store/map-keyspace.js';
-import { ConfigError, parseMemory, type NodeConfig } from './config.js';
+import { ConfigError, parseMemoryValue, type NodeConfig } from './config.js';
 import { Connection } from './connection.js';
 import { infoText } from './info.js';
 import type { NodeRuntime, NodeStats } from './runtime.js';
@@ -173,7 +173,7 @@ export class CacheNode implements NodeRuntime {
   private makeServices(): NodeServices {
     const cfg = this.config;
     const params: ConfigParam[] = [
-      { name: 'maxmemory', get: () => String(cfg.maxmemory), set: (v) => (cfg.maxmemory = configValue(() => parseMemory(v), 'maxmemory')) },
+      { name: 'maxmemory', get: () => String(cfg.maxmemory), set: (v) => (cfg.maxmemory = configValue(() => parseMemoryValue(v), 'maxmemory')) },
       { name: 'maxmemory-policy', get: () => cfg.maxmemoryPolicy, set: (v) => {
         const p = v.toLowerCase() as EvictionPolicy;
         if (!EVICTION_POLICIES.includes(p)) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: ${EVICTION_POLICIES.join(', ')}`);

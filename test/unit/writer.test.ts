@@ -18,7 +18,7 @@ test('encodes RESP2 replies', () => {
   w.map(1);
   w.double(1.5);
   w.verbatim('a');
-  assert.equal(text(w), '+OK\r\n-ERR bad thing\r\n:0\r\n:-1234567890123\r\n:9223372036854775807\r\n$5\r\nhello\r\n$2\r\nk\xff\r\n$-1\r\n*-1\r\n*2\r\n$3\r\n1.5\r\n$1\r\na\r\n');
+  assert.equal(text(w), '+OK\r\n-ERR bad  thing\r\n:0\r\n:-1234567890123\r\n:9223372036854775807\r\n$5\r\nhello\r\n$2\r\nk\xff\r\n$-1\r\n*-1\r\n*2\r\n$3\r\n1.5\r\n$1\r\na\r\n');
 });
 
 test('encodes RESP3 replies', () => {
