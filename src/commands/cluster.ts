@@ -54,21 +54,15 @@ function shards(ctx: CommandContext): void {
     for (const s of ranges) out.integer(s);
     out.bulkText('nodes');
     out.array(1);
-    out.map(7);
-    out.bulkText('id');
-    out.bulkText(n.id);
-    out.bulkText('port');
-    out.integer(n.port);
-    out.bulkText('ip');
-    out.bulkText(n.host);
-    out.bulkText('endpoint');
-    out.bulkText(n.host);
-    out.bulkText('role');
-    out.bulkText('master');
-    out.bulkText('replication-offset');
-    out.integer(0);
-    out.bulkText('health');
-    out.bulkText('online');
+    out.fields([
+      ['id', n.id],
+      ['port', n.port],
+      ['ip', n.host],
+      ['endpoint', n.host],
+      ['role', 'master'],
+      ['replication-offset', 0],
+      ['health', 'online'],
+    ]);
   }
 }
 

@@ -69,19 +69,14 @@ function hello(ctx: CommandContext, argv: Argv): void {
   ctx.out.protocol = protocol;
   if (name !== undefined) ctx.session.name = name;
   const out = ctx.out;
-  out.map(7);
-  out.bulkText('server');
-  out.bulkText('redis');
-  out.bulkText('version');
-  out.bulkText(REDIS_COMPAT_VERSION);
-  out.bulkText('proto');
-  out.integer(protocol);
-  out.bulkText('id');
-  out.integer(ctx.session.id);
-  out.bulkText('mode');
-  out.bulkText('standalone');
-  out.bulkText('role');
-  out.bulkText('master');
+  out.fields([
+    ['server', 'redis'],
+    ['version', REDIS_COMPAT_VERSION],
+    ['proto', protocol],
+    ['id', ctx.session.id],
+    ['mode', ctx.node.cluster() === undefined ? 'standalone' : 'cluster'],
+    ['role', 'master'],
+  ], 1);
   out.bulkText('modules');
   out.array(0);
 }

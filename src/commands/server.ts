@@ -96,13 +96,11 @@ function writeCommandInfo(ctx: CommandContext, spec: CommandSpec): void {
 function writeCommandDocs(ctx: CommandContext, spec: CommandSpec): void {
   const out = ctx.out;
   const subs = spec.subcommands ?? [];
-  out.map(subs.length > 0 ? 4 : 3);
-  out.bulkText('summary');
-  out.bulkText(spec.summary);
-  out.bulkText('since');
-  out.bulkText(spec.since);
-  out.bulkText('group');
-  out.bulkText(spec.group);
+  out.fields([
+    ['summary', spec.summary],
+    ['since', spec.since],
+    ['group', spec.group],
+  ], subs.length > 0 ? 1 : 0);
   if (subs.length > 0) {
     out.bulkText('subcommands');
     out.map(subs.length);

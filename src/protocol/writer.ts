@@ -223,6 +223,19 @@ export class ReplyWriter {
     else this.header(42, n * 2);
   }
 
+  /**
+   * A map of text names to text or integer values (HELLO, CLUSTER SHARDS, COMMAND DOCS).
+   * `extra` more pairs follow, written by the caller.
+   */
+  fields(pairs: ReadonlyArray<readonly [string, string | number]>, extra = 0): void {
+    this.map(pairs.length + extra);
+    for (const [name, value] of pairs) {
+      this.bulkText(name);
+      if (typeof value === 'number') this.integer(value);
+      else this.bulkText(value);
+    }
+  }
+
   /** A set of n members: `~n` in RESP3, an array in RESP2. */
   set(n: number): void {
     this.header(this.protocol === 3 ? 126 : 42, n);
