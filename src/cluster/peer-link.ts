@@ -49,9 +49,11 @@ export class PeerLink {
   private connect(): net.Socket {
     const socket = net.connect({ host: this.opts.host, port: this.opts.port, noDelay: true });
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new PeerError(`CLUSTERDOWN the node ${this.opts.host}:${this.opts.port} that owns this slot is unreachable (${err.code ?? err.message})`)));
-    socket.on('close', () => this.fail(new PeerError(`TRYAGAIN the connection to ${this.opts.host}:${this.opts.port} closed`)));
+    // Events of a socket this link has already given up on must not touch its successor.
+    const current = () => this.socket === socket;
+    socket.on('data', (chunk: Buffer) => current() && this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => current() && this.fail(new PeerError(`CLUSTERDOWN the node ${this.opts.host}:${this.opts.port} that owns this slot is unreachable (${err.code ?? err.message})`)));
+    socket.on('close', () => current() && this.fail(new PeerError(`TRYAGAIN the connection to ${this.opts.host}:${this.opts.port} closed`)));
     // The handshake is pipelined ahead of the first request: its reply is consumed here.
     const hello = this.opts.password === '' ? ['HELLO', String(this.opts.protocol)] : ['HELLO', String(this.opts.protocol), 'AUTH', 'default', this.opts.password];
     const timer = setTimeout(() => this.fail(new PeerError(`TRYAGAIN no handshake from ${this.opts.host}:${this.opts.port}`)), this.opts.timeoutMs);

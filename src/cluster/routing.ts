@@ -5,7 +5,7 @@
  */
 import type { Argv } from '../protocol/argv.js';
 import type { ClusterNode, Topology } from './topology.js';
-import { keySlot } from './topology.js';
+import { keySlotOf } from './key-slot.js';
 
 export interface KeySpec {
   readonly firstKey: number;
@@ -24,7 +24,7 @@ export function keySlots(spec: KeySpec, argv: Argv): number[] {
   if (spec.firstKey === 0 || argv.length <= spec.firstKey) return [];
   const last = spec.lastKey < 0 ? argv.length + spec.lastKey : Math.min(spec.lastKey, argv.length - 1);
   const out: number[] = [];
-  for (let i = spec.firstKey; i <= last; i += spec.keyStep) out.push(keySlot(argv.view(i)));
+  for (let i = spec.firstKey; i <= last; i += spec.keyStep) out.push(keySlotOf(argv.buf, argv.start[i]!, argv.end[i]!));
   return out;
 }
 

@@ -3,7 +3,6 @@
  * only grows. Derived from a member set by the slot map; pure, no I/O.
  */
 import { createHash } from 'node:crypto';
-import calculateSlot from 'cluster-key-slot';
 import { assignSlots, SLOT_COUNT } from './slot-map.js';
 
 export interface NodeAddress {
@@ -27,10 +26,7 @@ export interface SlotRange {
   nodes: ClusterNode[];
 }
 
-/** The slot of a key, exactly as Redis Cluster computes it (CRC16-XMODEM, hash tags). */
-export function keySlot(key: Buffer | string): number {
-  return calculateSlot(typeof key === 'string' ? Buffer.from(key, 'latin1') : key);
-}
+export { keySlot } from './key-slot.js';
 
 export function nodeKey(a: NodeAddress): string {
   return `${a.host}:${a.port}`;

@@ -7,7 +7,7 @@ import type { Argv } from '../protocol/argv.js';
 import type { EvictionPolicy } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
-import { arityOk, CommandTable, type CommandSpec } from './table.js';
+import { arityOk, CommandTable, subcommandTable, type CommandSpec } from './table.js';
 import { connectionCommands } from './connection.js';
 import { keyCommands } from './keys.js';
 import { commandCommands, serverCommands } from './server.js';
@@ -28,6 +28,8 @@ export class Dispatcher {
   processed = 0;
   /** Errors thrown by handlers that were not CommandErrors: bugs, logged and counted. */
   internalErrors = 0;
+  /** Per container command, its subcommands by their short name (for routing by their keys). */
+  private readonly subcommandTables = new Map<CommandSpec, CommandTable>();
 
   constructor(
     private readonly memory: MemoryLimits,
@@ -37,6 +39,7 @@ export class Dispatcher {
     const specs: CommandSpec[] = [...stringCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
     specs.push(...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
+    for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
   }
 
   /** The spec of a parsed command, or undefined for an unknown one. */
@@ -72,13 +75,21 @@ export class Dispatcher {
    * owns. Otherwise it gets CROSSSLOT, is forwarded (proxy mode) or gets MOVED:
    * never an answer from a node that does not own the key.
    */
-  private routedHere(ctx: CommandContext, argv: Argv, spec: CommandSpec): boolean {
+  private routedHere(ctx: CommandContext, argv: Argv, container: CommandSpec): boolean {
     const cluster = ctx.node.cluster();
-    if (cluster === undefined || spec.firstKey === 0) return true;
+    if (cluster === undefined) return true;
+    // A container (OBJECT, MEMORY...) routes by its subcommand's key positions.
+    const spec = container.subcommands && argv.length > 1 ? (this.subcommandTables.get(container)?.find(argv, 1) ?? container) : container;
+    if (spec.firstKey === 0) return true;
     const r = route(spec, argv, cluster.topology, cluster.self);
     if (r.kind === 'local' || r.kind === 'keyless') return true;
     if (cluster.proxy && ctx.forward !== undefined && ctx.forwardSplit !== undefined) {
-      if (SPLITTABLE.has(spec.name)) {
+      const split = SPLITTABLE.get(spec.name);
+      if (split !== undefined) {
+        if ((argv.length - 1) % split.stride !== 0) {
+          ctx.out.error(Errors.wrongArity(spec.name));
+          return false;
+        }
         const parts = splitByOwner(spec.name, argv, cluster.topology);
         if (parts.length === 1 && parts[0]!.node.key === cluster.self.key) return true; // all keys here
         ctx.forwardSplit(spec.name, parts);

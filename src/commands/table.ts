@@ -66,10 +66,15 @@ export class CommandTable {
   private readonly buckets = new Map<number, CommandSpec[]>();
   readonly all: readonly CommandSpec[];
 
-  constructor(specs: readonly CommandSpec[]) {
+  /** `nameOf` gives the word each spec is looked up by (its name by default). */
+  constructor(
+    specs: readonly CommandSpec[],
+    private readonly nameOf: (spec: CommandSpec) => string = (s) => s.name,
+  ) {
     this.all = specs;
     for (const spec of specs) {
-      const h = hashLower(Buffer.from(spec.name), 0, spec.name.length);
+      const name = nameOf(spec);
+      const h = hashLower(Buffer.from(name), 0, name.length);
       const bucket = this.buckets.get(h);
       if (bucket) bucket.push(spec);
       else this.buckets.set(h, [spec]);
@@ -80,7 +85,7 @@ export class CommandTable {
   find(argv: Argv, i: number): CommandSpec | undefined {
     const bucket = this.buckets.get(hashLower(argv.buf, argv.start[i]!, argv.end[i]!));
     if (bucket === undefined) return undefined;
-    for (const spec of bucket) if (argv.is(i, spec.name)) return spec;
+    for (const spec of bucket) if (argv.is(i, this.nameOf(spec))) return spec;
     return undefined;
   }
 
@@ -105,13 +110,16 @@ function hashLower(buf: Buffer, start: number, end: number): number {
  * subcommand in argv[1], checks its arity, and runs it.
  */
 export function subcommandDispatcher(container: string, subs: readonly CommandSpec[]): Handler {
-  const table = new CommandTable(subs.map((s) => ({ ...s, name: s.name.slice(container.length + 1) })));
-  const full = new Map(subs.map((s) => [s.name.slice(container.length + 1), s]));
+  const table = subcommandTable({ name: container, subcommands: subs });
   return (ctx: CommandContext, argv: Argv) => {
-    const found = table.find(argv, 1);
-    if (found === undefined) throw new CommandError(Errors.unknownSubcommand(argv.utf8(1), container));
-    const spec = full.get(found.name)!;
+    const spec = table.find(argv, 1);
+    if (spec === undefined) throw new CommandError(Errors.unknownSubcommand(argv.utf8(1), container));
     if (!arityOk(spec, argv.length)) throw new CommandError(Errors.wrongArity(spec.name));
     spec.handler(ctx, argv);
   };
+}
+
+/** Finds a container's subcommand specs (full names, "container|sub") by argument 1's bytes. */
+export function subcommandTable(container: Pick<CommandSpec, 'name' | 'subcommands'>): CommandTable {
+  return new CommandTable(container.subcommands ?? [], (s) => s.name.slice(container.name.length + 1));
 }

@@ -31,14 +31,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-function track(proc: ChildProcess): () => string {
+/** Collects everything a process prints (stdout and stderr). */
+export function track(proc: ChildProcess): () => string {
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   return () => out;
 }
 
-function stopper(proc: ChildProcess): () => Promise<number | null> {
+/** A stop() for a process: SIGTERM, SIGKILL after 5 s; resolves with the exit code. */
+export function stopper(proc: ChildProcess): () => Promise<number | null> {
   return () =>
     new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
