@@ -7,6 +7,8 @@
  * passed by reference instead of copied (values in the store are immutable, so
  * the reference stays valid while the write is pending). Pure: no I/O.
  */
+import { copyBytes } from './argv.js';
+
 export type Protocol = 2 | 3;
 
 export interface WriterMark {
@@ -89,7 +91,7 @@ export class ReplyWriter {
   /** A preallocated, already encoded reply. */
   raw(bytes: Buffer): void {
     this.ensure(bytes.length);
-    bytes.copy(this.buf, this.pos);
+    copyBytes(bytes, 0, this.buf, this.pos, bytes.length);
     this.pos += bytes.length;
   }
 
@@ -177,7 +179,7 @@ export class ReplyWriter {
     this.byte(36);
     this.digits(n);
     this.crlf();
-    src.copy(this.buf, this.pos, start, end);
+    copyBytes(src, start, this.buf, this.pos, n);
     this.pos += n;
     this.crlf();
   }

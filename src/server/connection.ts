@@ -28,6 +28,7 @@ export class Connection implements ClientInfo {
   private lastCommand = 'NULL';
   private closed = false;
   private paused = false;
+  private outputBudget = 0;
   /**
    * Replies in request order while some come from other nodes (proxy mode): a
    * forwarded command holds its place with pieces === null until its reply arrives.
@@ -84,6 +85,9 @@ export class Connection implements ClientInfo {
     // The writer is shared by all connections: everything written here is taken
     // and sent before this handler returns, so no other client's replies mix in.
     this.out.protocol = this.session.protocol;
+    // What this chunk's replies may add before the client passes its output limit
+    // (read once per chunk: writableLength is not free on the per-command path).
+    this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
     this.parser.feed(chunk);
     this.flush();
   }
@@ -99,7 +103,7 @@ export class Connection implements ClientInfo {
     }
     // A pipeline of large replies to a client that does not read: stop before
     // the node's memory does.
-    if (this.out.length + this.socket.writableLength > this.runtime.config.clientOutputLimit) {
+    if (this.out.length > this.outputBudget) {
       this.runtime.log.warn({ client: this.addr, limit: this.runtime.config.clientOutputLimit }, 'client output buffer limit reached, closing the connection');
       this.parser.stop();
       this.out.discard();
