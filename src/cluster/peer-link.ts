@@ -33,6 +33,8 @@ export class PeerLink {
   private input: Buffer = Buffer.alloc(0);
   /** After a failure, new requests fail fast until this time (ms), instead of each waiting for a timeout. */
   private downUntil = 0;
+  /** Requests of the current tick, written together: one syscall for a whole pipeline. */
+  private outbox: Buffer[] = [];
 
   constructor(private readonly opts: PeerLinkOptions) {}
 
@@ -42,8 +44,17 @@ export class PeerLink {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new PeerError(`TRYAGAIN no reply from ${this.opts.host}:${this.opts.port} within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
       this.pending.push({ resolve, reject, timer, internal: false });
-      socket.write(request);
+      this.outbox.push(request);
+      if (this.outbox.length === 1) process.nextTick(() => this.flushOutbox(socket));
     });
+  }
+
+  private flushOutbox(socket: net.Socket): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    // The link failed in between: its requests were already rejected.
+    if (this.socket !== socket || batch.length === 0) return;
+    socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
   }
 
   private connect(): net.Socket {
@@ -83,6 +94,7 @@ export class PeerLink {
     const socket = this.socket;
     this.socket = undefined;
     this.input = Buffer.alloc(0);
+    this.outbox = [];
     if (err.message.startsWith('CLUSTERDOWN')) this.downUntil = Date.now() + 1000;
     for (const p of this.pending.splice(0)) {
       clearTimeout(p.timer);

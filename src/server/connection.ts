@@ -29,6 +29,7 @@ export class Connection implements ClientInfo {
   private closed = false;
   private paused = false;
   private outputBudget = 0;
+  private drainScheduled = false;
   /**
    * Replies in request order while some come from other nodes (proxy mode): a
    * forwarded command holds its place with pieces === null until its reply arrives.
@@ -183,13 +184,25 @@ export class Connection implements ClientInfo {
         (r) => (place.pieces = [r]),
         (err: Error) => (place.pieces = [Buffer.from(`-${err.message.replace(/[\r\n]+/g, ' ')}\r\n`)]),
       )
-      .finally(() => this.drainOrder());
+      .finally(() => this.scheduleDrain());
+  }
+
+  /** Replies that arrive together (one peer read) leave together, in one write. */
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drainOrder();
+    });
   }
 
   /** Writes the replies at the head of the order that are ready. */
   private drainOrder(): void {
     if (this.closed) return;
-    while (this.order.length > 0 && this.order[0]!.pieces !== null) this.send(this.order.shift()!.pieces!);
+    const ready: Buffer[] = [];
+    while (this.order.length > 0 && this.order[0]!.pieces !== null) ready.push(...this.order.shift()!.pieces!);
+    if (ready.length > 0) this.send(ready);
     if (this.order.length === 0) this.afterSend();
   }
 
