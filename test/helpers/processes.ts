@@ -3,6 +3,7 @@
  * user runs it) and a reference redis-server, each on a free port of 127.0.0.1,
  * with every wait bounded in time.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -102,4 +103,16 @@ export async function startRedis(args: string[] = []): Promise<Running> {
     return /Ready to accept connections/.test(output());
   }, 'redis-server to be ready');
   return { port, proc, output, stop: stopper(proc) };
+}
+
+/** Asserts the CLI's usage-error contract: exit 2, nothing on stdout, one `ringcache:` line on stderr matching pattern, no stack trace. */
+export function assertUsageError(r: { code: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.split('\n');
+  assert.equal(lines.length, 2, `exactly one line on stderr, got:\n${r.stderr}`);
+  assert.equal(lines[1], '');
+  assert.match(lines[0]!, /^ringcache: /);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\bat .+:\d+:\d+|Error:|\(outputHelp\)/, 'no stack trace or internals');
 }

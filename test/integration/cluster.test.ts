@@ -33,7 +33,7 @@ import {
   withRaw,
   type LocalCluster,
 } from '../helpers/cluster.js';
-import { CLI, runCli, track } from '../helpers/processes.js';
+import { assertUsageError, CLI, runCli, track } from '../helpers/processes.js';
 import { encodeCommand, ReplyError, type Reply } from '../helpers/raw-client.js';
 import { eventually, infoFields, redisCli as redisCliUnbounded, runTool, within } from '../helpers/tools.js';
 
@@ -609,16 +609,6 @@ describe('a 3-node cluster in proxy mode (plain clients, any node)', () => {
   });
 });
 
-/** Asserts the CLI's usage-error contract: exit 2, nothing on stdout, one `ringcache:` line on stderr matching pattern. */
-function assertUsageError(r: { code: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.split('\n');
-  assert.equal(lines.length, 2, `exactly one line on stderr, got:\n${r.stderr}`);
-  assert.equal(lines[1], '');
-  assert.match(lines[0]!, /^ringcache: /);
-  assert.match(lines[0]!, pattern);
-}
 
 describe('bad cluster configuration: one `ringcache:` line on stderr, exit code 2', { concurrency: 4 }, () => {
   let p: number;
