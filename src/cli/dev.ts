@@ -52,7 +52,8 @@ export async function runDev(opts: DevOptions): Promise<void> {
     let seenReady = false;
     const relay = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) {
-        if (line.trim() === '') continue;
+        // Each node's own banner (how to connect, how to stop) is replaced by dev's summary.
+        if (line.trim() === '' || /^\s+(connect|stop):/.test(line)) continue;
         if (!seenReady && / ready on /.test(line)) {
           seenReady = true;
           clearTimeout(timer);
