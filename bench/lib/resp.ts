@@ -2,6 +2,7 @@
 // readiness, INFO for version strings and a handful of sanity checks, and a
 // dependency-free client keeps the harness independent of the client
 // libraries that ringcache itself is tested with.
+import { encodeRequest } from '../../src/protocol/request-encoder.js';
 import net from 'node:net';
 import { LOOPBACK } from './ports.js';
 
@@ -16,12 +17,7 @@ export class RespError {
 export type RespValue = string | number | null | RespError | RespValue[];
 
 export function encodeCommand(args: readonly (string | number)[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const arg of args) {
-    const b = Buffer.from(String(arg));
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
+  return encodeRequest(args.map(String));
 }
 
 /** Parses one reply at `offset`; returns undefined when more bytes are needed. */

@@ -82,11 +82,10 @@ export async function runDev(opts: DevOptions): Promise<void> {
   }
 
   const topology = new Topology(1, ports.map((port) => ({ host: opts.bind, port })));
-  const slotsPer = new Map<string, number>();
-  for (const r of topology.ranges()) slotsPer.set(r.nodes[0]!.key, (slotsPer.get(r.nodes[0]!.key) ?? 0) + r.end - r.start + 1);
+  const slotCount = (key: string) => (topology.rangesByPrimary.get(key) ?? []).reduce((n, r) => n + r.end - r.start + 1, 0);
   const lines = [
     `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}`,
-    ...topology.nodes.map((n) => `  ${n.key}  id ${n.id.slice(0, 8)}  ${slotsPer.get(n.key) ?? 0} slots`),
+    ...topology.nodes.map((n) => `  ${n.key}  id ${n.id.slice(0, 8)}  ${slotCount(n.key)} slots`),
     `  cluster-aware clients: redis-cli -c -p ${opts.basePort}   (ioredis: new Redis.Cluster([{ host: '${opts.bind}', port: ${opts.basePort} }]))`,
     opts.proxy ? `  any client, any node:  redis-cli -p ${opts.basePort}` : `  plain clients: start with --proxy to let any node forward commands to the owner`,
     '  stop: Ctrl-C',

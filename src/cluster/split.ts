@@ -7,7 +7,8 @@
  */
 import type { Argv } from '../protocol/argv.js';
 import { replyEnd } from '../protocol/reply-framer.js';
-import { keySlot, type ClusterNode, type Topology } from './topology.js';
+import { keySlotOf } from './key-slot.js';
+import type { ClusterNode, Topology } from './topology.js';
 
 type Combine = 'array' | 'sum' | 'ok';
 
@@ -34,7 +35,7 @@ export function splitByOwner(name: string, argv: Argv, topology: Topology): Spli
   const { stride } = SPLITTABLE.get(name)!;
   const parts = new Map<string, SplitPart>();
   for (let i = 1; i < argv.length; i += stride) {
-    const node = topology.primaryOf(keySlot(argv.view(i)));
+    const node = topology.primaryOf(keySlotOf(argv.buf, argv.start[i]!, argv.end[i]!));
     let part = parts.get(node.key);
     if (part === undefined) {
       part = { node, keys: [], args: [argv.copy(0)] };

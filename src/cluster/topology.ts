@@ -41,6 +41,8 @@ export class Topology {
   /** slot -> index into nodes of its primary. */
   private readonly owners: Uint16Array;
   private readonly rangeList: SlotRange[];
+  /** Each primary's ranges (host:port -> ranges), for CLUSTER SHARDS/NODES/INFO and summaries. */
+  readonly rangesByPrimary: ReadonlyMap<string, readonly SlotRange[]>;
 
   constructor(
     readonly epoch: number,
@@ -56,6 +58,13 @@ export class Topology {
     });
     this.owners = owners;
     this.rangeList = this.buildRanges();
+    const byPrimary = new Map<string, SlotRange[]>();
+    for (const r of this.rangeList) {
+      const list = byPrimary.get(r.nodes[0]!.key);
+      if (list) list.push(r);
+      else byPrimary.set(r.nodes[0]!.key, [r]);
+    }
+    this.rangesByPrimary = byPrimary;
   }
 
   primaryOf(slot: number): ClusterNode {

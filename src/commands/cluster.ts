@@ -38,20 +38,17 @@ function slots(ctx: CommandContext): void {
 
 function shards(ctx: CommandContext): void {
   const { topology } = view(ctx);
-  const byNode = new Map<string, number[]>();
-  for (const r of topology.ranges()) {
-    const list = byNode.get(r.nodes[0]!.key) ?? [];
-    list.push(r.start, r.end);
-    byNode.set(r.nodes[0]!.key, list);
-  }
   const out = ctx.out;
   out.array(topology.nodes.length);
   for (const n of topology.nodes) {
-    const ranges = byNode.get(n.key) ?? [];
+    const ranges = topology.rangesByPrimary.get(n.key) ?? [];
     out.map(2);
     out.bulkText('slots');
-    out.array(ranges.length);
-    for (const s of ranges) out.integer(s);
+    out.array(ranges.length * 2);
+    for (const r of ranges) {
+      out.integer(r.start);
+      out.integer(r.end);
+    }
     out.bulkText('nodes');
     out.array(1);
     out.fields([
@@ -68,16 +65,11 @@ function shards(ctx: CommandContext): void {
 
 /** CLUSTER NODES text: one line per node, as redis-cli --cluster and other tools parse it. */
 export function clusterNodesText(v: ClusterView): string {
-  const slotsOf = new Map<string, string[]>();
-  for (const r of v.topology.ranges()) {
-    const list = slotsOf.get(r.nodes[0]!.key) ?? [];
-    list.push(r.start === r.end ? String(r.start) : `${r.start}-${r.end}`);
-    slotsOf.set(r.nodes[0]!.key, list);
-  }
   return v.topology.nodes
     .map((n) => {
       const flags = n.key === v.self.key ? 'myself,master' : 'master';
-      const fields = [n.id, `${n.host}:${n.port}@${n.port + 10000}`, flags, '-', '0', '0', String(v.topology.epoch), 'connected', ...(slotsOf.get(n.key) ?? [])];
+      const slots = (v.topology.rangesByPrimary.get(n.key) ?? []).map((r) => (r.start === r.end ? String(r.start) : `${r.start}-${r.end}`));
+      const fields = [n.id, `${n.host}:${n.port}@${n.port + 10000}`, flags, '-', '0', '0', String(v.topology.epoch), 'connected', ...slots];
       return fields.join(' ') + '\n';
     })
     .join('');
@@ -85,7 +77,7 @@ export function clusterNodesText(v: ClusterView): string {
 
 function info(ctx: CommandContext): void {
   const { topology } = view(ctx);
-  const owning = new Set(topology.ranges().map((r) => r.nodes[0]!.key)).size;
+  const owning = topology.rangesByPrimary.size;
   const lines = [
     'cluster_state:ok',
     'cluster_slots_assigned:16384',

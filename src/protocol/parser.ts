@@ -136,7 +136,7 @@ export class RequestParser {
     const cr = data.indexOf(CR, begin + 1);
     if (cr < 0 || cr + 1 >= len) {
       if (len - begin > this.limits.maxInlineLength) return this.fail('Protocol error: too big mbulk count string');
-      return this.wait(begin, len - begin + 1);
+      return this.wait(len - begin + 1);
     }
     const count = RequestParser.headerInt(data, begin + 1, cr);
     if (Number.isNaN(count) || count > this.limits.maxMultibulkLength) {
@@ -147,14 +147,14 @@ export class RequestParser {
     const argv = this.argv;
     argv.reserve(Math.min(count, 1024));
     for (let i = 0; i < count; i++) {
-      if (pos >= len) return this.wait(begin, len - begin + 1);
+      if (pos >= len) return this.wait(len - begin + 1);
       if (data[pos] !== DOLLAR) {
         return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(data[pos]!)}'`);
       }
       const lcr = data.indexOf(CR, pos + 1);
       if (lcr < 0 || lcr + 1 >= len) {
         if (len - pos > this.limits.maxInlineLength) return this.fail('Protocol error: too big bulk count string');
-        return this.wait(begin, len - begin + 1);
+        return this.wait(len - begin + 1);
       }
       const size = RequestParser.headerInt(data, pos + 1, lcr);
       if (Number.isNaN(size) || size < 0 || size > this.limits.maxBulkLength) {
@@ -162,7 +162,7 @@ export class RequestParser {
       }
       const start = lcr + 2;
       const end = start + size;
-      if (end + 2 > len) return this.wait(begin, end + 2 - begin);
+      if (end + 2 > len) return this.wait(end + 2 - begin);
       if (i >= argv.start.length) argv.reserve(i + 1);
       argv.start[i] = start;
       argv.end[i] = end;
@@ -174,8 +174,8 @@ export class RequestParser {
     return pos;
   }
 
-  /** Records how many bytes from `begin` are needed before parsing again. */
-  private wait(_begin: number, needFromBegin: number): number {
+  /** Records how many bytes, from the start of the incomplete request, are needed before parsing again. */
+  private wait(needFromBegin: number): number {
     this.needBytes = needFromBegin;
     return INCOMPLETE;
   }
@@ -184,7 +184,7 @@ export class RequestParser {
     const nl = data.indexOf(LF, begin);
     if (nl < 0) {
       if (data.length - begin > this.limits.maxInlineLength) return this.fail('Protocol error: too big inline request');
-      return this.wait(begin, data.length - begin + 1);
+      return this.wait(data.length - begin + 1);
     }
     const lineEnd = nl > begin && data[nl - 1] === CR ? nl - 1 : nl;
     if (lineEnd - begin > this.limits.maxInlineLength) return this.fail('Protocol error: too big inline request');
