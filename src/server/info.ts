@@ -37,6 +37,9 @@ export interface InfoSnapshot {
   cpuUser: number;
   cpuSys: number;
   clusterEnabled: boolean;
+  /** Event-loop delay since start or CONFIG RESETSTAT, in ms (perf_hooks.monitorEventLoopDelay). */
+  eventLoopDelayP99: number;
+  eventLoopDelayMax: number;
 }
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace'];
@@ -98,6 +101,8 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
       ['evicted_keys', s.evictedKeys],
       ['keyspace_hits', s.hits],
       ['keyspace_misses', s.misses],
+      ['eventloop_delay_p99_ms', s.eventLoopDelayP99.toFixed(3)],
+      ['eventloop_delay_max_ms', s.eventLoopDelayMax.toFixed(3)],
     ],
     replication: [
       ['role', 'master'],

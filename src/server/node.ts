@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import type { ClusterView, ConfigParam, NodeServices } from '../commands/context.js';
 import { nodeKey, Topology, type NodeAddress } from '../cluster/topology.js';
@@ -56,6 +57,8 @@ export class CacheNode implements NodeRuntime {
   private cycle: NodeJS.Timeout | undefined;
   private usedMemoryPeak = 0;
   private opsSample = { at: Date.now(), processed: 0, perSec: 0 };
+  /** Event-loop delay, reported by INFO stats: what a client waits behind any one long step. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 5 });
   private stopping: Promise<void> | undefined;
   private clusterView: ClusterView | undefined;
 
@@ -85,6 +88,7 @@ export class CacheNode implements NodeRuntime {
       });
     });
     this.server.on('error', (err) => this.log.error({ err }, 'listener error'));
+    this.loopDelay.enable();
     this.cycle = setInterval(() => this.backgroundCycle(), Math.max(1, Math.floor(1000 / this.config.hz)));
     this.cycle.unref();
     return this.port;
@@ -99,6 +103,7 @@ export class CacheNode implements NodeRuntime {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.cycle) clearInterval(this.cycle);
+      this.loopDelay.disable();
       await this.options.cluster?.membership.stop();
       this.peers.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -200,6 +205,7 @@ export class CacheNode implements NodeRuntime {
         Object.assign(this.store.stats, { hits: 0, misses: 0, expired: 0, evicted: 0 });
         Object.assign(this.stats, { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 });
         this.dispatcher.processed = 0;
+        this.loopDelay.reset();
       },
       shutdown: () => setImmediate(() => (this.options.onShutdown ? this.options.onShutdown() : void this.stop())),
       version: VERSION,
@@ -244,6 +250,9 @@ export class CacheNode implements NodeRuntime {
       cpuUser: cpu.user / 1e6,
       cpuSys: cpu.system / 1e6,
       clusterEnabled: this.clusterView !== undefined,
+      // The histogram is in ns; before its first sample it reports NaN/huge values.
+      eventLoopDelayP99: this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0,
+      eventLoopDelayMax: this.loopDelay.count > 0 ? this.loopDelay.max / 1e6 : 0,
     });
   }
 }
