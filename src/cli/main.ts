@@ -84,7 +84,7 @@ const server = program
   .option('--port <port>', 'TCP port to listen on (0 picks a free one)', '7000')
   .option('--bind <address>', 'address to listen on', '127.0.0.1')
   .option('--maxmemory <size>', 'memory limit for data, e.g. 100mb or 2gb (0: no limit)', '0')
-  .addOption(new Option('--maxmemory-policy <policy>', 'what to do when maxmemory is reached').choices(EVICTION_POLICIES).default('noeviction'))
+  .addOption(new Option('--maxmemory-policy <policy>', 'what to do when maxmemory is reached').choices(EVICTION_POLICIES).default('allkeys-s3fifo'))
   .option('--maxclients <n>', 'most client connections at once', '10000')
   .option('--requirepass <password>', 'password clients must send with AUTH or HELLO (empty: none)', '')
   .option('--proto-max-bulk-len <size>', 'largest bulk string a client may send', undefined)

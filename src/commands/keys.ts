@@ -156,8 +156,8 @@ function sharesIntegers(ctx: CommandContext): boolean {
   return setting('maxmemory') === '0' || !/-(lru|lfu)$/.test(setting('maxmemory-policy'));
 }
 
-function refcount(ctx: CommandContext, v: Buffer): number {
-  if (stringEncoding(v) !== 'int' || !sharesIntegers(ctx)) return 1;
+function refcount(ctx: CommandContext, key: string, v: Buffer): number {
+  if (stringEncoding(v, ctx.store.encodingHint(key)) !== 'int' || !sharesIntegers(ctx)) return 1;
   const n = Number(parseInt64(v, 0, v.length));
   return n >= 0 && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
 }
@@ -180,14 +180,16 @@ const group = 'generic';
 
 const objectSubcommands: CommandSpec[] = [
   command({ name: 'object|encoding', arity: 3, flags: ['readonly'], ...key2, group, summary: 'Returns the internal encoding of a Redis object.', since: '2.2.3', handler: (ctx, argv) => {
-    const v = ctx.store.peek(argv.str(2));
+    const key = argv.str(2);
+    const v = ctx.store.peek(key);
     if (v === undefined) ctx.out.nullBulk();
-    else ctx.out.bulkText(stringEncoding(v));
+    else ctx.out.bulkText(stringEncoding(v, ctx.store.encodingHint(key)));
   } }),
   command({ name: 'object|refcount', arity: 3, flags: ['readonly'], ...key2, group, summary: 'Returns the reference count of a value of a key.', since: '2.2.3', handler: (ctx, argv) => {
-    const v = ctx.store.peek(argv.str(2));
+    const key = argv.str(2);
+    const v = ctx.store.peek(key);
     if (v === undefined) ctx.out.nullBulk();
-    else ctx.out.integer(refcount(ctx, v));
+    else ctx.out.integer(refcount(ctx, key, v));
   } }),
   command({ name: 'object|help', arity: 2, flags: [], group, summary: 'Returns helpful text about the different subcommands.', since: '6.2.0', handler: (ctx) => {
     const lines = ['OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ENCODING <key>', '    Return the kind of internal representation used to store the value of <key>.', 'REFCOUNT <key>', '    Return the number of references of the value associated with <key>.', 'HELP', '    Print this help.'];

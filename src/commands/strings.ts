@@ -1,7 +1,7 @@
 /** String and counter commands: GET, SET and friends, MGET/MSET, INCR..., APPEND, ranges. */
 import type { Argv } from '../protocol/argv.js';
 import { OK, ONE, ZERO } from '../protocol/writer.js';
-import { KEEP_TTL, NO_EXPIRY, type Key } from '../store/keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type Key } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
 import { addInt64, addLongDouble, argInt, argNumber, expiryMs, formatLongDouble, LD_ZERO, parseInt64, parseLongDouble } from './numbers.js';
@@ -11,24 +11,20 @@ import { command, type CommandSpec } from './table.js';
 export const MAX_STRING = 512 * 1024 * 1024;
 
 /**
- * How Redis encodes values that do not come from a client's argument: APPEND and
- * SETRANGE build "raw" strings whatever their content, INCRBYFLOAT stores text
- * that is never "int". Values are immutable and keep their identity in the store
- * (RENAME moves the same Buffer), so a weak map by identity is enough; any other
- * value is encoded by its content, as Redis's tryObjectEncoding does.
+ * The encoding OBJECT ENCODING reports for a stored value. Values that do not
+ * come from a client's argument carry a hint from the command that built them
+ * (APPEND and SETRANGE build "raw" strings whatever their content, INCRBYFLOAT
+ * stores text that is never "int"); any other value is encoded by its content,
+ * as Redis's tryObjectEncoding does.
  */
-const builtAs = new WeakMap<Buffer, 'raw' | 'string'>();
-
-/** The encoding OBJECT ENCODING reports for a stored value. */
-export function stringEncoding(v: Buffer): 'int' | 'embstr' | 'raw' {
-  const built = builtAs.get(v);
-  if (built === 'raw') return 'raw';
-  if (built === undefined && v.length <= 20 && parseInt64(v, 0, v.length) !== null) return 'int';
+export function stringEncoding(v: Buffer, hint: EncodingHint): 'int' | 'embstr' | 'raw' {
+  if (hint === 'raw') return 'raw';
+  if (hint === undefined && v.length <= 20 && parseInt64(v, 0, v.length) !== null) return 'int';
   return v.length <= 44 ? 'embstr' : 'raw';
 }
 
 /** Stores a value with an absolute expiry; an expiry already past deletes the key instead. */
-function store(ctx: CommandContext, key: Key, value: Buffer, expireAt: number): void {
+function store(ctx: CommandContext, key: Key, value: Uint8Array, expireAt: number): void {
   if (expireAt !== NO_EXPIRY && expireAt !== KEEP_TTL && expireAt <= ctx.clock.now()) ctx.store.delete(key);
   else ctx.store.set(key, value, expireAt);
 }
@@ -98,7 +94,7 @@ function set(ctx: CommandContext, argv: Argv): void {
     if (!o.get) ctx.out.nullBulk();
     return;
   }
-  store(ctx, key, argv.copy(2), expireAt);
+  store(ctx, key, argv.view(2), expireAt);
   if (!o.get) ctx.out.raw(OK);
 }
 
@@ -111,14 +107,14 @@ function get(ctx: CommandContext, argv: Argv): void {
 function setnx(ctx: CommandContext, argv: Argv): void {
   const key = argv.str(1);
   if (ctx.store.peek(key) !== undefined) return ctx.out.raw(ZERO);
-  ctx.store.set(key, argv.copy(2), NO_EXPIRY);
+  ctx.store.set(key, argv.view(2), NO_EXPIRY);
   ctx.out.raw(ONE);
 }
 
 function setexWith(unit: 'ex' | 'px', name: string) {
   return (ctx: CommandContext, argv: Argv): void => {
     const at = expiryAt(ctx, argv, 2, unit, name);
-    ctx.store.set(argv.str(1), argv.copy(3), at);
+    ctx.store.set(argv.str(1), argv.view(3), at);
     ctx.out.raw(OK);
   };
 }
@@ -128,7 +124,7 @@ function getset(ctx: CommandContext, argv: Argv): void {
   const old = ctx.store.get(key);
   if (old === undefined) ctx.out.nullBulk();
   else ctx.out.bulk(old);
-  ctx.store.set(key, argv.copy(2), NO_EXPIRY);
+  ctx.store.set(key, argv.view(2), NO_EXPIRY);
 }
 
 function getdel(ctx: CommandContext, argv: Argv): void {
@@ -166,14 +162,14 @@ function checkPairs(argv: Argv, name: string): void {
 
 function mset(ctx: CommandContext, argv: Argv): void {
   checkPairs(argv, 'mset');
-  for (let i = 1; i < argv.length; i += 2) ctx.store.set(argv.str(i), argv.copy(i + 1), NO_EXPIRY);
+  for (let i = 1; i < argv.length; i += 2) ctx.store.set(argv.str(i), argv.view(i + 1), NO_EXPIRY);
   ctx.out.raw(OK);
 }
 
 function msetnx(ctx: CommandContext, argv: Argv): void {
   checkPairs(argv, 'msetnx');
   for (let i = 1; i < argv.length; i += 2) if (ctx.store.peek(argv.str(i)) !== undefined) return ctx.out.raw(ZERO);
-  for (let i = 1; i < argv.length; i += 2) ctx.store.set(argv.str(i), argv.copy(i + 1), NO_EXPIRY);
+  for (let i = 1; i < argv.length; i += 2) ctx.store.set(argv.str(i), argv.view(i + 1), NO_EXPIRY);
   ctx.out.raw(ONE);
 }
 
@@ -206,8 +202,7 @@ function incrbyfloat(ctx: CommandContext, argv: Argv): void {
   const next = addLongDouble(current, delta);
   if (next === null) throw new CommandError(Errors.nanOrInfinity);
   const text = Buffer.from(formatLongDouble(next), 'latin1');
-  builtAs.set(text, 'string');
-  ctx.store.set(key, text, KEEP_TTL);
+  ctx.store.set(key, text, KEEP_TTL, 'string');
   ctx.out.bulk(text);
 }
 
@@ -216,16 +211,14 @@ function append(ctx: CommandContext, argv: Argv): void {
   const old = ctx.store.peek(key);
   const add = argv.len(2);
   if (old === undefined) {
-    ctx.store.set(key, argv.copy(2), NO_EXPIRY);
+    ctx.store.set(key, argv.view(2), NO_EXPIRY);
     return ctx.out.integer(add);
   }
   if (old.length + add > MAX_STRING) throw new CommandError(Errors.stringTooLong);
-  // A new Buffer, never an in-place change: stored values are immutable (see store/keyspace.ts).
   const next = Buffer.allocUnsafe(old.length + add);
   old.copy(next, 0);
   argv.buf.copy(next, old.length, argv.start[2]!, argv.end[2]!);
-  builtAs.set(next, 'raw');
-  ctx.store.set(key, next, KEEP_TTL);
+  ctx.store.set(key, next, KEEP_TTL, 'raw');
   ctx.out.integer(next.length);
 }
 
@@ -264,8 +257,7 @@ function setrange(ctx: CommandContext, argv: Argv): void {
   const next = Buffer.alloc(Math.max(oldLen, offset + add));
   old?.copy(next, 0);
   argv.buf.copy(next, offset, argv.start[3]!, argv.end[3]!);
-  builtAs.set(next, 'raw');
-  ctx.store.set(key, next, old === undefined ? NO_EXPIRY : KEEP_TTL);
+  ctx.store.set(key, next, old === undefined ? NO_EXPIRY : KEEP_TTL, 'raw');
   ctx.out.integer(next.length);
 }
 

@@ -67,7 +67,7 @@ export const nodeConfigSchema = z.object({
   port: port.default(7000),
   bind: z.string().min(1).default('127.0.0.1'),
   maxmemory: memory.default(0),
-  maxmemoryPolicy: z.enum(EVICTION_POLICIES, { message: `must be one of ${EVICTION_POLICIES.join(', ')}` }).default('noeviction'),
+  maxmemoryPolicy: z.enum(EVICTION_POLICIES, { message: `must be one of ${EVICTION_POLICIES.join(', ')}` }).default('allkeys-s3fifo'),
   maxclients: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(10_000),
   requirepass: z.string().default(''),
   /** Largest bulk string a client may send (proto-max-bulk-len). */

@@ -17,7 +17,7 @@ import { ReplyWriter } from '../protocol/writer.js';
 import { PeerPool } from '../cluster/peer-pool.js';
 import { systemClock, type Clock } from '../store/clock.js';
 import { EVICTION_POLICIES, type EvictionPolicy, type Keyspace } from '../store/keyspace.js';
-import { MapKeyspace } from '../store/map-keyspace.js';
+import { SlabKeyspace } from '../store/slab-keyspace.js';
 import { ConfigError, parseMemoryValue, type NodeConfig } from './config.js';
 import { Connection } from './connection.js';
 import { infoText } from './info.js';
@@ -67,7 +67,7 @@ export class CacheNode implements NodeRuntime {
     private readonly options: NodeOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    this.store = options.store ?? new MapKeyspace(this.clock);
+    this.store = options.store ?? new SlabKeyspace(this.clock);
     this.log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
     this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
     this.services = this.makeServices();
@@ -164,6 +164,7 @@ export class CacheNode implements NodeRuntime {
     const slice = () => {
       const before = performance.now();
       this.store.activeExpire(EXPIRE_BUDGET_MS);
+      this.store.maintain(EXPIRE_BUDGET_MS);
       if (performance.now() - before >= EXPIRE_BUDGET_MS && ++rounds < 10) setImmediate(slice);
     };
     slice();

@@ -1,12 +1,11 @@
 /**
  * The keyspace seam: what commands may ask of the store. Commands depend on this
- * interface only, so the engine behind it can change (the Map engine today, an
- * off-heap engine later) without touching them.
+ * interface only, so the engine behind it (slab-keyspace.ts) can change
+ * without touching them.
  *
  * Keys are binary strings (one char per byte, latin1), so every byte sequence is
- * a distinct key. Values are Buffers and are immutable once stored: a command
- * that changes a value stores a new Buffer. That is what lets a reply reference
- * a large value while its socket write is pending.
+ * a distinct key. Values are bytes; the engine stores its own copy, and what it
+ * returns is valid until the next write (see get).
  */
 export type Key = string;
 
@@ -16,14 +15,24 @@ export const KEEP_TTL = -1;
 export const NO_EXPIRY = 0;
 
 export const EVICTION_POLICIES = [
+  'allkeys-s3fifo',
   'noeviction',
   'allkeys-lru',
   'volatile-lru',
+  'allkeys-lfu',
+  'volatile-lfu',
   'allkeys-random',
   'volatile-random',
   'volatile-ttl',
 ] as const;
 export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+/**
+ * How a value was built, for OBJECT ENCODING: "raw" (APPEND, SETRANGE results
+ * are raw whatever their content), "string" (never reported as int: INCRBYFLOAT),
+ * or undefined (by content, as Redis's tryObjectEncoding).
+ */
+export type EncodingHint = 'raw' | 'string' | undefined;
 
 /** Counters kept by the engine itself, reported by INFO under Redis's names. */
 export interface KeyspaceStats {
@@ -46,12 +55,21 @@ export interface Keyspace {
   readonly usedMemory: number;
   readonly stats: KeyspaceStats;
 
-  /** Reads a value for a client: counts a hit or a miss and marks the key as used. */
+  /**
+   * Reads a value for a client: counts a hit or a miss and marks the key as used.
+   * The Buffer may be a view of the engine's memory: it is valid until the next
+   * write to the keyspace, so use it (or copy it) before writing.
+   */
   get(key: Key): Buffer | undefined;
-  /** Reads a value without counting or marking it (TYPE, STRLEN, OBJECT, internal reads). */
+  /** Reads a value without counting or marking it (TYPE, STRLEN, OBJECT, internal reads); valid as get's. */
   peek(key: Key): Buffer | undefined;
-  /** Stores a value with an absolute expiry in ms (NO_EXPIRY or KEEP_TTL). */
-  set(key: Key, value: Buffer, expireAt: number): void;
+  /**
+   * Stores a copy of value with an absolute expiry in ms (NO_EXPIRY or KEEP_TTL):
+   * the caller may reuse value's memory afterwards.
+   */
+  set(key: Key, value: Uint8Array, expireAt: number, hint?: EncodingHint): void;
+  /** The hint the key's value was stored with (undefined also when there is no key). */
+  encodingHint(key: Key): EncodingHint;
   delete(key: Key): boolean;
   /** The absolute expiry in ms, NO_EXPIRY, or undefined when the key does not exist. */
   expireAt(key: Key): number | undefined;
@@ -74,6 +92,8 @@ export interface Keyspace {
 
   /** Removes expired keys for at most budgetMs; returns how many it removed. */
   activeExpire(budgetMs: number): number;
+  /** Incremental upkeep (index growth, compaction, queue sweeps) for at most budgetMs. */
+  maintain(budgetMs: number): void;
   /** Evicts keys by policy until usedMemory <= limit; false if it could not get there. */
   evict(limit: number, policy: EvictionPolicy): boolean;
 }

@@ -8,12 +8,12 @@ import { Argv } from '../../src/protocol/argv.js';
 import { ReplyWriter } from '../../src/protocol/writer.js';
 import { ManualClock } from '../../src/store/clock.js';
 import type { EvictionPolicy } from '../../src/store/keyspace.js';
-import { MapKeyspace } from '../../src/store/map-keyspace.js';
+import { SlabKeyspace } from '../../src/store/slab-keyspace.js';
 import { parseReply, type Reply } from './raw-client.js';
 
 export class CommandHarness {
   readonly clock = new ManualClock();
-  readonly store = new MapKeyspace(this.clock);
+  readonly store = new SlabKeyspace(this.clock);
   readonly limits = { maxmemory: 0, maxmemoryPolicy: 'noeviction' as EvictionPolicy };
   readonly dispatcher = new Dispatcher(this.limits, (err) => {
     throw err;

@@ -3,12 +3,19 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ManualClock } from '../../src/store/clock.js';
 import { NO_EXPIRY, KEEP_TTL } from '../../src/store/keyspace.js';
-import { ENTRY_OVERHEAD, MapKeyspace } from '../../src/store/map-keyspace.js';
+import { SlabKeyspace } from '../../src/store/slab-keyspace.js';
 
 const v = (s: string) => Buffer.from(s);
 
+/** The engine's fixed cost (index, per-id blocks, queues) plus half its data: a limit that eviction can reach. */
+function halfTheData(ks: SlabKeyspace): number {
+  const e = ks.engineStats();
+  const data = e.slabLiveBytes + e.largeBytes;
+  return ks.usedMemory - data + data / 2;
+}
+
 test('get counts hits and misses; peek counts nothing', () => {
-  const ks = new MapKeyspace(new ManualClock());
+  const ks = new SlabKeyspace(new ManualClock());
   ks.set('a', v('1'), NO_EXPIRY);
   assert.equal(ks.get('a')?.toString(), '1');
   assert.equal(ks.get('b'), undefined);
@@ -18,7 +25,7 @@ test('get counts hits and misses; peek counts nothing', () => {
 
 test('keys expire lazily at their millisecond and are counted', () => {
   const clock = new ManualClock();
-  const ks = new MapKeyspace(clock);
+  const ks = new SlabKeyspace(clock);
   ks.set('a', v('1'), clock.now() + 100);
   clock.advance(99);
   assert.ok(ks.get('a'));
@@ -30,7 +37,7 @@ test('keys expire lazily at their millisecond and are counted', () => {
 
 test('KEEP_TTL keeps the expiry; a plain set clears it', () => {
   const clock = new ManualClock();
-  const ks = new MapKeyspace(clock);
+  const ks = new SlabKeyspace(clock);
   ks.set('a', v('1'), clock.now() + 1000);
   ks.set('a', v('2'), KEEP_TTL);
   assert.equal(ks.expireAt('a'), clock.now() + 1000);
@@ -41,7 +48,7 @@ test('KEEP_TTL keeps the expiry; a plain set clears it', () => {
 
 test('setExpireAt with a past time deletes the key', () => {
   const clock = new ManualClock();
-  const ks = new MapKeyspace(clock);
+  const ks = new SlabKeyspace(clock);
   ks.set('a', v('1'), NO_EXPIRY);
   assert.equal(ks.setExpireAt('a', clock.now() - 1), true);
   assert.equal(ks.peek('a'), undefined);
@@ -50,7 +57,7 @@ test('setExpireAt with a past time deletes the key', () => {
 
 test('active expiry removes expired keys within its budget and leaves live ones', () => {
   const clock = new ManualClock();
-  const ks = new MapKeyspace(clock);
+  const ks = new SlabKeyspace(clock);
   for (let i = 0; i < 1000; i++) ks.set(`k${i}`, v('x'), clock.now() + (i % 2 === 0 ? 10 : 100_000));
   clock.advance(20);
   let removed = 0;
@@ -60,36 +67,40 @@ test('active expiry removes expired keys within its budget and leaves live ones'
   assert.equal(ks.stats.expired, 500);
 });
 
-test('memory accounting follows sets, overwrites and deletes', () => {
-  const ks = new MapKeyspace(new ManualClock());
-  ks.set('ab', v('xyz'), NO_EXPIRY);
-  assert.equal(ks.usedMemory, 2 + 3 + ENTRY_OVERHEAD);
-  ks.set('ab', v('x'), NO_EXPIRY);
-  assert.equal(ks.usedMemory, 2 + 1 + ENTRY_OVERHEAD);
+test('memory accounting follows sets, overwrites and deletes, by chunk size class', () => {
+  const ks = new SlabKeyspace(new ManualClock());
+  ks.set('other', v('x'), NO_EXPIRY); // the first key allocates the first per-id block and queue block
+  const empty = ks.usedMemory;
+  ks.set('ab', v('xyz'), NO_EXPIRY); // 7-byte header + 2 + 3 = 12: the 16-byte class
+  assert.equal(ks.usedMemory - empty, 16);
+  ks.set('ab', Buffer.alloc(100), NO_EXPIRY); // 109: the 112-byte class
+  assert.equal(ks.usedMemory - empty, 112);
+  ks.set('ab', Buffer.alloc(100_000), NO_EXPIRY); // its own Buffer, plus a chunk for the key
+  assert.equal(ks.usedMemory - empty, 16 + 100_000);
   ks.delete('ab');
-  assert.equal(ks.usedMemory, 0);
+  assert.equal(ks.usedMemory, empty);
 });
 
 test('eviction gets under the limit; noeviction refuses; volatile policies spare persistent keys', () => {
   const clock = new ManualClock();
-  const ks = new MapKeyspace(clock, () => 0.5);
+  const ks = new SlabKeyspace(clock, () => 0.5);
   for (let i = 0; i < 100; i++) ks.set(`k${i}`, Buffer.alloc(100), i < 50 ? clock.now() + 1000 : NO_EXPIRY);
-  const limit = ks.usedMemory / 2 + 10;
+  const limit = halfTheData(ks);
   assert.equal(ks.evict(limit, 'noeviction'), false);
   assert.equal(ks.evict(limit, 'volatile-lru'), true);
   assert.ok(ks.usedMemory <= limit);
   for (let i = 50; i < 100; i++) assert.ok(ks.peek(`k${i}`), `persistent key k${i} survived`);
   assert.equal(ks.evict(0, 'volatile-ttl'), false, 'no volatile keys left to evict');
-  assert.equal(ks.evict(0, 'allkeys-random'), true);
+  assert.equal(ks.evict(0, 'allkeys-random'), false, 'the engine\'s fixed overhead stays');
   assert.equal(ks.size, 0);
   assert.equal(ks.stats.evicted, 100);
 });
 
 test('allkeys-lru prefers keys not used recently', () => {
-  const ks = new MapKeyspace(new ManualClock());
+  const ks = new SlabKeyspace(new ManualClock());
   for (let i = 0; i < 1000; i++) ks.set(`k${i}`, Buffer.alloc(10), NO_EXPIRY);
   for (let i = 500; i < 1000; i++) ks.get(`k${i}`);
-  ks.evict(ks.usedMemory / 2, 'allkeys-lru');
+  ks.evict(halfTheData(ks), 'allkeys-lru');
   let recentSurvivors = 0;
   for (let i = 500; i < 1000; i++) if (ks.peek(`k${i}`)) recentSurvivors++;
   assert.ok(recentSurvivors > 400, `most recently used keys survive (${recentSurvivors}/500)`);
@@ -97,7 +108,7 @@ test('allkeys-lru prefers keys not used recently', () => {
 
 test('rename moves value and expiry', () => {
   const clock = new ManualClock();
-  const ks = new MapKeyspace(clock);
+  const ks = new SlabKeyspace(clock);
   ks.set('a', v('1'), clock.now() + 500);
   ks.set('b', v('2'), NO_EXPIRY);
   assert.equal(ks.rename('a', 'b'), true);
@@ -110,7 +121,7 @@ test('rename moves value and expiry', () => {
 test('property: a scan visits every key present throughout, despite deletes and inserts', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 200 }), fc.array(fc.tuple(fc.boolean(), fc.nat(400)), { maxLength: 100 }), fc.integer({ min: 1, max: 20 }), (n, ops, count) => {
-      const ks = new MapKeyspace(new ManualClock());
+      const ks = new SlabKeyspace(new ManualClock());
       for (let i = 0; i < n; i++) ks.set(`k${i}`, v('x'), NO_EXPIRY);
       const touched = new Set<string>();
       const seen = new Set<string>();
@@ -146,7 +157,7 @@ test('property: the keyspace agrees with a Map model under sets, deletes, expiri
   fc.assert(
     fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
       const clock = new ManualClock();
-      const ks = new MapKeyspace(clock);
+      const ks = new SlabKeyspace(clock);
       const model = new Map<string, { value: string; at: number }>();
       let serial = 0;
       for (const o of ops) {

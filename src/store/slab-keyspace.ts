@@ -1,0 +1,770 @@
+/**
+ * The off-heap keyspace engine. Nothing per key lives on the V8 heap:
+ *
+ * - keys and values are bytes in slab chunks (slab-allocator.ts);
+ * - each entry has an id, and per-id fields (chunk address, hash, expiry,
+ *   policy metadata, state bits) are struct-of-arrays in typed-array blocks
+ *   of 4096 ids, so growing never copies what exists;
+ * - the index maps keys to ids (hash-index.ts) and grows incrementally;
+ * - the S3-FIFO queues are FIFOs of ids (id-queue.ts).
+ *
+ * Ids, not chunk addresses, are what the index, the queues and the volatile
+ * list hold: compaction moves a chunk and repoints one field.
+ *
+ * An id leaves the index when its key is deleted, but it stays in its FIFO
+ * (marked DEAD) until the FIFO pops it or the sweep drops it; only then can it
+ * be reused. That is what keeps a stale queue position from ever being taken
+ * for a newer key with the same id.
+ *
+ * Values returned by get/peek are views into slab memory, valid until the
+ * next write to the keyspace. Slab values are smaller than MAX_CHUNK, below
+ * the reply writer's zero-copy threshold, so the writer copies them at once;
+ * larger values live in their own Buffers, which are never changed once stored
+ * and may therefore be written zero-copy while the store moves on.
+ */
+import { copyBytes } from '../protocol/argv.js';
+import { systemClock, type Clock } from './clock.js';
+import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
+import { IdQueue } from './id-queue.js';
+import { hashBytes, hashString } from './key-hash.js';
+import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats } from './keyspace.js';
+import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator } from './slab-allocator.js';
+
+const ID_SHIFT = 12;
+const ID_BLOCK = 1 << ID_SHIFT;
+const ID_MASK = ID_BLOCK - 1;
+const NO_ID = 0xffffffff;
+/** Bytes per id in the per-id arrays: addr 4, hash 4, expiry 8, meta 4, state 1. */
+export const PER_ID_BYTES = 21;
+
+// Per-id state bits.
+const LIVE = 1;
+/** Deleted, but still in a FIFO: not reusable until the FIFO drops it. */
+const DEAD = 2;
+const IN_SMALL = 4;
+const IN_MAIN = 8;
+/** Listed in the volatile list (at most once). */
+const LISTED = 16;
+const FREQ_ONE = 64;
+const FREQ_MASK = 192;
+
+// Chunk layout: flags u8, key length u16, value length u32, key, value.
+const HEADER = 7;
+const LARGE_VALUE = 2;
+const LARGE_KEY = 4;
+/** The value was built as Redis's "raw" encoding (APPEND, SETRANGE) or as a non-integer string (INCRBYFLOAT). */
+const HINT_RAW = 8;
+const HINT_STRING = 16;
+
+/** Keys sampled per eviction by the sampled policies, as Redis's maxmemory-samples default. */
+const SAMPLES = 5;
+/** S3-FIFO: the small queue's share of the data bytes. */
+const SMALL_SHARE = 0.1;
+/** LFU as Redis: new keys start at 5, the counter grows logarithmically (lfu-log-factor 10), decays 1 per minute. */
+const LFU_INIT = 5;
+const LFU_LOG_FACTOR = 10;
+
+const enum Kind {
+  NoEviction,
+  S3Fifo,
+  Lru,
+  Lfu,
+  Random,
+  Ttl,
+}
+
+function kindOf(policy: EvictionPolicy): Kind {
+  if (policy === 'noeviction') return Kind.NoEviction;
+  if (policy === 'allkeys-s3fifo') return Kind.S3Fifo;
+  if (policy.endsWith('-lru')) return Kind.Lru;
+  if (policy.endsWith('-lfu')) return Kind.Lfu;
+  if (policy.endsWith('-random')) return Kind.Random;
+  return Kind.Ttl;
+}
+
+/** What the engine holds, beyond what Keyspace reports, for INFO and tests. */
+export interface EngineStats {
+  slabLiveBytes: number;
+  slabPageBytes: number;
+  largeBytes: number;
+  indexBytes: number;
+  idBytes: number;
+  queueBytes: number;
+  compactionMoves: number;
+}
+
+export class SlabKeyspace implements Keyspace, IndexedEntries {
+  private slab = new SlabAllocator();
+  private index = new HashIndex(this);
+  private addr: Uint32Array[] = [];
+  private hash: Uint32Array[] = [];
+  private expire: Float64Array[] = [];
+  private meta: Uint32Array[] = [];
+  private state: Uint8Array[] = [];
+  /** Ids handed out so far; ids below it are in use, dead or on the free stack. */
+  private idHigh = 0;
+  /** Free ids, linked through their addr field. */
+  private freeHead = NO_ID;
+  private dead = 0;
+  private large = new Map<number, Buffer>();
+  private largeKeys = new Map<number, string>();
+  private largeBytes = 0;
+  private small = new IdQueue();
+  private main = new IdQueue();
+  private smallBytes = 0;
+  private mainBytes = 0;
+  /** S3-FIFO's ghost: hashes of keys recently evicted from the small queue, direct-mapped. */
+  private ghost = new Uint32Array(1024);
+  private volatileList: Uint32Array[] = [];
+  private volatileLength = 0;
+  private volatileCount = 0;
+  private expireCursor = 0;
+  private kind = Kind.S3Fifo;
+  private tick = 0;
+  readonly stats: KeyspaceStats = { hits: 0, misses: 0, expired: 0, evicted: 0 };
+
+  constructor(
+    private readonly clock: Clock = systemClock,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get volatileSize(): number {
+    return this.volatileCount;
+  }
+
+  get usedMemory(): number {
+    return this.slab.liveBytes + this.largeBytes + this.index.bytes + this.addr.length * ID_BLOCK * PER_ID_BYTES
+      + this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4;
+  }
+
+  engineStats(): EngineStats {
+    return {
+      slabLiveBytes: this.slab.liveBytes,
+      slabPageBytes: this.slab.pageBytes,
+      largeBytes: this.largeBytes,
+      indexBytes: this.index.bytes,
+      idBytes: this.addr.length * ID_BLOCK * PER_ID_BYTES,
+      queueBytes: this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4,
+      compactionMoves: this.slab.moved,
+    };
+  }
+
+  // --- IndexedEntries: what the index asks of entries -----------------------
+
+  hashOf(id: number): number {
+    return this.hash[id >>> ID_SHIFT]![id & ID_MASK]!;
+  }
+
+  keyEquals(id: number, key: string): boolean {
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const buf = this.slab.buffer(a);
+    const off = SlabAllocator.offset(a);
+    if ((buf[off]! & LARGE_KEY) !== 0) return this.largeKeys.get(id) === key;
+    const n = buf[off + 1]! | (buf[off + 2]! << 8);
+    if (n !== key.length) return false;
+    const s = off + HEADER;
+    for (let i = 0; i < n; i++) if (buf[s + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  // --- reads ----------------------------------------------------------------
+
+  /** The id of a live key, removing it first if its TTL has passed (lazy expiry); -1 if none. */
+  private lookup(key: Key): number {
+    const id = this.index.find(key, hashString(key));
+    if (id < 0) return -1;
+    const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+    if (exp !== NO_EXPIRY && exp <= this.clock.now()) {
+      this.removeEntry(id);
+      this.stats.expired++;
+      return -1;
+    }
+    return id;
+  }
+
+  private value(id: number): Buffer {
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const buf = this.slab.buffer(a);
+    const off = SlabAllocator.offset(a);
+    if ((buf[off]! & LARGE_VALUE) !== 0) return this.large.get(id)!;
+    const s = off + HEADER + (buf[off + 1]! | (buf[off + 2]! << 8));
+    return buf.subarray(s, s + buf.readUInt32LE(off + 3));
+  }
+
+  private keyOf(id: number): Key {
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const buf = this.slab.buffer(a);
+    const off = SlabAllocator.offset(a);
+    if ((buf[off]! & LARGE_KEY) !== 0) return this.largeKeys.get(id)!;
+    return buf.latin1Slice(off + HEADER, off + HEADER + (buf[off + 1]! | (buf[off + 2]! << 8)));
+  }
+
+  get(key: Key): Buffer | undefined {
+    const id = this.lookup(key);
+    if (id < 0) {
+      this.stats.misses++;
+      return undefined;
+    }
+    this.stats.hits++;
+    this.touch(id);
+    return this.value(id);
+  }
+
+  peek(key: Key): Buffer | undefined {
+    const id = this.lookup(key);
+    return id < 0 ? undefined : this.value(id);
+  }
+
+  encodingHint(key: Key): EncodingHint {
+    const id = this.lookup(key);
+    if (id < 0) return undefined;
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const flags = this.slab.buffer(a)[SlabAllocator.offset(a)]!;
+    return (flags & HINT_RAW) !== 0 ? 'raw' : (flags & HINT_STRING) !== 0 ? 'string' : undefined;
+  }
+
+  /** Marks a use: S3-FIFO's frequency (saturating at 3), and the sampled policy's metadata. */
+  private touch(id: number): void {
+    const b = id >>> ID_SHIFT;
+    const i = id & ID_MASK;
+    const st = this.state[b]!;
+    if ((st[i]! & FREQ_MASK) !== FREQ_MASK) st[i]! += FREQ_ONE;
+    // LRU's clock is kept under every policy but LFU, so switching to LRU works at once.
+    if (this.kind === Kind.Lfu) this.meta[b]![i] = this.lfuTouch(this.meta[b]![i]!);
+    else this.meta[b]![i] = ++this.tick;
+  }
+
+  // --- writes ---------------------------------------------------------------
+
+  set(key: Key, value: Uint8Array, expireAt: number, hint?: EncodingHint): void {
+    const h = hashString(key);
+    let id = this.index.find(key, h);
+    if (id >= 0) {
+      const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+      if (exp !== NO_EXPIRY && exp <= this.clock.now()) {
+        this.removeEntry(id);
+        this.stats.expired++;
+        id = -1;
+      }
+    }
+    if (id >= 0) {
+      const before = this.entryBytes(id);
+      // Write the new chunk before freeing the old one: `value` may be a view of it.
+      const old = this.detachChunk(id);
+      this.writeChunk(id, key, value, hint);
+      this.slab.free(old);
+      this.chargeQueue(id, this.entryBytes(id) - before);
+      this.touch(id);
+    } else {
+      id = this.newId();
+      const b = id >>> ID_SHIFT;
+      const i = id & ID_MASK;
+      this.hash[b]![i] = h;
+      this.writeChunk(id, key, value, hint);
+      this.index.insert(id, h);
+      this.meta[b]![i] = this.kind === Kind.Lfu ? this.lfuInit() : ++this.tick;
+      this.enqueue(id, h);
+    }
+    if (expireAt !== KEEP_TTL) this.setExpiry(id, expireAt);
+  }
+
+  private writeChunk(id: number, key: Key, value: Uint8Array, hint: EncodingHint): void {
+    const klen = key.length;
+    const vlen = value.length;
+    let flags = CHUNK_LIVE | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
+    let need = HEADER + klen + vlen;
+    if (need > MAX_CHUNK) {
+      flags |= LARGE_VALUE;
+      need = HEADER + klen;
+      if (need > MAX_CHUNK) {
+        flags |= LARGE_KEY;
+        need = HEADER;
+      }
+    }
+    const a = this.slab.alloc(need);
+    this.addr[id >>> ID_SHIFT]![id & ID_MASK] = a;
+    const buf = this.slab.buffer(a);
+    const off = SlabAllocator.offset(a);
+    const storedKeyLength = (flags & LARGE_KEY) !== 0 ? 0 : klen;
+    buf[off] = flags;
+    buf[off + 1] = storedKeyLength & 0xff;
+    buf[off + 2] = storedKeyLength >>> 8;
+    buf.writeUInt32LE(vlen, off + 3);
+    if ((flags & LARGE_KEY) !== 0) {
+      this.largeKeys.set(id, key);
+      this.largeBytes += klen;
+    } else if (klen < 32) {
+      for (let i = 0; i < klen; i++) buf[off + HEADER + i] = key.charCodeAt(i);
+    } else {
+      buf.latin1Write(key, off + HEADER, klen);
+    }
+    if ((flags & LARGE_VALUE) !== 0) {
+      // Its own Buffer, never changed afterwards: replies may reference it zero-copy.
+      const own = Buffer.allocUnsafeSlow(vlen);
+      own.set(value);
+      this.large.set(id, own);
+      this.largeBytes += vlen;
+    } else {
+      copyBytes(value, 0, buf, off + HEADER + storedKeyLength, vlen);
+    }
+  }
+
+  /** Frees an entry's chunk and large parts (the id and its other fields stay). */
+  private releaseChunk(id: number): void {
+    this.slab.free(this.detachChunk(id));
+  }
+
+  /** Drops an entry's large parts and returns its chunk's address, still allocated. */
+  private detachChunk(id: number): number {
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const buf = this.slab.buffer(a);
+    const flags = buf[SlabAllocator.offset(a)]!;
+    if ((flags & LARGE_VALUE) !== 0) {
+      this.largeBytes -= this.large.get(id)!.length;
+      this.large.delete(id);
+    }
+    if ((flags & LARGE_KEY) !== 0) {
+      this.largeBytes -= this.largeKeys.get(id)!.length;
+      this.largeKeys.delete(id);
+    }
+    return a;
+  }
+
+  /** Bytes an entry's data occupies: its chunk and any large parts. */
+  private entryBytes(id: number): number {
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const flags = this.slab.buffer(a)[SlabAllocator.offset(a)]!;
+    let n = this.slab.chunkSize(a);
+    if ((flags & LARGE_VALUE) !== 0) n += this.large.get(id)!.length;
+    if ((flags & LARGE_KEY) !== 0) n += this.largeKeys.get(id)!.length;
+    return n;
+  }
+
+  private chargeQueue(id: number, delta: number): void {
+    if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & IN_MAIN) !== 0) this.mainBytes += delta;
+    else this.smallBytes += delta;
+  }
+
+  /** A new key enters S3-FIFO's small queue, or the main one if the ghost remembers it. */
+  private enqueue(id: number, h: number): void {
+    const st = this.state[id >>> ID_SHIFT]!;
+    const i = id & ID_MASK;
+    const g = h & (this.ghost.length - 1);
+    const bytes = this.entryBytes(id);
+    if (this.ghost[g] === (h | 1) >>> 0) {
+      this.ghost[g] = 0;
+      st[i]! |= IN_MAIN;
+      this.main.push(id);
+      this.mainBytes += bytes;
+    } else {
+      st[i]! |= IN_SMALL;
+      this.small.push(id);
+      this.smallBytes += bytes;
+    }
+  }
+
+  private newId(): number {
+    let id: number;
+    if (this.freeHead !== NO_ID) {
+      id = this.freeHead;
+      this.freeHead = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    } else {
+      if (this.idHigh >= MAX_IDS) throw new RangeError(`keyspace full: at most ${MAX_IDS} keys per node`);
+      id = this.idHigh++;
+      if ((id & ID_MASK) === 0) {
+        this.addr.push(new Uint32Array(ID_BLOCK));
+        this.hash.push(new Uint32Array(ID_BLOCK));
+        this.expire.push(new Float64Array(ID_BLOCK));
+        this.meta.push(new Uint32Array(ID_BLOCK));
+        this.state.push(new Uint8Array(ID_BLOCK));
+      }
+    }
+    const st = this.state[id >>> ID_SHIFT]!;
+    st[id & ID_MASK] = (st[id & ID_MASK]! & LISTED) | LIVE;
+    this.expire[id >>> ID_SHIFT]![id & ID_MASK] = NO_EXPIRY;
+    return id;
+  }
+
+  /** Called when a FIFO drops a dead id: now it can be reused. */
+  private freeId(id: number): void {
+    const st = this.state[id >>> ID_SHIFT]!;
+    st[id & ID_MASK] = st[id & ID_MASK]! & LISTED;
+    this.addr[id >>> ID_SHIFT]![id & ID_MASK] = this.freeHead;
+    this.freeHead = id;
+    this.dead--;
+  }
+
+  /** Deletes an entry: out of the index, memory freed; the id waits in its FIFO as DEAD. */
+  private removeEntry(id: number): void {
+    const b = id >>> ID_SHIFT;
+    const i = id & ID_MASK;
+    this.chargeQueue(id, -this.entryBytes(id));
+    this.index.remove(id, this.hash[b]![i]!);
+    this.releaseChunk(id);
+    if (this.expire[b]![i] !== NO_EXPIRY) {
+      this.expire[b]![i] = NO_EXPIRY;
+      this.volatileCount--;
+    }
+    const st = this.state[b]!;
+    st[i] = (st[i]! & (LISTED | IN_SMALL | IN_MAIN)) | DEAD;
+    this.dead++;
+  }
+
+  private setExpiry(id: number, at: number): void {
+    const b = id >>> ID_SHIFT;
+    const i = id & ID_MASK;
+    const old = this.expire[b]![i]!;
+    this.expire[b]![i] = at;
+    if (at === NO_EXPIRY) {
+      if (old !== NO_EXPIRY) this.volatileCount--;
+      return;
+    }
+    if (old === NO_EXPIRY) this.volatileCount++;
+    const st = this.state[b]!;
+    if ((st[i]! & LISTED) === 0) {
+      st[i]! |= LISTED;
+      const n = this.volatileLength++;
+      if ((n & ID_MASK) === 0 && n >>> ID_SHIFT === this.volatileList.length) this.volatileList.push(new Uint32Array(ID_BLOCK));
+      this.volatileList[n >>> ID_SHIFT]![n & ID_MASK] = id;
+    }
+  }
+
+  /** Removes position p of the volatile list (the last one fills it); the id is no longer listed. */
+  private unlistVolatile(p: number): void {
+    const id = this.volatileList[p >>> ID_SHIFT]![p & ID_MASK]!;
+    this.state[id >>> ID_SHIFT]![id & ID_MASK]! &= ~LISTED;
+    const last = --this.volatileLength;
+    if (p !== last) this.volatileList[p >>> ID_SHIFT]![p & ID_MASK] = this.volatileList[last >>> ID_SHIFT]![last & ID_MASK]!;
+  }
+
+  private isVolatileLive(id: number): boolean {
+    return (this.state[id >>> ID_SHIFT]![id & ID_MASK]! & LIVE) !== 0 && this.expire[id >>> ID_SHIFT]![id & ID_MASK] !== NO_EXPIRY;
+  }
+
+  delete(key: Key): boolean {
+    const id = this.lookup(key);
+    if (id < 0) return false;
+    this.removeEntry(id);
+    return true;
+  }
+
+  expireAt(key: Key): number | undefined {
+    const id = this.lookup(key);
+    return id < 0 ? undefined : this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+  }
+
+  setExpireAt(key: Key, at: number): boolean {
+    const id = this.lookup(key);
+    if (id < 0) return false;
+    if (at !== NO_EXPIRY && at <= this.clock.now()) this.removeEntry(id);
+    else this.setExpiry(id, at);
+    return true;
+  }
+
+  rename(from: Key, to: Key): boolean {
+    const id = this.lookup(from);
+    if (id < 0) return false;
+    if (from === to) return true;
+    const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const hint = this.encodingHint(from);
+    this.delete(to);
+    // `from` stays allocated until the copy is made, so its value view stays valid.
+    this.set(to, this.value(id), exp, hint);
+    this.removeEntry(id);
+    return true;
+  }
+
+  flush(): void {
+    this.slab = new SlabAllocator();
+    this.index = new HashIndex(this);
+    this.addr = [];
+    this.hash = [];
+    this.expire = [];
+    this.meta = [];
+    this.state = [];
+    this.idHigh = 0;
+    this.freeHead = NO_ID;
+    this.dead = 0;
+    this.large = new Map();
+    this.largeKeys = new Map();
+    this.largeBytes = 0;
+    this.small.clear();
+    this.main.clear();
+    this.smallBytes = 0;
+    this.mainBytes = 0;
+    this.ghost = new Uint32Array(1024);
+    this.volatileList = [];
+    this.volatileLength = 0;
+    this.volatileCount = 0;
+    this.expireCursor = 0;
+  }
+
+  // --- iteration --------------------------------------------------------------
+
+  /** A live, unexpired id picked at random by index slot, or -1 after bounded tries. */
+  private randomId(): number {
+    const now = this.clock.now();
+    for (let tries = 0; tries < 64 && this.index.size > 0; tries++) {
+      const id = this.index.sample(this.random());
+      if (id < 0) continue;
+      const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+      if (exp !== NO_EXPIRY && exp <= now) continue;
+      return id;
+    }
+    // A sparse index (after mass deletes): walk the ids from a random point instead.
+    const start = Math.floor(this.random() * this.idHigh);
+    for (let n = 0; n < this.idHigh; n++) {
+      const id = (start + n) % this.idHigh;
+      if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & LIVE) === 0) continue;
+      const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+      if (exp === NO_EXPIRY || exp > now) return id;
+    }
+    return -1;
+  }
+
+  randomKey(): Key | undefined {
+    const id = this.randomId();
+    return id < 0 ? undefined : this.keyOf(id);
+  }
+
+  /*
+   * SCAN walks ids upwards. A key keeps its id for its whole life, so every key
+   * present for the whole scan is visited exactly once; a key added during the
+   * scan may or may not be. The cursor is the next id to look at.
+   */
+  scan(cursor: number, count: number, visit: (key: Key) => void): number {
+    const now = this.clock.now();
+    let id = cursor;
+    for (let n = 0; id < this.idHigh && n < count; id++, n++) {
+      if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & LIVE) === 0) continue;
+      const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+      if (exp !== NO_EXPIRY && exp <= now) {
+        this.removeEntry(id);
+        this.stats.expired++;
+        continue;
+      }
+      visit(this.keyOf(id));
+    }
+    return id >= this.idHigh ? 0 : id;
+  }
+
+  *keys(): Iterable<Key> {
+    const now = this.clock.now();
+    for (let id = 0; id < this.idHigh; id++) {
+      if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & LIVE) === 0) continue;
+      const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+      if (exp === NO_EXPIRY || exp > now) yield this.keyOf(id);
+    }
+  }
+
+  memoryUsage(key: Key): number | undefined {
+    const id = this.lookup(key);
+    if (id < 0) return undefined;
+    // The entry's data, its per-id fields, and its share of the index.
+    return this.entryBytes(id) + PER_ID_BYTES + Math.ceil(this.index.bytes / Math.max(1, this.index.size));
+  }
+
+  // --- background work --------------------------------------------------------
+
+  activeExpire(budgetMs: number): number {
+    const started = performance.now();
+    const now = this.clock.now();
+    let removed = 0;
+    // Walk the volatile list from where the last cycle stopped, at most once round;
+    // check the clock every 64 ids so one call never holds the event loop for long.
+    for (let checked = 0; this.volatileLength > 0 && checked < this.volatileLength + removed; checked++) {
+      if (this.expireCursor >= this.volatileLength) this.expireCursor = 0;
+      const p = this.expireCursor;
+      const id = this.volatileList[p >>> ID_SHIFT]![p & ID_MASK]!;
+      if (!this.isVolatileLive(id)) {
+        this.unlistVolatile(p); // the last id moved into p: look at p again
+      } else if (this.expire[id >>> ID_SHIFT]![id & ID_MASK]! <= now) {
+        this.removeEntry(id);
+        this.stats.expired++;
+        removed++;
+        this.unlistVolatile(p);
+      } else {
+        this.expireCursor++;
+      }
+      if ((checked & 63) === 63 && performance.now() - started >= budgetMs) break;
+    }
+    return removed;
+  }
+
+  /**
+   * Incremental upkeep, bounded by budgetMs: moves the index's rehash along,
+   * drops dead ids from the FIFOs, and compacts sparse slab pages.
+   */
+  maintain(budgetMs: number): void {
+    const started = performance.now();
+    const keep = (id: number): boolean => {
+      if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & DEAD) === 0) return true;
+      this.freeId(id);
+      return false;
+    };
+    while (performance.now() - started < budgetMs) {
+      let worked = false;
+      if (this.index.rehashing) {
+        this.index.migrate(1 << 14);
+        worked = true;
+      }
+      if (this.dead > 1024 && this.dead * 4 > this.small.length + this.main.length) {
+        this.small.sweep(4, keep);
+        this.main.sweep(4, keep);
+        worked = true;
+      }
+      if (this.slab.fragmented && this.slab.compact(256, (from, to) => this.relocate(from, to)) > 0) worked = true;
+      if (!worked) break;
+    }
+    if (this.index.size > this.ghost.length * 2 && this.ghost.length < 1 << 26) this.ghost = new Uint32Array(this.ghost.length * 4);
+  }
+
+  /** Compaction moved a chunk: find its entry by the key bytes and repoint it. */
+  private relocate(from: number, to: number): void {
+    const buf = this.slab.buffer(to);
+    const off = SlabAllocator.offset(to);
+    if ((buf[off]! & LARGE_KEY) !== 0) {
+      // The chunk holds no key bytes; find the id among the large keys.
+      for (const [id] of this.largeKeys) {
+        if (this.addr[id >>> ID_SHIFT]![id & ID_MASK] === from) {
+          this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
+          return;
+        }
+      }
+      return;
+    }
+    const end = off + HEADER + (buf[off + 1]! | (buf[off + 2]! << 8));
+    const id = this.index.find(buf.latin1Slice(off + HEADER, end), hashBytes(buf, off + HEADER, end));
+    if (id >= 0 && this.addr[id >>> ID_SHIFT]![id & ID_MASK] === from) this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
+  }
+
+  // --- eviction ---------------------------------------------------------------
+
+  evict(limit: number, policy: EvictionPolicy): boolean {
+    const kind = kindOf(policy);
+    this.kind = kind;
+    if (this.usedMemory <= limit) return true;
+    if (kind === Kind.NoEviction) return false;
+    const volatileOnly = policy.startsWith('volatile-');
+    while (this.usedMemory > limit) {
+      const ok = kind === Kind.S3Fifo ? this.evictS3Fifo() : this.evictSampled(kind, volatileOnly);
+      if (!ok) return false;
+      this.stats.evicted++;
+    }
+    return true;
+  }
+
+  /**
+   * S3-FIFO (Yang et al., SOSP 2023): new keys enter a small FIFO; a key that
+   * leaves it unused is evicted and remembered in the ghost, a key used again
+   * moves to the main FIFO; the main FIFO reinserts keys used since their last
+   * pass (decrementing the count) and evicts the others. One-hit wonders and
+   * scans therefore pass through the small queue without displacing the hot set.
+   */
+  private evictS3Fifo(): boolean {
+    const total = this.smallBytes + this.mainBytes;
+    for (let guard = (this.small.length + this.main.length) * 4 + 16; guard > 0; guard--) {
+      const fromSmall = this.small.length > 0 && (this.smallBytes > total * SMALL_SHARE || this.main.length === 0);
+      const q = fromSmall ? this.small : this.main;
+      const id = q.pop();
+      if (id < 0) return false;
+      const b = id >>> ID_SHIFT;
+      const i = id & ID_MASK;
+      const st = this.state[b]!;
+      if ((st[i]! & DEAD) !== 0) {
+        this.freeId(id);
+        continue;
+      }
+      const freq = (st[i]! & FREQ_MASK) >>> 6;
+      const bytes = this.entryBytes(id);
+      if (fromSmall) {
+        if (freq > 0) {
+          st[i] = (st[i]! & ~(IN_SMALL | FREQ_MASK)) | IN_MAIN;
+          this.smallBytes -= bytes;
+          this.mainBytes += bytes;
+          this.main.push(id);
+          continue;
+        }
+        const h = this.hash[b]![i]!;
+        this.ghost[h & (this.ghost.length - 1)] = (h | 1) >>> 0;
+      } else if (freq > 0) {
+        st[i]! -= FREQ_ONE;
+        this.main.push(id);
+        continue;
+      }
+      this.removeEntry(id);
+      this.freeId(id); // already out of its FIFO
+      return true;
+    }
+    return false;
+  }
+
+  private evictSampled(kind: Kind, volatileOnly: boolean): boolean {
+    let best = -1;
+    let bestScore = 0;
+    let found = 0;
+    for (let tries = 0; found < SAMPLES && tries < SAMPLES * 20; tries++) {
+      const id = volatileOnly ? this.sampleVolatile() : this.index.sample(this.random());
+      if (id < 0) {
+        if (volatileOnly && this.volatileCount === 0) break;
+        continue;
+      }
+      found++;
+      const score = this.score(id, kind);
+      if (best < 0 || score < bestScore) {
+        best = id;
+        bestScore = score;
+      }
+      if (kind === Kind.Random) break;
+    }
+    if (best < 0 && !volatileOnly) best = this.randomId();
+    if (best < 0) return false;
+    this.removeEntry(best);
+    return true;
+  }
+
+  /** Lower is evicted first. */
+  private score(id: number, kind: Kind): number {
+    const m = this.meta[id >>> ID_SHIFT]![id & ID_MASK]!;
+    if (kind === Kind.Ttl) return this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
+    if (kind === Kind.Lfu) return this.lfuDecayed(m);
+    if (kind === Kind.Lru) return m;
+    return 0;
+  }
+
+  private sampleVolatile(): number {
+    for (let tries = 0; tries < 16 && this.volatileLength > 0; tries++) {
+      const p = Math.floor(this.random() * this.volatileLength);
+      const id = this.volatileList[p >>> ID_SHIFT]![p & ID_MASK]!;
+      if (this.isVolatileLive(id)) return id;
+      this.unlistVolatile(p);
+    }
+    return -1;
+  }
+
+  private minutes(): number {
+    return Math.floor(this.clock.now() / 60000) & 0xffff;
+  }
+
+  private lfuInit(): number {
+    return (this.minutes() << 8) | LFU_INIT;
+  }
+
+  private lfuDecayed(m: number): number {
+    const elapsed = (this.minutes() - (m >>> 8)) & 0xffff;
+    return Math.max(0, (m & 0xff) - elapsed);
+  }
+
+  private lfuTouch(m: number): number {
+    let counter = this.lfuDecayed(m);
+    if (counter < 255) {
+      const base = Math.max(0, counter - LFU_INIT);
+      if (this.random() < 1 / (base * LFU_LOG_FACTOR + 1)) counter++;
+    }
+    return (this.minutes() << 8) | counter;
+  }
+}
