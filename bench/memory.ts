@@ -18,6 +18,7 @@
 //
 // Run: npm run bench:memory -- [flags]   (see --help; bench/lib/memory-options.ts)
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import v8 from 'node:v8';
 import { bulkLoad } from './lib/bulk-load.js';
@@ -61,6 +62,17 @@ async function main(): Promise<number> {
   installCleanupHandlers(log);
 
   const startedAt = new Date();
+  const loadAverageAtStart = os.loadavg();
+  const warnings: string[] = [];
+  const warnBusy = (when: string, load: number[]): void => {
+    const cpus = os.cpus().length;
+    if ((load[0] ?? 0) > cpus * 0.5) {
+      const msg = `machine busy ${when} (1-min load ${load[0]?.toFixed(1)} on ${cpus} CPUs): load rates, pauses and latencies are noisy`;
+      warnings.push(msg);
+      log(`warning: ${msg}`);
+    }
+  };
+  warnBusy('before the benchmark', loadAverageAtStart);
   const benchVersion = await commandVersion(opts.redisBenchmarkBin);
   if (!benchVersion && opts.serveKeys > 0) {
     log(`memory: cannot run "${opts.redisBenchmarkBin} --version" (install redis-tools, pass --redis-benchmark, or --serve-keys 0)`);
@@ -95,6 +107,8 @@ async function main(): Promise<number> {
   }
   if (redisVersion === 'unknown') redisVersion = (await commandVersion(opts.redisServerBin))?.match(/v=(\S+)/)?.[1] ?? 'unknown';
 
+  const loadAverageAtEnd = os.loadavg();
+  warnBusy('at the end of the benchmark', loadAverageAtEnd);
   const comparisons = opts.keys.flatMap((k) => opts.valueSizes.map((v) => compare(runs, k, v)));
   const finishedAt = new Date();
   const machine = machineInfo();
@@ -126,6 +140,7 @@ async function main(): Promise<number> {
     `targets (issue #3, informational): used_memory per key <= ${TARGET_USED_RATIO.toFixed(1)}x Redis -> ${mem} of ${comparisons.length} PASS; ` +
       `event-loop delay max <= ${TARGET_LOOP_DELAY_MAX_MS} ms -> ${pause} of ${comparisons.length} PASS\n`,
   );
+  for (const w of warnings) out.write(`warning: ${w}\n`);
   const failed = runs.filter((r) => r.status === 'failed');
   for (const r of failed) out.write(`FAILED: ${r.server} ${keysLabel(r.keys)} x ${r.valueSize} B in ${r.failedPhase}: ${r.error}\n`);
 
@@ -135,7 +150,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
-    machine: { ...machine, redisVersion, redisBenchmarkVersion: benchVersion ?? null },
+    machine: { ...machine, loadAverageAtStart, loadAverageAtEnd, redisVersion, redisBenchmarkVersion: benchVersion ?? null },
     parameters: {
       quick: opts.quick,
       keys: opts.keys,
@@ -161,13 +176,16 @@ async function main(): Promise<number> {
       memoryCheck: c.memoryCheck, pauseCheck: c.pauseCheck,
     })),
     runs,
+    warnings,
   };
   await mkdir(opts.outDir, { recursive: true });
-  const jsonFile = join(opts.outDir, 'memory-latest.json');
-  await writeFile(jsonFile, `${JSON.stringify(result, jsonNumbers, 2)}\n`, 'utf8');
+  const stamp = startedAt.toISOString().replaceAll(':', '-');
+  const json = `${JSON.stringify(result, jsonNumbers, 2)}\n`;
+  const jsonFiles = [join(opts.outDir, `memory-${stamp}.json`), join(opts.outDir, 'memory-latest.json')];
+  for (const f of jsonFiles) await writeFile(f, json, 'utf8');
   const svgFile = join(opts.outDir, 'memory-latest.svg');
   await writeBarChartSvg(svgFile, chartSpec(comparisons, opts, redisVersion, machine.cpuModel, machine.cpuCount, heap, finishedAt));
-  for (const f of [jsonFile, svgFile]) out.write(`wrote ${displayPath(f)}\n`);
+  for (const f of [...jsonFiles, svgFile]) out.write(`wrote ${displayPath(f)}\n`);
 
   if (failed.length > 0) {
     log(`memory: ${failed.length} of ${runs.length} runs failed (see "error" in the JSON runs)`);

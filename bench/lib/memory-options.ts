@@ -42,7 +42,7 @@ random loaded keys against both servers (serving phase).
   --sizes LIST            value sizes in bytes (default 32,100)
   --quick                 smoke run: ${QUICK_KEYS.toLocaleString('en-US')} keys, short serving phase
   --serve-keys N          key count of the serving phase (default: the largest --keys; 0 = none)
-  --serve-requests N      redis-benchmark -n per test in the serving phase (default 500k; --quick: 20k)
+  --serve-requests N      redis-benchmark -n per test in the serving phase (default 200k; --quick: 20k)
   --clients N             redis-benchmark -c in the serving phase (default 50)
   --max-old-space-size MB start ringcache with NODE_OPTIONS=--max-old-space-size=MB
                           (default: off, Node's own heap limit)
@@ -101,7 +101,7 @@ export function parseMemoryOptions(argv: readonly string[], env: NodeJS.ProcessE
     keys,
     valueSizes,
     serveKeys,
-    serveRequests: count('serve-requests', str('serve-requests') ?? (quick ? '20k' : '500k'), 1),
+    serveRequests: count('serve-requests', str('serve-requests') ?? (quick ? '20k' : '200k'), 1),
     clients: count('clients', str('clients') ?? '50', 1),
     maxOldSpaceMb: heapRaw === undefined ? undefined : count('max-old-space-size', heapRaw, 16),
     timeoutMs: count('timeout', str('timeout') ?? (quick ? '60' : '300'), 1) * 1000,
