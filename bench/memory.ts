@@ -294,11 +294,16 @@ async function measure(
   } finally {
     clearTimeout(timer);
     if (server) {
+      // A dying server (e.g. out of V8 heap) resets the connection a moment before it is reaped: give it that moment.
+      if (run.status === 'failed' && !server.exitInfo()) await Promise.race([server.exited, sleep(2000)]);
       const exitedEarly = server.exitInfo();
       run.exit = exitedEarly ?? (await server.stop()) ?? null;
       if (run.status === 'failed') {
-        if (exitedEarly && !run.error?.includes('exited')) run.error = `${run.error} (${name} exited: ${describeExit(exitedEarly)})`;
-        run.outputTail = server.output().split('\n').slice(-20).join('\n') || null;
+        const output = server.output();
+        if (exitedEarly && !run.error?.includes('exited during the run')) {
+          run.error = `${run.error}; ${name} exited (${describeExit(exitedEarly)})${fatalLine(output)}`;
+        }
+        run.outputTail = output.split('\n').slice(-30).join('\n') || null;
       }
     }
     run.durationMs = Math.round(performance.now() - started);
@@ -331,6 +336,12 @@ function summaryLine(r: MemoryRun): string {
   for (const row of r.serving?.rows ?? []) parts.push(`${row.test.toUpperCase()} ${Math.round(row.rps)} ops/s p99 ${row.p99LatencyMs} max ${row.maxLatencyMs} ms`);
   if (r.status === 'failed') parts.push(`FAILED in ${r.failedPhase}: ${r.error}`);
   return `${parts.join('; ')} (${(r.durationMs / 1000).toFixed(1)} s)`;
+}
+
+/** The server's own last words, e.g. V8's "FATAL ERROR: ... JavaScript heap out of memory". */
+function fatalLine(output: string): string {
+  const line = output.split('\n').find((l) => /FATAL ERROR|out of memory|Error:/i.test(l));
+  return line ? `: ${line.trim().slice(0, 200)}` : '';
 }
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
