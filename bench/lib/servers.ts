@@ -17,6 +17,8 @@ export interface ServerHandle {
   readonly pid: number | undefined;
   /** Undefined while running; the exit info once the process is gone. */
   exitInfo(): ExitInfo | undefined;
+  /** Resolves once the process has exited (never rejects). */
+  readonly exited: Promise<ExitInfo>;
   /** Last few KiB of the server's stdout+stderr, for error messages. */
   output(): string;
   /** SIGTERM, then SIGKILL if needed; bounded in time. */
@@ -48,6 +50,8 @@ export interface StartRingcacheOptions extends StartServerOptions {
    */
   command?: string | undefined;
   cwd?: string | undefined;
+  /** Environment of the process (default: ours), e.g. with NODE_OPTIONS=--max-old-space-size=N. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 export async function startRedisServer(opts: StartRedisOptions = {}): Promise<ServerHandle> {
@@ -62,7 +66,7 @@ export async function startRedisServer(opts: StartRedisOptions = {}): Promise<Se
 export async function startRingcache(opts: StartRingcacheOptions = {}): Promise<ServerHandle> {
   const port = opts.port ?? (await freePort());
   const argv = ringcacheArgv(opts.command, port, opts.maxmemory);
-  return startServerProcess('ringcache', argv, port, opts.startTimeoutMs ?? 10_000, opts.cwd ?? REPO_ROOT);
+  return startServerProcess('ringcache', argv, port, opts.startTimeoutMs ?? 10_000, opts.cwd ?? REPO_ROOT, opts.env);
 }
 
 /** Builds the ringcache command line (default or from a template). */
@@ -134,8 +138,9 @@ export async function startServerProcess(
   port: number,
   startTimeoutMs: number,
   cwd?: string,
+  env?: NodeJS.ProcessEnv,
 ): Promise<ServerHandle> {
-  const proc = spawnTracked(argv, { cwd, captureLimit: 16 * 1024 });
+  const proc = spawnTracked(argv, { cwd, env, captureLimit: 16 * 1024 });
   const output = (): string => (proc.stdout() + proc.stderr()).trim();
   const died = new AbortController();
   void proc.exited.then((info) => died.abort(describeExit(info)));
@@ -157,6 +162,7 @@ function handle(name: string, port: number, argv: readonly string[], proc: Spawn
     argv,
     pid: proc.child.pid,
     exitInfo: () => proc.exitInfo(),
+    exited: proc.exited,
     output,
     stop: () => stopProcess(proc),
   };
