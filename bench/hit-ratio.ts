@@ -426,17 +426,31 @@ function renderMissTable(traces: TraceInfo[], configs: Config[], records: RunRec
   const columns = [{ header: 'miss ratio (keys held)' }, ...configs.map((c) => ({ header: c.label, align: 'right' as const }))];
   const rows = traces.map((t) => [t.name, ...configs.map((c) => cell(records.find((r) => r.trace === t.name && r.config === c.id)))]);
   const notes = traces.map((t) => `  ${t.name}: ${t.description}`);
-  const problems = records
-    .filter((r) => r.status !== 'ok')
-    .map((r) => `  ${r.trace} · ${r.config}: ${r.status}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`);
-  const uniqueProblems = [...new Map(problems.map((p) => [p.replace(/^ {2}[^·]+· /, ''), p])).values()];
+  // One line per configuration and problem, with the traces it concerns.
+  const problems = new Map<string, TraceName[]>();
+  for (const r of records.filter((x) => x.status !== 'ok')) {
+    const line = `${r.config}: ${r.status}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`;
+    problems.set(line, [...(problems.get(line) ?? []), r.trace]);
+  }
+  const problemLines = [...problems].map(([line, ts]) => `  ${line} [${ts.length === traces.length ? 'all traces' : ts.join(', ')}]`);
+  const quiet = traces.filter((t) => noEvictions(t.name, records));
   return [
-    formatTable(columns, rows),
+    formatTable(columns, rows.map((row, i) => (quiet.includes(traces[i]!) ? [`${row[0]} *`, ...row.slice(1)] : row))),
+    ...(quiet.length > 0
+      ? ['* no configuration evicted a key: the trace touched fewer distinct keys than fit, so every miss is a first access ' +
+        'and the trace cannot tell policies apart at this size (more --requests or a smaller --cache-fraction would)']
+      : []),
     '',
     'traces:',
     ...notes,
-    ...(uniqueProblems.length > 0 ? ['', 'not run:', ...uniqueProblems] : []),
+    ...(problemLines.length > 0 ? ['', 'not run:', ...problemLines] : []),
   ].join('\n');
+}
+
+/** True when every configuration that ran the trace evicted nothing. */
+function noEvictions(trace: TraceName, records: RunRecord[]): boolean {
+  const ran = records.filter((r) => r.trace === trace && r.status === 'ok');
+  return ran.length > 0 && ran.every((r) => r.evictedKeys === 0);
 }
 
 function renderTargets(summary: TraceSummary[], opts: Options): string {
@@ -505,6 +519,7 @@ function chartSpec(
       return r?.status === 'ok' && r.replay ? r.replay.missRatio * 100 : null;
     });
     const g: BarGroup = { label: t.name, values };
+    if (noEvictions(t.name, records)) g.sublabel = 'no evictions (first-access misses only)';
     if (sum && sum.ratioToBestRedis !== null) {
       g.badge = { text: `${sum.ratioToBestRedis.toFixed(2)}x redis best`, tone: sum.noWorseThanRedis === 'met' ? 'good' : 'bad' };
     }
@@ -531,7 +546,6 @@ function chartSpec(
     footnote:
       `${when.toISOString().slice(0, 10)} · batches of ${opts.batch} pipelined GETs approximate strict sequential order · ` +
       'keys held (DBSIZE) differ between servers at the same maxmemory: see the JSON · bench/hit-ratio.ts',
-    width: 1240,
     formatValue: (v) => (v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)),
   };
 }
