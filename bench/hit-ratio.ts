@@ -10,6 +10,10 @@
 //   server, so Redis holds about that many keys. Other servers hold what their
 //   own per-key cost allows at the same maxmemory (DBSIZE is reported).
 // - Every (trace, configuration) runs on a freshly started server.
+// - Redis's LRU clock ticks once a second and its LFU counters decay per
+//   minute; at replay speed both matter (LRU degrades towards random among
+//   keys touched in the same second). Left at Redis's defaults, and said so
+//   in the JSON.
 //
 // Run: npm run bench:hitratio -- [flags]   (--help lists them)
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -224,6 +228,11 @@ async function main(): Promise<number> {
       defaultPolicy: opts.defaultPolicy,
       replay: 'GET, then SET on a miss; batches of `batch` GETs pipelined, the SETs for their misses sent ahead of the next batch; ' +
         'a key that misses twice in one batch counts as a hit the second time and is SET once (a batch approximates strict sequential order; batch 1 is exact)',
+      caveats: [
+        "redis allkeys-lru uses a 1 s LRU clock: at replay speed many keys look equally old, so its miss ratio depends on the replay rate",
+        'redis allkeys-lfu counters decay once per lfu-decay-time (1 min by default), which barely happens within one run',
+        'at the same maxmemory each server holds as many keys as its per-key cost allows (keysHeld = DBSIZE at the end)',
+      ],
       targets: {
         everyTrace: 'default policy miss ratio <= the better of redis allkeys-lru and allkeys-lfu',
         zipf08: 'default policy misses >= 10% fewer than allkeys-lru (ratio <= 0.90)',
