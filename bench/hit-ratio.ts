@@ -518,7 +518,7 @@ function chartSpec(
   const series = ordered.map((c) => {
     const available = records.some((r) => r.config === c.id && r.status === 'ok');
     const color = c.server === 'redis' ? REDIS_COLORS[ri++ % REDIS_COLORS.length]! : RINGCACHE_COLORS[gi++ % RINGCACHE_COLORS.length]!;
-    return { name: `${c.label}${available ? '' : ' (not available)'}`, color };
+    return { name: `${c.label}${available ? '' : ' n/a'}`, color };
   });
   const defaultIndex = ordered.findIndex((c) => c.isDefault);
   const group = (t: TraceInfo): BarGroup => {
@@ -528,7 +528,7 @@ function chartSpec(
       return r?.status === 'ok' && r.replay ? r.replay.missRatio * 100 : null;
     });
     const g: BarGroup = { label: t.name, values };
-    if (noEvictions(t.name, records)) g.sublabel = 'no evictions (first-access misses only)';
+    g.sublabel = noEvictions(t.name, records) ? 'no evictions: first-access misses only' : keysHeldLabel(t.name, configs, records);
     if (sum && sum.ratioToBestRedis !== null) {
       g.badge = { text: `${sum.ratioToBestRedis.toFixed(2)}x redis best`, tone: sum.noWorseThanRedis === 'met' ? 'good' : 'bad' };
     }
@@ -550,13 +550,29 @@ function chartSpec(
     yAxisLabel: 'miss ratio (%)',
     series,
     panels,
-    markerLegend: defaultIndex >= 0 ? "Redis's better policy (target for the default)" : undefined,
-    badgeLegend: [{ text: 'default <= redis best', tone: 'good' }, { text: 'default misses more', tone: 'bad' }],
+    markerLegend: summary.some((x) => x.defaultMissRatio !== null && x.bestRedis !== null) ? "Redis's better policy (target for the default)" : undefined,
+    badgeLegend: summary.some((x) => x.ratioToBestRedis !== null)
+      ? [{ text: 'default <= redis best', tone: 'good' }, { text: 'default misses more', tone: 'bad' }]
+      : undefined,
     footnote:
       `${when.toISOString().slice(0, 10)} · batches of ${opts.batch} pipelined GETs approximate strict sequential order · ` +
       'keys held (DBSIZE) differ between servers at the same maxmemory: see the JSON · bench/hit-ratio.ts',
     formatValue: (v) => (v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)),
   };
+}
+
+/** "keys held: redis 100k, ringcache 64.6k" (a range when one server's policies differ). */
+function keysHeldLabel(trace: TraceName, configs: Config[], records: RunRecord[]): string {
+  const parts: string[] = [];
+  for (const kind of ['redis', 'ringcache'] as const) {
+    const held = records
+      .filter((r) => r.trace === trace && r.status === 'ok' && r.keysHeld !== null && configs.find((c) => c.id === r.config)?.server === kind)
+      .map((r) => r.keysHeld!);
+    if (held.length === 0) continue;
+    const [lo, hi] = [Math.min(...held), Math.max(...held)];
+    parts.push(`${kind} ${compact(lo)}${compact(hi) === compact(lo) ? '' : `-${compact(hi)}`}`);
+  }
+  return parts.length > 0 ? `keys held: ${parts.join(', ')}` : '';
 }
 
 /** Relative to the working directory when inside it, absolute otherwise. */
