@@ -1,0 +1,206 @@
+/**
+ * The off-heap engine against a reference model, plus its allocator and
+ * upkeep: what issue #3 asks the engine to guarantee.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ManualClock } from '../../src/store/clock.js';
+import { NO_EXPIRY, type EvictionPolicy } from '../../src/store/keyspace.js';
+import { SlabKeyspace } from '../../src/store/slab-keyspace.js';
+import { CLASS_SIZES, MAX_CHUNK, PAGE_SIZE, SlabAllocator, classOf } from '../../src/store/slab-allocator.js';
+
+/** A deterministic random source for the engine's sampling. */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+}
+
+const valueArb = fc.oneof(
+  { weight: 8, arbitrary: fc.uint8Array({ maxLength: 200 }) },
+  { weight: 1, arbitrary: fc.uint8Array({ minLength: MAX_CHUNK - 40, maxLength: MAX_CHUNK + 40 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 40_000 }).map((n) => new Uint8Array(n).fill(n & 0xff)) },
+);
+const keyArb = fc.oneof(
+  { weight: 9, arbitrary: fc.integer({ min: 0, max: 40 }).map((i) => `k${i}`) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((i) => `long${i}`.padEnd(MAX_CHUNK + 10, String.fromCharCode(200 + i))) },
+);
+const op = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), key: keyArb, value: valueArb, ttl: fc.option(fc.integer({ min: 1, max: 40 }), { freq: 3 }) }),
+  fc.record({ kind: fc.constant('get' as const), key: keyArb }),
+  fc.record({ kind: fc.constant('del' as const), key: keyArb }),
+  fc.record({ kind: fc.constant('rename' as const), from: keyArb, to: keyArb }),
+  fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 20 }) }),
+  fc.record({ kind: fc.constant('upkeep' as const) }),
+);
+const policyArb = fc.constantFrom<EvictionPolicy>('allkeys-s3fifo', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-ttl', 'noeviction');
+
+test('property: against a Map model, with TTLs and eviction: memory within maxmemory after each write, values byte for byte, and every missing key accounted as evicted or expired', () => {
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 150 }), policyArb, fc.integer({ min: 0, max: 60_000 }), fc.nat(), (ops, policy, room, seed) => {
+      const clock = new ManualClock();
+      const ks = new SlabKeyspace(clock, seeded(seed));
+      ks.set('warm', new Uint8Array(1), NO_EXPIRY); // allocates the first id and queue blocks
+      ks.delete('warm');
+      const limit = ks.usedMemory + room;
+      const model = new Map<string, { value: Uint8Array; at: number }>();
+      const expireModel = () => {
+        for (const [k, m] of model) if (m.at !== NO_EXPIRY && m.at <= clock.now()) model.delete(k);
+      };
+      let lostLive = 0; // keys live in the model that the engine no longer has
+      for (const o of ops) {
+        if (o.kind === 'set') {
+          const at = o.ttl === null ? NO_EXPIRY : clock.now() + o.ttl;
+          ks.set(o.key, o.value, at);
+          model.set(o.key, { value: o.value, at });
+          const fits = ks.evict(limit, policy);
+          if (fits) assert.ok(ks.usedMemory <= limit, `used ${ks.usedMemory} <= maxmemory ${limit}`);
+          // Failing is allowed for noeviction, for a volatile policy, or when nothing is left to evict
+          // (the engine's fixed structures alone can exceed a tiny limit).
+          else assert.ok(policy === 'noeviction' || policy.startsWith('volatile-') || ks.size === 0, `${policy} got stuck with ${ks.size} keys`);
+        } else if (o.kind === 'get') {
+          const got = ks.get(o.key);
+          const m = model.get(o.key);
+          if (got !== undefined) assert.deepEqual(new Uint8Array(got), m?.value);
+        } else if (o.kind === 'del') {
+          ks.delete(o.key);
+          model.delete(o.key);
+        } else if (o.kind === 'rename') {
+          const m = model.get(o.from);
+          const alive = ks.peek(o.from) !== undefined;
+          assert.equal(ks.rename(o.from, o.to), alive);
+          if (alive && m !== undefined && o.from !== o.to) {
+            model.delete(o.from);
+            model.set(o.to, m);
+          }
+        } else if (o.kind === 'tick') {
+          clock.advance(o.ms);
+        } else {
+          ks.activeExpire(50);
+          ks.maintain(50);
+        }
+        expireModel();
+        // Every key the engine still has reads back exactly; a key it lost must be an eviction.
+        for (const [k, m] of [...model]) {
+          const got = ks.peek(k);
+          if (got === undefined) {
+            if (policy.startsWith('volatile-')) assert.notEqual(m.at, NO_EXPIRY, 'a volatile policy evicts only keys with a TTL');
+            model.delete(k);
+            lostLive++;
+          } else {
+            assert.deepEqual(new Uint8Array(got), m.value, `value of ${k.slice(0, 10)}`);
+          }
+        }
+        assert.equal([...ks.keys()].length, model.size, 'no key the model does not know');
+      }
+      // Every live key the engine lost was an eviction, and the counter says so.
+      assert.ok(lostLive <= ks.stats.evicted, `${lostLive} live keys lost, ${ks.stats.evicted} evictions counted`);
+      if (policy === 'noeviction') assert.equal(lostLive + ks.stats.evicted, 0);
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('a reply view stays valid only until the next write; a large value is its own Buffer and never changes', () => {
+  const ks = new SlabKeyspace(new ManualClock());
+  ks.set('a', Buffer.from('first'), NO_EXPIRY);
+  const view = ks.get('a')!;
+  assert.equal(view.toString(), 'first');
+  const big = Buffer.alloc(MAX_CHUNK + 1, 7);
+  ks.set('big', big, NO_EXPIRY);
+  big.fill(9); // the caller's memory is theirs again: the engine kept a copy
+  const bigView = ks.get('big')!;
+  assert.ok(bigView.every((b) => b === 7));
+  ks.set('big', Buffer.alloc(MAX_CHUNK + 1, 8), NO_EXPIRY);
+  ks.delete('big');
+  assert.ok(bigView.every((b) => b === 7), 'a large value already handed out is never reused or changed');
+});
+
+test('allocator: a freed chunk is reused; classes cover every size up to MAX_CHUNK', () => {
+  const slab = new SlabAllocator();
+  const a = slab.alloc(40);
+  slab.free(a);
+  assert.equal(slab.alloc(40), a, 'the chunk just freed is handed out again');
+  for (let size = 1; size <= MAX_CHUNK; size++) assert.ok(CLASS_SIZES[classOf(size)]! >= size, `size ${size}`);
+  assert.equal(CLASS_SIZES[CLASS_SIZES.length - 1], MAX_CHUNK);
+  for (let c = 1; c < CLASS_SIZES.length; c++) assert.ok(CLASS_SIZES[c]! / CLASS_SIZES[c - 1]! <= 1.5, 'steps of at most 50%');
+});
+
+test('allocator: mixed sizes, then deleting most, then compaction releases pages and keeps every survivor intact', () => {
+  const clock = new ManualClock();
+  const ks = new SlabKeyspace(clock, seeded(1));
+  const sizes = [10, 50, 120, 700, 3000];
+  const n = 20_000;
+  const valueOf = (i: number) => Buffer.alloc(sizes[i % sizes.length]!, i % 251);
+  for (let i = 0; i < n; i++) ks.set(`key:${i}`, valueOf(i), NO_EXPIRY);
+  const full = ks.engineStats();
+  // Keep 1 in 7 of every size, spread over all pages: the pages stay (fragmentation) until compaction.
+  const kept = (i: number) => i % 7 === 0;
+  for (let i = 0; i < n; i++) if (!kept(i)) ks.delete(`key:${i}`);
+  const sparse = ks.engineStats();
+  assert.ok(sparse.slabPageBytes >= full.slabPageBytes * 0.8, 'deleting alone releases few pages');
+  assert.ok(sparse.slabLiveBytes < full.slabLiveBytes / 5);
+  for (let round = 0; round < 1000; round++) ks.maintain(5);
+  const compacted = ks.engineStats();
+  assert.ok(compacted.compactionMoves > 0, 'chunks were moved');
+  assert.ok(compacted.slabPageBytes < sparse.slabPageBytes / 2, `pages released: ${sparse.slabPageBytes} -> ${compacted.slabPageBytes}`);
+  assert.ok(compacted.slabPageBytes <= compacted.slabLiveBytes / 0.75 + CLASS_SIZES.length * 3 * PAGE_SIZE);
+  for (let i = 0; i < n; i++) if (kept(i)) assert.deepEqual(ks.get(`key:${i}`), valueOf(i), `key:${i} after compaction`);
+  assert.equal(ks.size, Math.ceil(n / 7));
+});
+
+test('upkeep: dead ids are swept from the FIFOs and reused, so churn without eviction does not grow memory', () => {
+  const ks = new SlabKeyspace(new ManualClock(), seeded(2));
+  for (let i = 0; i < 10_000; i++) ks.set(`k${i}`, Buffer.alloc(20), NO_EXPIRY);
+  ks.maintain(50);
+  const settled = ks.usedMemory;
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 10_000; i++) ks.delete(`k${i}`);
+    for (let i = 0; i < 10_000; i++) ks.set(`k${i}`, Buffer.alloc(20), NO_EXPIRY);
+    for (let s = 0; s < 20; s++) ks.maintain(10);
+  }
+  assert.ok(ks.usedMemory <= settled * 1.5, `used ${ks.usedMemory} vs ${settled} after 200k deletes and re-sets`);
+});
+
+test('the index grows incrementally: every key stays findable while a rehash is under way', () => {
+  const ks = new SlabKeyspace(new ManualClock());
+  for (let i = 0; i < 100_000; i++) {
+    ks.set(`k${i}`, Buffer.from(String(i)), NO_EXPIRY);
+    if (i % 997 === 0) for (let j = 0; j <= i; j += 1013) assert.equal(ks.peek(`k${j}`)?.toString(), String(j));
+  }
+  for (let i = 0; i < 100_000; i++) assert.equal(ks.peek(`k${i}`)?.toString(), String(i));
+});
+
+test('active expiry keeps expired-but-present keys under 10% when a third of the keys expire', () => {
+  const clock = new ManualClock();
+  const ks = new SlabKeyspace(clock);
+  for (let i = 0; i < 30_000; i++) ks.set(`k${i}`, Buffer.alloc(8), i % 3 === 0 ? clock.now() + 1 + (i % 1000) : NO_EXPIRY);
+  clock.advance(2000);
+  for (let tick = 0; tick < 10; tick++) ks.activeExpire(2); // one second of background cycles at hz 10
+  // size counts keys present, expired or not (reading would expire them lazily).
+  const expiredPresent = ks.size - 20_000;
+  assert.ok(expiredPresent < ks.size * 0.1, `${expiredPresent} expired keys still present of ${ks.size}`);
+  assert.equal(ks.stats.expired, 10_000 - expiredPresent);
+});
+
+test('S3-FIFO keeps a hot set through a scan larger than the cache; LRU does not', () => {
+  const run = (policy: EvictionPolicy) => {
+    const ks = new SlabKeyspace(new ManualClock(), seeded(3));
+    const v = Buffer.alloc(32);
+    for (let i = 0; i < 20_000; i++) ks.set(`warm${i}`, v, NO_EXPIRY);
+    const limit = ks.usedMemory;
+    ks.flush();
+    const hot = 6000;
+    for (let r = 0; r < 5; r++) for (let i = 0; i < hot; i++) if (!ks.get(`hot${i}`)) (ks.set(`hot${i}`, v, NO_EXPIRY), ks.evict(limit, policy));
+    for (let i = 0; i < 100_000; i++) (ks.set(`scan${i}`, v, NO_EXPIRY), ks.evict(limit, policy));
+    let kept = 0;
+    for (let i = 0; i < hot; i++) if (ks.peek(`hot${i}`)) kept++;
+    return kept;
+  };
+  const s3 = run('allkeys-s3fifo');
+  const lru = run('allkeys-lru');
+  assert.ok(s3 >= 5700, `S3-FIFO kept ${s3}/6000 hot keys`);
+  assert.ok(lru < 1000, `LRU kept ${lru}/6000 hot keys`);
+});
