@@ -193,8 +193,12 @@ test('S3-FIFO keeps a hot set through a scan larger than the cache; LRU does not
     const limit = ks.usedMemory;
     ks.flush();
     const hot = 6000;
-    for (let r = 0; r < 5; r++) for (let i = 0; i < hot; i++) if (!ks.get(`hot${i}`)) (ks.set(`hot${i}`, v, NO_EXPIRY), ks.evict(limit, policy));
-    for (let i = 0; i < 100_000; i++) (ks.set(`scan${i}`, v, NO_EXPIRY), ks.evict(limit, policy));
+    const write = (key: string) => {
+      ks.set(key, v, NO_EXPIRY);
+      ks.evict(limit, policy);
+    };
+    for (let r = 0; r < 5; r++) for (let i = 0; i < hot; i++) if (!ks.get(`hot${i}`)) write(`hot${i}`);
+    for (let i = 0; i < 100_000; i++) write(`scan${i}`);
     let kept = 0;
     for (let i = 0; i < hot; i++) if (ks.peek(`hot${i}`)) kept++;
     return kept;
