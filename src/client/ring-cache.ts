@@ -520,12 +520,13 @@ export class RingCache extends EventEmitter<RingCacheEvents> {
     if (this.closed || this.refreshTimer !== undefined) return;
     if (this.refreshing !== undefined) {
       this.refreshAgain = true;
-      void this.refreshing.finally(() => {
+      const again = () => {
         if (this.refreshAgain) {
           this.refreshAgain = false;
           this.requestRefresh();
         }
-      });
+      };
+      this.refreshing.then(again, again);
       return;
     }
     const wait = Math.max(0, this.lastRefreshAt + this.opts.minRefreshIntervalMs - Date.now());
