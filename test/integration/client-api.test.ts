@@ -244,8 +244,7 @@ describe('cluster redirections and failures', () => {
   });
 
   test('endless MOVED fails with RedirectLoopError after maxRedirections', T, async () => {
-    let fake: FakeNode | undefined;
-    fake = await startFakeNode((args) => (args[0] === 'CLUSTER' ? shardsReplyFor(fake!.port) : `-MOVED 1 ${HOST}:${fake!.port}\r\n`));
+    const fake: FakeNode = await startFakeNode((args) => (args[0] === 'CLUSTER' ? shardsReplyFor(fake.port) : `-MOVED 1 ${HOST}:${fake.port}\r\n`));
     const c = new RingCache({ seeds: [`${HOST}:${fake.port}`], maxRedirections: 5 });
     try {
       await assert.rejects(within(5000, 'redirect loop', c.get('x')), RedirectLoopError);
