@@ -170,8 +170,8 @@ export class Connection {
    */
   private armSweep(): void {
     const every = Math.max(5, Math.min(100, Math.floor(this.minTimeoutMs / 4)));
+    // Not unref'd: a command waiting for its reply keeps the process alive until it times out.
     this.sweepTimer = setTimeout(() => this.sweep(), every);
-    this.sweepTimer.unref();
   }
 
   private sweep(): void {
