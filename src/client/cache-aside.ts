@@ -55,15 +55,21 @@ export interface GetOrSetOptions {
 /** What getOrSet did, for metrics hooks. */
 export type CacheOutcome = 'hit' | 'stale' | 'miss';
 
+/** What CacheAside needs: injectable so tests can use an in-memory store and a fake clock. */
 export interface CacheAsideDeps {
   store: CacheStore;
   serializer: Serializer;
+  /** Clock, ms since epoch (default Date.now). */
   now?: () => number;
+  /** Waiting between polls (default setTimeout). */
   sleep?: (ms: number) => Promise<void>;
+  /** Randomness for the owner id (default Math.random). */
   random?: () => number;
   /** A string unique to this process (tokens are `<owner>:<n>`). */
   owner?: string;
+  /** Called once per getOrSet that read the node, with what it found. */
   onOutcome?: (key: string, outcome: CacheOutcome) => void;
+  /** A staleWhileRevalidate refresh failed. */
   onBackgroundError?: (key: string, err: unknown) => void;
 }
 
@@ -93,6 +99,7 @@ const FAILURE_TTL_MS = 2000;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** getOrSet's protocol (see the file comment), independent of the transport. */
 export class CacheAside {
   private readonly flights = new Singleflight<unknown>();
   private readonly refreshes = new Singleflight<void>();
@@ -108,6 +115,7 @@ export class CacheAside {
     this.owner = deps.owner ?? `${process.pid}-${Math.floor(random() * 2 ** 48).toString(36)}`;
   }
 
+  /** The cached value of key, or the loader's (run once per key at a time, here and across processes). */
   getOrSet<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions): Promise<T> {
     return this.flights.do(key, () => this.resolve(key, loader, options)) as Promise<T>;
   }

@@ -22,8 +22,10 @@ export interface Transport {
 /** Opens a transport to host:port; it must emit 'connect' once it can be written to. */
 export type Connector = (host: string, port: number) => Transport;
 
+/** The default Connector: a TCP connection. */
 export const tcpConnector: Connector = (host, port) => net.connect({ host, port });
 
+/** Options of a Connection. */
 export interface ConnectionOptions {
   host: string;
   port: number;
@@ -33,7 +35,9 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   /** Commands sent first on the connection (AUTH, READONLY); an error reply to one closes it. */
   init?: readonly Arg[][];
+  /** Opens the transport (default TCP). */
   connector?: Connector;
+  /** The clock for timeouts (default Date.now). */
   now?: () => number;
   /** Called once when the connection is gone for good, with the reason. */
   onClose?: (err: Error) => void;
@@ -49,7 +53,9 @@ interface Pending {
   written: boolean;
 }
 
+/** A pipelined connection to one node (see the file comment). */
 export class Connection {
+  /** `host:port`. */
   readonly address: string;
   private readonly transport: Transport;
   private readonly queue = new Deque<Pending>();

@@ -4,16 +4,19 @@ export class Deque<T> {
   private head = 0;
   private count = 0;
 
+  /** How many items are queued. */
   get length(): number {
     return this.count;
   }
 
+  /** Adds an item at the back. */
   push(item: T): void {
     if (this.count === this.items.length) this.grow();
     this.items[(this.head + this.count) & (this.items.length - 1)] = item;
     this.count++;
   }
 
+  /** Removes and returns the oldest item. */
   shift(): T | undefined {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];

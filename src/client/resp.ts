@@ -55,6 +55,7 @@ export class ReplyDecoder {
     return this.buf.length - this.pos;
   }
 
+  /** Adds received bytes; calls onReply for every reply they complete. */
   feed(chunk: Buffer): void {
     this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
     this.pos = 0;

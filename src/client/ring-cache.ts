@@ -93,9 +93,11 @@ export interface RingCacheOptions {
   readFrom?: 'primary' | 'replica';
   /** AUTH credentials (ringcache `--requirepass`). */
   password?: string;
+  /** AUTH user name (with `password`). */
   username?: string;
   /** Serializer for setValue/getValue/getOrSet (default JSON). */
   serializer?: Serializer;
+  /** Metrics hooks (hits, misses, latency). */
   metrics?: MetricsHooks;
   /** Opens connections (default TCP); for tests. */
   connector?: Connector;
@@ -103,15 +105,21 @@ export interface RingCacheOptions {
 
 /** The 'topology' event's payload. */
 export interface TopologyChange {
+  /** The map before (undefined for the first one). */
   previous: TopologySnapshot | undefined;
+  /** The map now in use. */
   current: TopologySnapshot;
 }
 
 /** Events: `topology` (TopologyChange), `nodeError` ({ node, error }), `refreshError` (Error), `backgroundError` ({ key, error }: a staleWhileRevalidate refresh failed). */
 export interface RingCacheEvents {
+  /** The slot map changed (and once when it is first learned). */
   topology: [TopologyChange];
+  /** A node's connection failed or closed. */
   nodeError: [{ node: string; error: Error }];
+  /** A background topology refresh failed. */
   refreshError: [Error];
+  /** A staleWhileRevalidate background refresh failed. */
   backgroundError: [{ key: string; error: unknown }];
 }
 
@@ -172,6 +180,7 @@ export class RingCache extends EventEmitter<RingCacheEvents> {
   private closed = false;
   private replicaTurn = 0;
 
+  /** Creates the client and starts learning the topology; see RingCacheOptions. */
   constructor(options: RingCacheOptions) {
     super();
     if (!options || !Array.isArray(options.seeds) || options.seeds.length === 0) throw new InvalidArgumentError('RingCache needs at least one seed address (host:port)');

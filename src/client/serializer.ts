@@ -2,7 +2,9 @@
 
 /** Turns values into bytes and back. Used by setValue/getValue and getOrSet. */
 export interface Serializer {
+  /** The bytes (or UTF-8 text) to store for a value; throws if the value cannot be stored. */
   serialize(value: unknown): string | Buffer;
+  /** The value back from stored bytes. */
   deserialize(data: Buffer): unknown;
 }
 

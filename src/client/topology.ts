@@ -26,12 +26,15 @@ export interface Shard {
 
 /** A complete slot map: slots[s] is the index in `shards` of the shard that serves slot s, or UNASSIGNED. */
 export interface TopologySnapshot {
+  /** Every shard, primary first. */
   shards: Shard[];
+  /** 16384 entries: the index in `shards` of the slot's shard, or UNASSIGNED. */
   slots: Uint16Array;
 }
 
 /** Where the slot map comes from. The client calls fetch() at start, on MOVED and after connection errors. */
 export interface TopologySource {
+  /** The current slot map; rejects if it cannot be learned now. */
   fetch(): Promise<TopologySnapshot>;
 }
 
@@ -170,12 +173,14 @@ const CLUSTER_DISABLED = /cluster support disabled/i;
  * is a standalone node that serves every slot.
  */
 export class ClusterTopologySource implements TopologySource {
+  /** seeds: always asked last; query: sends one command to a node; known: the nodes of the current map, asked first. */
   constructor(
     private readonly seeds: readonly NodeAddress[],
     private readonly query: NodeQuery,
     private readonly known: () => readonly NodeAddress[] = () => [],
   ) {}
 
+  /** Asks each candidate in turn; ClusterDownError if none answers. */
   async fetch(): Promise<TopologySnapshot> {
     const candidates = new Map<string, NodeAddress>();
     for (const n of [...this.known(), ...this.seeds]) candidates.set(addressKey(n), n);
