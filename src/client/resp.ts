@@ -4,7 +4,6 @@
  * reply decoder. Pure: no I/O.
  */
 import { encodeRequest } from '../protocol/request-encoder.js';
-import { replyEnd } from '../protocol/reply-framer.js';
 import { ReplyError } from './errors.js';
 
 /** An argument of a command: strings are sent as UTF-8, Buffers as is, numbers in decimal. */
@@ -40,35 +39,49 @@ const FRAME_CHECK_BYTES = 16 * 1024;
 /**
  * Decodes a stream of replies. Feed it socket chunks; it calls onReply once per
  * complete reply, in order. A large reply arriving in many chunks (CLUSTER
- * SLOTS of a ringcache cluster is about 1 MB) is only decoded once the framer
- * says it is complete, so it costs linear time, not one decode per chunk.
+ * SLOTS of a ringcache cluster is about 1 MB) is not decoded again on every
+ * chunk: once a reply is found incomplete and large, a resumable scan finds
+ * where it ends (without decoding) and it is decoded once, in linear time.
  */
 export class ReplyDecoder {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
-  private waitingForFrame = false;
+  /** While a large reply is incomplete: the chunks after buf, not yet concatenated. */
+  private waiting: Buffer[] | undefined;
+  private waitingBytes = 0;
+  private readonly frame = new FrameScanner();
 
   constructor(private readonly onReply: (reply: Reply) => void) {}
 
   /** Bytes received but not yet decoded. */
   get pending(): number {
-    return this.buf.length - this.pos;
+    return this.buf.length - this.pos + this.waitingBytes;
   }
 
   /** Adds received bytes; calls onReply for every reply they complete. */
   feed(chunk: Buffer): void {
-    this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
+    if (this.waiting !== undefined) {
+      this.waiting.push(chunk);
+      this.waitingBytes += chunk.length;
+      if (!this.frame.scan(chunk)) return;
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.waiting]);
+      this.waiting = undefined;
+      this.waitingBytes = 0;
+    } else {
+      this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), chunk]) : chunk;
+    }
     this.pos = 0;
     while (this.pos < this.buf.length) {
-      if (this.waitingForFrame) {
-        if (replyEnd(this.buf, this.pos) < 0) return;
-        this.waitingForFrame = false;
-      }
       const start = this.pos;
       const value = this.parse();
       if (value === INCOMPLETE) {
         this.pos = start;
-        this.waitingForFrame = this.buf.length - start > FRAME_CHECK_BYTES;
+        if (this.buf.length - start > FRAME_CHECK_BYTES) {
+          this.buf = this.buf.subarray(start);
+          this.pos = 0;
+          this.waiting = [];
+          this.frame.start(this.buf);
+        }
         return;
       }
       this.onReply(value);
@@ -79,7 +92,8 @@ export class ReplyDecoder {
   reset(): void {
     this.buf = Buffer.alloc(0);
     this.pos = 0;
-    this.waitingForFrame = false;
+    this.waiting = undefined;
+    this.waitingBytes = 0;
   }
 
   /** The end of the line starting at this.pos (index of \r), or -1. */
@@ -164,5 +178,72 @@ export class ReplyDecoder {
       default:
         throw new Error(`RESP protocol error: unexpected type byte ${type}`);
     }
+  }
+}
+
+/**
+ * Finds where one reply ends across chunks without decoding it: the framing
+ * rules of src/protocol/reply-framer.ts, but resumable, so each byte is looked
+ * at about once however many chunks the reply spans.
+ */
+class FrameScanner {
+  /** Items still expected. */
+  private pending = 0;
+  /** Unscanned bytes carried over (a header line or bulk payload cut by a chunk boundary). */
+  private carry: Buffer = Buffer.alloc(0);
+  /** Bulk payload bytes (plus CRLF) still to skip. */
+  private skip = 0;
+
+  /** Starts on a buffer that holds the beginning of a reply; returns whether the reply is complete. */
+  start(buf: Buffer): boolean {
+    this.pending = 1;
+    this.carry = Buffer.alloc(0);
+    this.skip = 0;
+    return this.scan(buf);
+  }
+
+  /** Scans more bytes; true once the reply is complete. */
+  scan(chunk: Buffer): boolean {
+    let buf = chunk;
+    let p = 0;
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, buf.length);
+      this.skip -= n;
+      p = n;
+      if (this.skip > 0) return false;
+    }
+    if (this.carry.length > 0) {
+      buf = Buffer.concat([this.carry, buf.subarray(p)]);
+      p = 0;
+      this.carry = Buffer.alloc(0);
+    }
+    while (this.pending > 0) {
+      if (p >= buf.length) return false;
+      const cr = buf.indexOf(13, p + 1);
+      if (cr < 0 || cr + 1 >= buf.length) {
+        this.carry = buf.subarray(p);
+        return false;
+      }
+      const type = buf[p]!;
+      const next = cr + 2;
+      this.pending--;
+      if (type === 36 || type === 61 || type === 33) {
+        const n = Number(buf.latin1Slice(p + 1, cr));
+        if (n < 0) p = next;
+        else if (next + n + 2 <= buf.length) p = next + n + 2;
+        else {
+          this.skip = next + n + 2 - buf.length;
+          return this.pending === 0 && this.skip === 0;
+        }
+      } else if (type === 42 || type === 126 || type === 62) {
+        const n = Number(buf.latin1Slice(p + 1, cr));
+        if (n > 0) this.pending += n;
+        p = next;
+      } else if (type === 37 || type === 124) {
+        this.pending += 2 * Number(buf.latin1Slice(p + 1, cr)) + (type === 124 ? 1 : 0);
+        p = next;
+      } else p = next;
+    }
+    return true;
   }
 }

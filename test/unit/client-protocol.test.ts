@@ -64,9 +64,31 @@ describe('RESP', () => {
     for (let i = 0; i < buf.length; i += 65536) chunks.push(buf.subarray(i, i + 65536));
     const t0 = performance.now();
     const [reply] = decodeAll(chunks) as Reply[][];
-    assert.ok(performance.now() - t0 < 2000);
+    assert.ok(performance.now() - t0 < 2000, 'linear, not a decode per chunk');
     assert.equal(reply!.length, n);
     assert.deepEqual((reply![n - 1] as Reply[]).slice(0, 2), [n - 1, n - 1]);
+  });
+
+  test('a large reply split into chunks of any sizes, followed by more replies (property)', () => {
+    const big = `*600\r\n` + Array.from({ length: 600 }, (_, i) => `*2\r\n$${String(i).length + 30}\r\n${'b'.repeat(30)}${i}\r\n:${i}\r\n`).join('');
+    const all = Buffer.from(big + '+after\r\n$3\r\nend\r\n');
+    assert.ok(all.length > 20_000, 'large enough for the resumable frame scan');
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 60 }), (sizes) => {
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (let i = 0; at < all.length; i++) {
+          const n = sizes[i % sizes.length]!;
+          chunks.push(all.subarray(at, at + n));
+          at += n;
+        }
+        const out = decodeAll(chunks);
+        assert.equal(out.length, 3);
+        assert.deepEqual((out[0] as Reply[])[599], [Buffer.from(`${'b'.repeat(30)}599`), 599]);
+        assert.deepEqual(out.slice(1).map(plain), ['after', 'end']);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('garbage is a protocol error', () => {
