@@ -1,0 +1,2 @@
+/** The ringcache package: the TypeScript client (`import { RingCache } from 'ringcache'`). The server is the `ringcache` command. */
+export * from './client/index.js';
