@@ -107,6 +107,11 @@ export class HashIndex {
     return (this.table.length + (this.old?.length ?? 0)) * 4;
   }
 
+  /** Bytes of the old table while a rehash is under way: freed when it ends. */
+  get transientBytes(): number {
+    return (this.old?.length ?? 0) * 4;
+  }
+
   get rehashing(): boolean {
     return this.old !== null;
   }

@@ -95,6 +95,8 @@ export interface EngineStats {
   indexBytes: number;
   idBytes: number;
   queueBytes: number;
+  /** The index's old table during a rehash, which eviction does not count (see evict). */
+  rehashBytes: number;
   compactionMoves: number;
 }
 
@@ -154,6 +156,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       indexBytes: this.index.bytes,
       idBytes: this.addr.length * ID_BLOCK * PER_ID_BYTES,
       queueBytes: this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4,
+      rehashBytes: this.index.transientBytes,
       compactionMoves: this.slab.moved,
     };
   }
@@ -374,6 +377,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   private newId(): number {
     let id: number;
+    // Deletes and sampled evictions leave ids dead in the FIFOs; reclaim some
+    // before growing, so churn cannot grow the id space whatever the background does.
+    if (this.freeHead === NO_ID && this.manyDead()) this.reclaimDead(2);
     if (this.freeHead !== NO_ID) {
       id = this.freeHead;
       this.freeHead = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
@@ -606,20 +612,14 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    */
   maintain(budgetMs: number): void {
     const started = performance.now();
-    const keep = (id: number): boolean => {
-      if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & DEAD) === 0) return true;
-      this.freeId(id);
-      return false;
-    };
     while (performance.now() - started < budgetMs) {
       let worked = false;
       if (this.index.rehashing) {
         this.index.migrate(1 << 14);
         worked = true;
       }
-      if (this.dead > 1024 && this.dead * 4 > this.small.length + this.main.length) {
-        this.small.sweep(4, keep);
-        this.main.sweep(4, keep);
+      if (this.manyDead()) {
+        this.reclaimDead(4);
         worked = true;
       }
       if (this.slab.fragmented && this.slab.compact(256, (from, to) => this.relocate(from, to)) > 0) worked = true;
@@ -628,6 +628,23 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     // The ghost remembers about as many keys as the cache holds (direct-mapped, so collisions forget some).
     while (this.index.size > this.ghost.length && this.ghost.length < 1 << 26) this.ghost = new Uint32Array(this.ghost.length * 2);
   }
+
+  /** Whether dead ids are a quarter of the FIFOs: then sweeping them pays. */
+  private manyDead(): boolean {
+    return this.dead > 1024 && this.dead * 4 > this.small.length + this.main.length;
+  }
+
+  /** Sweeps dead ids out of up to `blocks` blocks of each FIFO and frees them for reuse. */
+  private reclaimDead(blocks: number): void {
+    this.small.sweep(blocks, this.keepLive);
+    this.main.sweep(blocks, this.keepLive);
+  }
+
+  private readonly keepLive = (id: number): boolean => {
+    if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & DEAD) === 0) return true;
+    this.freeId(id);
+    return false;
+  };
 
   /** Compaction moved a chunk: find its entry by the key bytes and repoint it. */
   private relocate(from: number, to: number): void {
@@ -653,10 +670,15 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   evict(limit: number, policy: EvictionPolicy): boolean {
     const kind = kindOf(policy);
     this.kind = kind;
-    if (this.usedMemory <= limit) return true;
+    // The old index table during a rehash is freed within a few background
+    // cycles; evicting data to pay for it would empty a big cache by up to a
+    // third each time the index doubles. So it is over-committed, as Redis does
+    // with its rehash tables.
+    const target = limit + this.index.transientBytes;
+    if (this.usedMemory <= target) return true;
     if (kind === Kind.NoEviction) return false;
     const volatileOnly = policy.startsWith('volatile-');
-    while (this.usedMemory > limit) {
+    while (this.usedMemory > target) {
       const ok = kind === Kind.S3Fifo ? this.evictS3Fifo() : this.evictSampled(kind, volatileOnly);
       if (!ok) return false;
       this.stats.evicted++;
