@@ -99,9 +99,7 @@ function set(ctx: CommandContext, argv: Argv): void {
 }
 
 function get(ctx: CommandContext, argv: Argv): void {
-  const v = ctx.store.get(argv.str(1));
-  if (v === undefined) ctx.out.nullBulk();
-  else ctx.out.bulk(v);
+  if (!ctx.store.getInto(argv.str(1), ctx.out)) ctx.out.nullBulk();
 }
 
 function setnx(ctx: CommandContext, argv: Argv): void {
@@ -149,11 +147,7 @@ function getex(ctx: CommandContext, argv: Argv): void {
 
 function mget(ctx: CommandContext, argv: Argv): void {
   ctx.out.array(argv.length - 1);
-  for (let i = 1; i < argv.length; i++) {
-    const v = ctx.store.get(argv.str(i));
-    if (v === undefined) ctx.out.nullBulk();
-    else ctx.out.bulk(v);
-  }
+  for (let i = 1; i < argv.length; i++) if (!ctx.store.getInto(argv.str(i), ctx.out)) ctx.out.nullBulk();
 }
 
 function checkPairs(argv: Argv, name: string): void {

@@ -17,7 +17,7 @@ export interface WriterMark {
 }
 
 /** Values at least this large go out by reference rather than being copied. */
-const ZERO_COPY_THRESHOLD = 16 * 1024;
+export const ZERO_COPY_THRESHOLD = 16 * 1024;
 const INITIAL_SIZE = 64 * 1024;
 /** After a burst, a buffer larger than this is dropped instead of kept. */
 const KEEP_SIZE = 1024 * 1024;

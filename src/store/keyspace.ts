@@ -46,6 +46,15 @@ export interface KeyspaceStats {
   evicted: number;
 }
 
+/**
+ * Where getInto puts a value: the reply writer, seen from the store. The bytes
+ * given are the store's own; the sink must copy what it keeps, except a whole
+ * Buffer of MAX_CHUNK bytes or more, which the store never changes or reuses.
+ */
+export interface ValueSink {
+  bulk(src: Buffer, start: number, end: number): void;
+}
+
 export interface Keyspace {
   /** Live and not-yet-collected keys. */
   readonly size: number;
@@ -61,6 +70,8 @@ export interface Keyspace {
    * write to the keyspace, so use it (or copy it) before writing.
    */
   get(key: Key): Buffer | undefined;
+  /** As get, but hands the value to sink (no Buffer is made for it); false when there is no key. */
+  getInto(key: Key, sink: ValueSink): boolean;
   /** Reads a value without counting or marking it (TYPE, STRLEN, OBJECT, internal reads); valid as get's. */
   peek(key: Key): Buffer | undefined;
   /**

@@ -27,7 +27,7 @@ import { systemClock, type Clock } from './clock.js';
 import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
 import { IdQueue } from './id-queue.js';
 import { hashBytes, hashString } from './key-hash.js';
-import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats } from './keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type ValueSink } from './keyspace.js';
 import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator } from './slab-allocator.js';
 
 const ID_SHIFT = 12;
@@ -220,6 +220,28 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     this.stats.hits++;
     this.touch(id);
     return this.value(id);
+  }
+
+  getInto(key: Key, sink: ValueSink): boolean {
+    const id = this.lookup(key);
+    if (id < 0) {
+      this.stats.misses++;
+      return false;
+    }
+    this.stats.hits++;
+    this.touch(id);
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const buf = this.slab.buffer(a);
+    const off = SlabAllocator.offset(a);
+    if ((buf[off]! & LARGE_VALUE) !== 0) {
+      const v = this.large.get(id)!;
+      sink.bulk(v, 0, v.length);
+    } else {
+      // Under MAX_CHUNK, so below the writer's zero-copy threshold: copied now.
+      const s = off + HEADER + (buf[off + 1]! | (buf[off + 2]! << 8));
+      sink.bulk(buf, s, s + buf.readUInt32LE(off + 3));
+    }
+    return true;
   }
 
   peek(key: Key): Buffer | undefined {

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { ManualClock } from '../../src/store/clock.js';
 import { NO_EXPIRY, type EvictionPolicy } from '../../src/store/keyspace.js';
 import { SlabKeyspace } from '../../src/store/slab-keyspace.js';
+import { ZERO_COPY_THRESHOLD } from '../../src/protocol/writer.js';
 import { CLASS_SIZES, MAX_CHUNK, PAGE_SIZE, SlabAllocator, classOf } from '../../src/store/slab-allocator.js';
 
 /** A deterministic random source for the engine's sampling. */
@@ -117,6 +118,10 @@ test('a reply view stays valid only until the next write; a large value is its o
   ks.set('big', Buffer.alloc(MAX_CHUNK + 1, 8), NO_EXPIRY);
   ks.delete('big');
   assert.ok(bigView.every((b) => b === 7), 'a large value already handed out is never reused or changed');
+});
+
+test('every value that lives in a slab is below the reply writer\'s zero-copy threshold, so replies copy it', () => {
+  assert.ok(MAX_CHUNK <= ZERO_COPY_THRESHOLD, `MAX_CHUNK ${MAX_CHUNK} <= ${ZERO_COPY_THRESHOLD}`);
 });
 
 test('allocator: a freed chunk is reused; classes cover every size up to MAX_CHUNK', () => {
