@@ -128,6 +128,10 @@ export class SlabAllocator {
     return (addr & (OFFSET_UNITS - 1)) << GRAIN_SHIFT;
   }
 
+  classOfChunk(addr: number): number {
+    return this.pageClass[addr >>> 17]!;
+  }
+
   chunkSize(addr: number): number {
     return CLASS_SIZES[this.pageClass[addr >>> 17]!]!;
   }

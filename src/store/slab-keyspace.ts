@@ -28,7 +28,7 @@ import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
 import { IdQueue } from './id-queue.js';
 import { hashBytes, hashString } from './key-hash.js';
 import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type ValueSink } from './keyspace.js';
-import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator } from './slab-allocator.js';
+import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator, classOf } from './slab-allocator.js';
 
 const ID_SHIFT = 12;
 const ID_BLOCK = 1 << ID_SHIFT;
@@ -281,7 +281,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
         id = -1;
       }
     }
-    if (id >= 0) {
+    if (id >= 0 && this.overwriteInPlace(id, key.length, value, hint)) {
+      this.touch(id);
+    } else if (id >= 0) {
       const before = this.entryBytes(id);
       // Write the new chunk before freeing the old one: `value` may be a view of it.
       const old = this.detachChunk(id);
@@ -300,6 +302,24 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       this.enqueue(id, h);
     }
     if (expireAt !== KEEP_TTL) this.setExpiry(id, expireAt);
+  }
+
+  /**
+   * Rewrites a value in its own chunk when the new one needs the same size
+   * class (counters, same-size SETs): no allocation, no accounting change.
+   * Safe because values handed out are used before the next write (see get).
+   */
+  private overwriteInPlace(id: number, klen: number, value: Uint8Array, hint: EncodingHint): boolean {
+    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    const buf = this.slab.buffer(a);
+    const off = SlabAllocator.offset(a);
+    const flags = buf[off]!;
+    const need = HEADER + klen + value.length;
+    if ((flags & (LARGE_KEY | LARGE_VALUE)) !== 0 || need > MAX_CHUNK || classOf(need) !== this.slab.classOfChunk(a)) return false;
+    buf[off] = CHUNK_LIVE | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
+    buf.writeUInt32LE(value.length, off + 3);
+    copyBytes(value, 0, buf, off + HEADER + klen, value.length);
+    return true;
   }
 
   private writeChunk(id: number, key: Key, value: Uint8Array, hint: EncodingHint): void {
