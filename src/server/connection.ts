@@ -35,6 +35,8 @@ export class Connection implements ClientInfo {
    * forwarded command holds its place with pieces === null until its reply arrives.
    */
   private readonly order: Array<{ pieces: Buffer[] | null }> = [];
+  /** Paused until the event loop's turn ends (see TurnBudget); independent of `paused` (output). */
+  private waitingTurn = false;
 
   constructor(
     readonly id: number,
@@ -91,7 +93,16 @@ export class Connection implements ClientInfo {
     this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
     this.parser.feed(chunk);
     this.flush();
+    if (!this.closed && !this.runtime.turn.afterWork(this.resumeAfterTurn)) {
+      this.waitingTurn = true;
+      this.socket.pause();
+    }
   }
+
+  private readonly resumeAfterTurn = (): void => {
+    this.waitingTurn = false;
+    if (!this.paused && !this.closed) this.socket.resume();
+  };
 
   private onCommand(argv: Argv): void {
     const spec = this.runtime.dispatcher.resolve(argv);
@@ -209,7 +220,7 @@ export class Connection implements ClientInfo {
   private onDrain(): void {
     if (this.paused && !this.closed) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.waitingTurn) this.socket.resume();
     }
   }
 

@@ -21,6 +21,7 @@ import { SlabKeyspace } from '../store/slab-keyspace.js';
 import { ConfigError, parseMemoryValue, type NodeConfig } from './config.js';
 import { Connection } from './connection.js';
 import { infoText } from './info.js';
+import { TurnBudget } from './turn-budget.js';
 import type { NodeRuntime, NodeStats } from './runtime.js';
 
 export const VERSION = '0.1.0';
@@ -40,6 +41,8 @@ export interface NodeOptions {
   cluster?: { membership: MembershipProvider; self: NodeAddress; proxy: boolean };
 }
 
+/** Client input one event-loop turn may process before timers and other clients run. */
+const TURN_BUDGET_MS = 5;
 /** Sampling interval of the event-loop delay histogram. */
 const LOOP_DELAY_RESOLUTION_MS = 5;
 
@@ -51,6 +54,7 @@ export class CacheNode implements NodeRuntime {
   readonly services: NodeServices;
   readonly log: Logger;
   readonly peers = new PeerPool(() => this.config.requirepass);
+  readonly turn = new TurnBudget(TURN_BUDGET_MS);
   readonly stats: NodeStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 };
   private readonly connections = new Map<number, Connection>();
   private readonly server: net.Server;

@@ -8,6 +8,7 @@ import type { Keyspace } from '../store/keyspace.js';
 import type { NodeConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { PeerPool } from '../cluster/peer-pool.js';
+import type { TurnBudget } from './turn-budget.js';
 
 export interface NodeStats {
   connectionsReceived: number;
@@ -25,6 +26,8 @@ export interface NodeRuntime {
   readonly dispatcher: Dispatcher;
   readonly stats: NodeStats;
   readonly log: Logger;
+  /** How long one event-loop turn may spend on client input. */
+  readonly turn: TurnBudget;
   /** Connections to other nodes, for proxy mode. */
   readonly peers: PeerPool;
   /** Called once when a connection has closed. */
