@@ -1,0 +1,77 @@
+/**
+ * The node's CPU per command with no sockets: 16-command pipelines fed to the
+ * real parser, dispatcher, keyspace and reply writer, over 100k preloaded keys.
+ * This is the cost that competes with redis-benchmark for the cores in
+ * `npm run bench`, measured without the noise of the network and scheduling.
+ * Prints the best of 7 repetitions, in ns per command.
+ *
+ *   npm run bench:cost [-- --value 32]
+ */
+import { parseArgs } from 'node:util';
+import type { CommandContext, NodeServices, Session } from '../src/commands/context.js';
+import { Dispatcher } from '../src/commands/dispatch.js';
+import { RequestParser } from '../src/protocol/parser.js';
+import { encodeRequest } from '../src/protocol/request-encoder.js';
+import { ReplyWriter } from '../src/protocol/writer.js';
+import { systemClock } from '../src/store/clock.js';
+import { SlabKeyspace } from '../src/store/slab-keyspace.js';
+
+const { values } = parseArgs({ options: { value: { type: 'string', default: '32' } } });
+const KEYS = 100_000;
+const PIPELINE = 16;
+const BATCHES = 4096;
+const value = 'x'.repeat(Number(values.value));
+const key = (i: number) => `key:${String(i).padStart(12, '0')}`;
+
+const store = new SlabKeyspace();
+const out = new ReplyWriter();
+const services: NodeServices = {
+  config: new Map(), requirepass: () => '', info: () => '', clients: () => [], resetStats: () => {}, shutdown: () => {},
+  version: 'bench', runId: 'bench', cluster: () => undefined,
+};
+const session: Session = { id: 1, name: '', libName: '', libVersion: '', protocol: 2, authenticated: true, closeAfterReply: false };
+const ctx: CommandContext = { out, store, session, node: services, clock: systemClock };
+const dispatcher = new Dispatcher({ maxmemory: 0, maxmemoryPolicy: 'noeviction' }, (err) => {
+  throw err;
+});
+const parser = new RequestParser({
+  onCommand: (argv) => dispatcher.execute(ctx, argv),
+  onProtocolError: (m) => {
+    throw new Error(m);
+  },
+});
+
+/** Pre-encoded pipelines of one command over pseudo-random keys. */
+function pipelines(cmd: string): Buffer[] {
+  const list: Buffer[] = [];
+  let seed = 1;
+  for (let b = 0; b < BATCHES; b++) {
+    const parts: Buffer[] = [];
+    for (let j = 0; j < PIPELINE; j++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const k = key(seed % KEYS);
+      parts.push(encodeRequest(cmd === 'SET' ? ['SET', k, value] : [cmd, k]));
+    }
+    list.push(Buffer.concat(parts));
+  }
+  return list;
+}
+
+// Integer values, so that INCR succeeds.
+for (let i = 0; i < KEYS; i++) store.set(key(i), Buffer.from('12345'), 0);
+const results: Record<string, number> = {};
+for (const cmd of ['INCR', 'GET', 'SET']) {
+  const list = pipelines(cmd);
+  let best = Infinity;
+  for (let rep = 0; rep < 7; rep++) {
+    const t = process.hrtime.bigint();
+    for (const chunk of list) {
+      parser.feed(chunk);
+      out.take();
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / (BATCHES * PIPELINE));
+  }
+  results[cmd] = Math.round(best);
+}
+console.log(`ns per command (best of 7; ${PIPELINE}-command pipelines over ${KEYS} keys, ${value.length} B values for SET):`);
+for (const [cmd, ns] of Object.entries(results)) console.log(`  ${cmd.padEnd(5)} ${ns}`);
