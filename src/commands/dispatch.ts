@@ -16,6 +16,9 @@ import { clusterCommands } from './cluster.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
 
+/** Most time one write spends evicting before it runs (as Redis's eviction time limit). */
+export const EVICT_BUDGET_MS = 2;
+
 export interface MemoryLimits {
   /** Bytes; 0 means no limit. */
   maxmemory: number;
@@ -62,10 +65,12 @@ export class Dispatcher {
     else if (this.memory.maxmemory > 0 && spec.flags.includes('denyoom')) {
       // Before the write, as Redis: a node over its limit refuses (noeviction) or evicts.
       // After it, so that used memory is back under the limit once the write completes.
-      if (!ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy)) ctx.out.error(Errors.oom);
+      // Each eviction pass is bounded in time; what is left, later writes and the
+      // node's background cycle finish (a write never waits on a long eviction).
+      if (!ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS)) ctx.out.error(Errors.oom);
       else {
         this.run(ctx, argv, spec);
-        ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy);
+        ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS);
       }
     } else this.run(ctx, argv, spec);
   }

@@ -172,6 +172,8 @@ export class CacheNode implements NodeRuntime {
       const before = performance.now();
       this.store.activeExpire(EXPIRE_BUDGET_MS);
       this.store.maintain(EXPIRE_BUDGET_MS);
+      // Eviction that writes left unfinished (they evict for a bounded time each).
+      if (this.config.maxmemory > 0) this.store.evict(this.config.maxmemory, this.config.maxmemoryPolicy, EXPIRE_BUDGET_MS);
       if (performance.now() - before >= EXPIRE_BUDGET_MS && ++rounds < 10) setImmediate(slice);
     };
     slice();

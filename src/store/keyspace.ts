@@ -105,6 +105,10 @@ export interface Keyspace {
   activeExpire(budgetMs: number): number;
   /** Incremental upkeep (index growth, compaction, queue sweeps) for at most budgetMs. */
   maintain(budgetMs: number): void;
-  /** Evicts keys by policy until usedMemory <= limit; false if it could not get there. */
-  evict(limit: number, policy: EvictionPolicy): boolean;
+  /**
+   * Evicts keys by policy until usedMemory <= limit; false if it could not get
+   * there. With a time budget it may stop early, still over the limit, and
+   * return true: work is under way and later calls continue it.
+   */
+  evict(limit: number, policy: EvictionPolicy, budgetMs?: number): boolean;
 }

@@ -56,6 +56,8 @@ const LARGE_KEY = 4;
 const HINT_RAW = 8;
 const HINT_STRING = 16;
 
+/** Ids one RANDOMKEY may walk when sampling the index fails. */
+const RANDOM_WALK = 1024;
 /** Keys sampled per eviction by the sampled policies, as Redis's maxmemory-samples default. */
 const SAMPLES = 5;
 /**
@@ -68,6 +70,13 @@ const SMALL_SHARE = 0.3;
 /** LFU as Redis: new keys start at 5, the counter grows logarithmically (lfu-log-factor 10), decays 1 per minute. */
 const LFU_INIT = 5;
 const LFU_LOG_FACTOR = 10;
+
+type EvictResult = 0 | 1 | 2;
+/** Nothing could be evicted. */
+const EVICT_NONE = 0;
+const EVICTED = 1;
+/** Out of time after moving keys between FIFOs: progress, but no key evicted yet. */
+const EVICT_YIELD = 2;
 
 const enum Kind {
   NoEviction,
@@ -265,7 +274,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if ((st[i]! & FREQ_MASK) !== FREQ_MASK) st[i]! += FREQ_ONE;
     // LRU's clock is kept under every policy but LFU, so switching to LRU works at once.
     if (this.kind === Kind.Lfu) this.meta[b]![i] = this.lfuTouch(this.meta[b]![i]!);
-    else this.meta[b]![i] = ++this.tick;
+    else this.meta[b]![i] = this.tick = (this.tick + 1) >>> 0;
   }
 
   // --- writes ---------------------------------------------------------------
@@ -298,7 +307,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       this.hash[b]![i] = h;
       this.writeChunk(id, key, value, hint);
       this.index.insert(id, h);
-      this.meta[b]![i] = this.kind === Kind.Lfu ? this.lfuInit() : ++this.tick;
+      this.meta[b]![i] = this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0);
       this.enqueue(id, h);
     }
     if (expireAt !== KEEP_TTL) this.setExpiry(id, expireAt);
@@ -332,7 +341,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       need = HEADER + klen;
       if (need > MAX_CHUNK) {
         flags |= LARGE_KEY;
-        need = HEADER;
+        need = HEADER + 4; // the id
       }
     }
     const a = this.slab.alloc(need);
@@ -347,6 +356,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if ((flags & LARGE_KEY) !== 0) {
       this.largeKeys.set(id, key);
       this.largeBytes += klen;
+      buf.writeUInt32LE(id, off + HEADER); // the chunk holds no key: compaction finds the entry by this
     } else if (klen < 32) {
       for (let i = 0; i < klen; i++) buf[off + HEADER + i] = key.charCodeAt(i);
     } else {
@@ -568,13 +578,17 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       if (exp !== NO_EXPIRY && exp <= now) continue;
       return id;
     }
-    // A sparse index (after mass deletes): walk the ids from a random point instead.
+    // A sparse index (after mass deletes) or one full of expired keys: walk a
+    // bounded run of ids from a random point, collecting expired keys on the way,
+    // so repeated calls make progress and none takes long.
     const start = Math.floor(this.random() * this.idHigh);
-    for (let n = 0; n < this.idHigh; n++) {
+    for (let n = 0; n < Math.min(this.idHigh, RANDOM_WALK); n++) {
       const id = (start + n) % this.idHigh;
       if ((this.state[id >>> ID_SHIFT]![id & ID_MASK]! & LIVE) === 0) continue;
       const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
       if (exp === NO_EXPIRY || exp > now) return id;
+      this.removeEntry(id);
+      this.stats.expired++;
     }
     return -1;
   }
@@ -693,13 +707,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const buf = this.slab.buffer(to);
     const off = SlabAllocator.offset(to);
     if ((buf[off]! & LARGE_KEY) !== 0) {
-      // The chunk holds no key bytes; find the id among the large keys.
-      for (const [id] of this.largeKeys) {
-        if (this.addr[id >>> ID_SHIFT]![id & ID_MASK] === from) {
-          this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
-          return;
-        }
-      }
+      const id = buf.readUInt32LE(off + HEADER);
+      if (this.addr[id >>> ID_SHIFT]![id & ID_MASK] === from) this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
       return;
     }
     const end = off + HEADER + (buf[off + 1]! | (buf[off + 2]! << 8));
@@ -709,7 +718,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   // --- eviction ---------------------------------------------------------------
 
-  evict(limit: number, policy: EvictionPolicy): boolean {
+  evict(limit: number, policy: EvictionPolicy, budgetMs = Infinity): boolean {
+    const started = budgetMs === Infinity ? 0 : performance.now();
     const kind = kindOf(policy);
     this.kind = kind;
     // The old index table during a rehash is freed within a few background
@@ -720,10 +730,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if (this.usedMemory <= target) return true;
     if (kind === Kind.NoEviction) return false;
     const volatileOnly = policy.startsWith('volatile-');
-    while (this.usedMemory > target) {
-      const ok = kind === Kind.S3Fifo ? this.evictS3Fifo() : this.evictSampled(kind, volatileOnly);
-      if (!ok) return false;
-      this.stats.evicted++;
+    for (let n = 1; this.usedMemory > target; n++) {
+      const r = kind === Kind.S3Fifo ? this.evictS3Fifo(started, budgetMs) : this.evictSampled(kind, volatileOnly);
+      if (r === EVICT_NONE) return false;
+      if (r === EVICTED) this.stats.evicted++;
+      // Out of time with work done: the caller goes on, and the next write or
+      // the background cycle continues (Redis bounds its eviction time the same way).
+      if (r === EVICT_YIELD || ((n & 15) === 0 && performance.now() - started >= budgetMs)) return true;
     }
     return true;
   }
@@ -735,13 +748,15 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    * pass (decrementing the count) and evicts the others. One-hit wonders and
    * scans therefore pass through the small queue without displacing the hot set.
    */
-  private evictS3Fifo(): boolean {
+  private evictS3Fifo(started = 0, budgetMs = Infinity): EvictResult {
     const total = this.smallBytes + this.mainBytes;
     for (let guard = (this.small.length + this.main.length) * 4 + 16; guard > 0; guard--) {
+      // Moving a FIFO full of used keys can take a pass over all of them: yield when out of time.
+      if ((guard & 1023) === 0 && budgetMs !== Infinity && performance.now() - started >= budgetMs) return EVICT_YIELD;
       const fromSmall = this.small.length > 0 && (this.smallBytes > total * SMALL_SHARE || this.main.length === 0);
       const q = fromSmall ? this.small : this.main;
       const id = q.pop();
-      if (id < 0) return false;
+      if (id < 0) return EVICT_NONE;
       const b = id >>> ID_SHIFT;
       const i = id & ID_MASK;
       const st = this.state[b]!;
@@ -768,12 +783,12 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       }
       this.removeEntry(id);
       this.freeId(id); // already out of its FIFO
-      return true;
+      return EVICTED;
     }
-    return false;
+    return EVICT_NONE;
   }
 
-  private evictSampled(kind: Kind, volatileOnly: boolean): boolean {
+  private evictSampled(kind: Kind, volatileOnly: boolean): EvictResult {
     let best = -1;
     let bestScore = 0;
     let found = 0;
@@ -791,10 +806,14 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       }
       if (kind === Kind.Random) break;
     }
-    if (best < 0 && !volatileOnly) best = this.randomId();
-    if (best < 0) return false;
+    // A sparse index (after mass deletes) can defeat sampling: every live key is
+    // in a FIFO, so take the oldest one there instead of walking the ids.
+    if (best < 0 && !volatileOnly) return this.evictS3Fifo();
+    // Volatile keys exist but sampling met only stale list entries, which it
+    // cleaned: progress; the next call finds them sooner.
+    if (best < 0) return this.volatileCount > 0 ? EVICT_YIELD : EVICT_NONE;
     this.removeEntry(best);
-    return true;
+    return EVICTED;
   }
 
   /** Lower is evicted first. */
@@ -802,13 +821,21 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const m = this.meta[id >>> ID_SHIFT]![id & ID_MASK]!;
     if (kind === Kind.Ttl) return this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
     if (kind === Kind.Lfu) return this.lfuDecayed(m);
-    if (kind === Kind.Lru) return m;
+    // The clock is stored in 32 bits and wraps: compare idle times, modulo 2^32.
+    if (kind === Kind.Lru) return -((this.tick - m) >>> 0);
     return 0;
   }
 
   private sampleVolatile(): number {
     for (let tries = 0; tries < 16 && this.volatileLength > 0; tries++) {
       const p = Math.floor(this.random() * this.volatileLength);
+      const id = this.volatileList[p >>> ID_SHIFT]![p & ID_MASK]!;
+      if (this.isVolatileLive(id)) return id;
+      this.unlistVolatile(p);
+    }
+    // Mostly stale entries (deleted or persisted keys): clean a bounded run from the end.
+    for (let n = 0; n < RANDOM_WALK && this.volatileLength > 0; n++) {
+      const p = this.volatileLength - 1;
       const id = this.volatileList[p >>> ID_SHIFT]![p & ID_MASK]!;
       if (this.isVolatileLive(id)) return id;
       this.unlistVolatile(p);

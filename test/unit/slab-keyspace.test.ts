@@ -214,3 +214,50 @@ test('S3-FIFO keeps a hot set through a scan larger than the cache; LRU does not
   assert.ok(s3 >= 5700, `S3-FIFO kept ${s3}/6000 hot keys`);
   assert.ok(lru < 1000, `LRU kept ${lru}/6000 hot keys`);
 });
+
+test('LRU keeps working when its 32-bit clock wraps', () => {
+  const ks = new SlabKeyspace(new ManualClock(), seeded(5));
+  // Start the clock just below 2^32 (about an hour of traffic at 1M ops/s gets there).
+  (ks as unknown as { tick: number }).tick = 2 ** 32 - 500;
+  for (let i = 0; i < 1000; i++) ks.set(`cold${i}`, Buffer.alloc(16), NO_EXPIRY);
+  for (let i = 0; i < 100; i++) ks.set(`hot${i}`, Buffer.alloc(16), NO_EXPIRY);
+  for (let r = 0; r < 3; r++) for (let i = 0; i < 100; i++) ks.get(`hot${i}`);
+  const e = ks.engineStats();
+  ks.evict(ks.usedMemory - (e.slabLiveBytes * 3) / 4, 'allkeys-lru');
+  let hot = 0;
+  for (let i = 0; i < 100; i++) if (ks.peek(`hot${i}`)) hot++;
+  assert.ok(hot >= 90, `recently used keys survive across the wrap (${hot}/100)`);
+});
+
+test('a time budget bounds one eviction call; later calls finish the job', () => {
+  const ks = new SlabKeyspace(new ManualClock(), seeded(6));
+  for (let i = 0; i < 200_000; i++) ks.set(`k${i}`, Buffer.alloc(32), NO_EXPIRY);
+  const limit = ks.usedMemory - ks.engineStats().slabLiveBytes / 2; // half the data must go
+  const started = performance.now();
+  assert.equal(ks.evict(limit, 'allkeys-lru', 0.5), true, 'out of time is not out of memory');
+  assert.ok(performance.now() - started < 200, 'the call returned early');
+  assert.ok(ks.usedMemory > limit, 'still over the limit after one short call');
+  // An index rehash started by the evictions' tombstones is over-committed (see evict).
+  const used = () => ks.usedMemory - ks.engineStats().rehashBytes;
+  for (let n = 0; n < 10_000 && used() > limit; n++) ks.evict(limit, 'allkeys-lru', 0.5);
+  assert.ok(used() <= limit, 'repeated calls get under the limit');
+});
+
+test('compaction relocates chunks of keys too large for a slab (they carry their id)', () => {
+  const ks = new SlabKeyspace(new ManualClock(), seeded(7));
+  // A large key's chunk is a 16-byte header; small entries of 16 bytes fill enough pages around them.
+  const bigKey = (i: number) => `${i}:`.padEnd(MAX_CHUNK + 100, 'k');
+  const n = 200_000;
+  for (let i = 0; i < n; i++) {
+    ks.set(`s${i}`, Buffer.from('vv'), NO_EXPIRY); // 7 + 7 + 2 <= 16
+    if (i % 100 === 0) ks.set(bigKey(i), Buffer.from(`v${i}`), NO_EXPIRY);
+  }
+  for (let i = 0; i < n; i++) {
+    if (i % 5 !== 0) ks.delete(`s${i}`);
+    if (i % 100 === 0 && i % 500 !== 0) ks.delete(bigKey(i));
+  }
+  for (let round = 0; round < 400; round++) ks.maintain(5);
+  assert.ok(ks.engineStats().compactionMoves > 0, 'chunks were moved');
+  for (let i = 0; i < n; i += 500) assert.equal(ks.get(bigKey(i))?.toString(), `v${i}`, `large key ${i}`);
+  for (let i = 0; i < n; i += 5) assert.equal(ks.peek(`s${i}`)?.toString(), 'vv');
+});
