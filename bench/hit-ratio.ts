@@ -17,7 +17,8 @@
 //
 // Run: npm run bench:hitratio -- [flags]   (--help lists them)
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
+import { displayPath } from './lib/output.js';
 import { parseArgs } from 'node:util';
 import {
   formatTable, freePort, installCleanupHandlers, isShuttingDown, machineInfo, REPO_ROOT, sendCommand, startRedisServer,
@@ -573,12 +574,6 @@ function keysHeldLabel(trace: TraceName, configs: Config[], records: RunRecord[]
     parts.push(`${kind} ${compact(lo)}${compact(hi) === compact(lo) ? '' : `-${compact(hi)}`}`);
   }
   return parts.length > 0 ? `keys held: ${parts.join(', ')}` : '';
-}
-
-/** Relative to the working directory when inside it, absolute otherwise. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
 main().then(

@@ -19,7 +19,8 @@
 // Run: npm run bench:memory -- [flags]   (see --help; bench/lib/memory-options.ts)
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
+import { displayPath, jsonNumbers } from './lib/output.js';
 import v8 from 'node:v8';
 import { bulkLoad } from './lib/bulk-load.js';
 import { infoNumber, readInfo } from './lib/info.js';
@@ -345,17 +346,6 @@ function fatalLine(output: string): string {
 }
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
-
-/** Relative to the working directory when inside it, absolute otherwise. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}
-
-/** JSON has no NaN/Infinity; write null instead of letting them vanish silently. */
-function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
-}
 
 main().then(
   (code) => {

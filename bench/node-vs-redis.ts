@@ -11,7 +11,8 @@
 // Run: npm run bench -- [flags]   (see --help; bench/lib/node-vs-redis-options.ts)
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
+import { displayPath, jsonNumbers } from './lib/output.js';
 import { commandVersion, machineInfo, serverInfo } from './lib/machine.js';
 import {
   buildCases, MSET_REQUEST_FACTOR, SERVERS, summarize, TARGET_PIPELINED, TARGET_UNPIPELINED,
@@ -231,17 +232,6 @@ async function warmUp(servers: Record<ServerName, ServerHandle>, opts: Options, 
       }
     }
   }
-}
-
-/** Relative to the working directory when inside it, absolute otherwise. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}
-
-/** JSON has no NaN/Infinity; write null instead of letting them vanish silently. */
-function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
 main().then(
