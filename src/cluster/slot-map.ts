@@ -13,6 +13,8 @@
  * which slots are processed.
  */
 
+import { fmix32 } from '../store/key-hash.js';
+
 export const SLOT_COUNT = 16384;
 
 export interface Member {
@@ -34,13 +36,7 @@ function hashString(s: string): number {
 
 /** A 32-bit avalanche mix (murmur3's finaliser) of a node seed and a slot. */
 function mix(seed: number, slot: number): number {
-  let h = (seed ^ Math.imul(slot + 0x9e3779b9, 0x85ebca6b)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(seed ^ Math.imul(slot + 0x9e3779b9, 0x85ebca6b));
 }
 
 /**

@@ -15,7 +15,7 @@ export function hashString(key: string): number {
   }
   let k = 0;
   for (let s = 0; i < n; i++, s += 8) k |= key.charCodeAt(i) << s;
-  return finish(h ^ Math.imul(k, 0xcc9e2d51));
+  return fmix32(h ^ Math.imul(k, 0xcc9e2d51));
 }
 
 export function hashBytes(b: Uint8Array, start: number, end: number): number {
@@ -29,10 +29,11 @@ export function hashBytes(b: Uint8Array, start: number, end: number): number {
   }
   let k = 0;
   for (let s = 0; i < end; i++, s += 8) k |= b[i]! << s;
-  return finish(h ^ Math.imul(k, 0xcc9e2d51));
+  return fmix32(h ^ Math.imul(k, 0xcc9e2d51));
 }
 
-function finish(h: number): number {
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
