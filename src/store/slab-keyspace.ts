@@ -260,7 +260,10 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   encodingHint(key: Key): EncodingHint {
     const id = this.lookup(key);
-    if (id < 0) return undefined;
+    return id < 0 ? undefined : this.hintOf(id);
+  }
+
+  private hintOf(id: number): EncodingHint {
     const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
     const flags = this.slab.buffer(a)[SlabAllocator.offset(a)]!;
     return (flags & HINT_RAW) !== 0 ? 'raw' : (flags & HINT_STRING) !== 0 ? 'string' : undefined;
@@ -533,7 +536,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if (id < 0) return false;
     if (from === to) return true;
     const exp = this.expire[id >>> ID_SHIFT]![id & ID_MASK]!;
-    const hint = this.encodingHint(from);
+    const hint = this.hintOf(id);
     this.delete(to);
     // `from` stays allocated until the copy is made, so its value view stays valid.
     this.set(to, this.value(id), exp, hint);
