@@ -51,6 +51,8 @@ export class RequestParser {
   /** Bytes the pending input must reach before a new attempt can make progress. */
   private needBytes = 0;
   private stopped = false;
+  /** Asked to stop after the current command; the rest waits in `pending` for resume(). */
+  private yielded = false;
 
   constructor(
     private readonly sink: ParserSink,
@@ -68,6 +70,31 @@ export class RequestParser {
     return this.stopped;
   }
 
+  /**
+   * Stops after the command being delivered; the bytes after it stay buffered
+   * (input fed meanwhile is appended) until resume(). Lets the caller bound
+   * the work one chunk of pipelined input costs.
+   */
+  yield(): void {
+    this.yielded = true;
+  }
+
+  /** Whether input waits for resume(). */
+  get isYielded(): boolean {
+    return this.yielded;
+  }
+
+  /** Goes on with the buffered input after a yield (which may yield again). */
+  resume(): void {
+    if (!this.yielded) return;
+    this.yielded = false;
+    if (this.stopped || this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.run(data);
+  }
+
   /** Bytes held that are not yet a complete command (reported as qbuf in CLIENT LIST). */
   get bufferedBytes(): number {
     return this.pendingBytes;
@@ -76,24 +103,30 @@ export class RequestParser {
   feed(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
     let data = chunk;
-    if (this.pendingBytes > 0) {
+    if (this.pendingBytes > 0 || this.yielded) {
       // Waiting for a large bulk: keep the chunks and concatenate once, so a
       // 100 MB value arriving in 64 KB pieces costs O(n), not O(n^2).
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.needBytes) return this.checkQueryBuffer();
+      if (this.yielded || this.pendingBytes < this.needBytes) return this.checkQueryBuffer();
       data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
     }
+    this.run(data);
+  }
+
+  private run(data: Buffer): void {
     let pos = 0;
-    while (pos < data.length && !this.stopped) {
+    while (pos < data.length && !this.stopped && !this.yielded) {
       const next = data[pos] === STAR ? this.parseMultibulk(data, pos) : this.parseInline(data, pos);
       if (next === INCOMPLETE) break;
       if (next === FAILED) return;
       pos = next;
     }
     if (this.stopped || pos >= data.length) return;
+    // A yield leaves complete requests behind: the next attempt must not wait for more bytes.
+    if (this.yielded) this.needBytes = 0;
     const rest = pos === 0 ? data : data.subarray(pos);
     this.pending = [rest];
     this.pendingBytes = rest.length;

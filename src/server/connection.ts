@@ -16,6 +16,8 @@ import type { NodeRuntime } from './runtime.js';
 
 /** Unsent output above which we stop reading from the client until it drains. */
 const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
+/** Commands between two looks at the turn budget's clock (a few tens of µs of work). */
+const TURN_CHECK_EVERY = 32;
 
 export class Connection implements ClientInfo {
   readonly session: Session;
@@ -37,6 +39,8 @@ export class Connection implements ClientInfo {
   private readonly order: Array<{ pieces: Buffer[] | null }> = [];
   /** Paused until the event loop's turn ends (see TurnBudget); independent of `paused` (output). */
   private waitingTurn = false;
+  /** Commands run since the turn budget was last checked (checking the clock per command costs). */
+  private sinceCheck = 0;
 
   constructor(
     readonly id: number,
@@ -91,17 +95,35 @@ export class Connection implements ClientInfo {
     // What this chunk's replies may add before the client passes its output limit
     // (read once per chunk: writableLength is not free on the per-command path).
     this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
+    this.runtime.turn.begin();
     this.parser.feed(chunk);
+    this.afterInput();
+  }
+
+  /** Sends the replies, then gives the loop its turn if this turn's budget is spent. */
+  private afterInput(): void {
     this.flush();
-    if (!this.closed && !this.runtime.turn.afterWork(this.resumeAfterTurn)) {
+    if (this.closed || this.waitingTurn) return;
+    if (this.parser.isYielded || this.runtime.turn.spent()) {
       this.waitingTurn = true;
       this.socket.pause();
+      this.runtime.turn.wait(this.resumeAfterTurn);
     }
   }
 
   private readonly resumeAfterTurn = (): void => {
     this.waitingTurn = false;
-    if (!this.paused && !this.closed) this.socket.resume();
+    if (this.closed) return;
+    if (this.parser.isYielded) {
+      // The rest of a chunk left at the budget: run it now, in a fresh turn.
+      this.out.protocol = this.session.protocol;
+      this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
+      this.runtime.turn.begin();
+      this.parser.resume();
+      this.afterInput();
+      if (this.waitingTurn) return;
+    }
+    if (!this.paused) this.socket.resume();
   };
 
   private onCommand(argv: Argv): void {
@@ -112,6 +134,11 @@ export class Connection implements ClientInfo {
     if (this.session.closeAfterReply) {
       this.parser.stop();
       return;
+    }
+    // A long pipeline in one chunk: stop at the turn's budget, the rest runs next turn.
+    if (++this.sinceCheck >= TURN_CHECK_EVERY) {
+      this.sinceCheck = 0;
+      if (this.runtime.turn.spent()) this.parser.yield();
     }
     // A pipeline of large replies to a client that does not read: stop before
     // the node's memory does.

@@ -159,6 +159,24 @@ describe('robustness of a node against its clients', () => {
     }
   });
 
+  // The node cuts such a flood into slices of one turn's budget, also inside a
+  // 64 KiB chunk (parser yield/resume): this checks the replies across those
+  // cuts. That the other client gets in is also owed to TCP delivering the
+  // flood in pieces, so this alone does not prove the budget works.
+  test('a 1 MB pipeline of INCRs: every reply in order, and another client is answered before it ends', T, async () => {
+    const flooder = await pool.connect(node.port);
+    const other = await pool.connect(node.port);
+    await other.call('DEL', 'flood');
+    const n = 100_000;
+    // 1 MB of inline INCRs in one write: far more than one turn's budget of work.
+    flooder.write(Buffer.from('INCR flood\r\n'.repeat(n)));
+    assert.equal((await flooder.read(1, 15_000))[0], 1, 'the flood has started');
+    const seen = Number((await other.call('GET', 'flood')) as Buffer);
+    assert.ok(seen >= 1 && seen < n, `the other client was answered mid-flood (it saw ${seen} of ${n})`);
+    const rest = await flooder.read(n - 1, 15_000);
+    for (let i = 0; i < n - 1; i++) if (rest[i] !== i + 2) assert.fail(`reply ${i + 2} was ${String(rest[i])}`);
+  });
+
   describe('a request split at any byte works', () => {
     const pipeline = Buffer.concat([
       encodeCommand(['SET', 'split', 'va\r\nlue']),

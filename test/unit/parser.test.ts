@@ -114,6 +114,58 @@ test('property: any split of a valid stream yields the same commands', () => {
   );
 });
 
+test('yield stops after the current command, keeps the rest and what arrives meanwhile, and resume goes on in order', () => {
+  const seen: string[][] = [];
+  const parser = new RequestParser({
+    onCommand: (argv) => {
+      seen.push(argv.toStrings());
+      if (seen.length === 2) parser.yield();
+    },
+    onProtocolError: (m) => assert.fail(m),
+  });
+  parser.feed(Buffer.from(encode(['SET', 'a', '1']) + encode(['SET', 'b', '2']) + encode(['GET', 'a']) + '*2\r\n$3\r\nGET'));
+  assert.deepEqual(seen, [['SET', 'a', '1'], ['SET', 'b', '2']], 'nothing after the yield runs');
+  assert.equal(parser.isYielded, true);
+  parser.feed(Buffer.from('\r\n$1\r\nb\r\n'));
+  assert.equal(seen.length, 2, 'input fed while yielded waits too');
+  parser.resume();
+  assert.equal(parser.isYielded, false);
+  assert.deepEqual(seen.slice(2), [['GET', 'a'], ['GET', 'b']]);
+});
+
+test('property: yields at any commands and any split of the stream yield the same commands', () => {
+  fc.assert(
+    fc.property(
+      fc.array(commandArb, { minLength: 1, maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+      (commands, cuts, yieldAt) => {
+        const wire = Buffer.from(commands.map(encode).join(''));
+        const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+        const seen: string[][] = [];
+        const parser = new RequestParser({
+          onCommand: (argv) => {
+            seen.push(argv.toStrings());
+            if (yieldAt[seen.length - 1]) parser.yield();
+          },
+          onProtocolError: (m) => assert.fail(m),
+        });
+        let prev = 0;
+        for (const p of [...points, wire.length]) {
+          parser.feed(wire.subarray(prev, p));
+          prev = p;
+          if (parser.isYielded) parser.resume();
+        }
+        // Each resume may yield again: bounded by the number of commands.
+        for (let i = 0; i < commands.length && parser.isYielded; i++) parser.resume();
+        assert.equal(parser.isYielded, false);
+        assert.deepEqual(seen, commands);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 test('property: garbage never throws and reports at most one error', () => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
