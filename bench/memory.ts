@@ -36,6 +36,7 @@ import { describeExit, installCleanupHandlers, isShuttingDown } from './lib/proc
 import { runRedisBenchmark } from './lib/redis-benchmark.js';
 import { RespError, sendCommand } from './lib/resp.js';
 import { formatArgv, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
+import { StallProbe } from './lib/stall-probe.js';
 import { writeBarChartSvg } from './lib/svg-chart.js';
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
@@ -90,21 +91,26 @@ async function main(): Promise<number> {
   log(`ringcache heap: ${heap}`);
 
   const runs: MemoryRun[] = [];
+  const probe = new StallProbe();
   let redisVersion = 'unknown';
   const total = opts.keys.length * opts.valueSizes.length * SERVERS.length;
-  for (const keys of opts.keys) {
-    for (const valueSize of opts.valueSizes) {
-      for (const server of SERVERS) {
-        if (isShuttingDown()) return 1;
-        const order = runs.length + 1;
-        log(`[${order}/${total}] ${server} ${keysLabel(keys)} keys x ${valueSize} B`);
-        const run = await measure(server, keys, valueSize, order, opts, nodeOptions);
-        if (isShuttingDown()) return 1;
-        runs.push(run);
-        if (server === 'redis' && run.version) redisVersion = run.version;
-        log(`  ${summaryLine(run)}`);
+  try {
+    for (const keys of opts.keys) {
+      for (const valueSize of opts.valueSizes) {
+        for (const server of SERVERS) {
+          if (isShuttingDown()) return 1;
+          const order = runs.length + 1;
+          log(`[${order}/${total}] ${server} ${keysLabel(keys)} keys x ${valueSize} B`);
+          const run = await measure(server, keys, valueSize, order, opts, nodeOptions, probe);
+          if (isShuttingDown()) return 1;
+          runs.push(run);
+          if (server === 'redis' && run.version) redisVersion = run.version;
+          log(`  ${summaryLine(run)}`);
+        }
       }
     }
+  } finally {
+    probe.stop();
   }
   if (redisVersion === 'unknown') redisVersion = (await commandVersion(opts.redisServerBin))?.match(/v=(\S+)/)?.[1] ?? 'unknown';
 
@@ -174,6 +180,7 @@ async function main(): Promise<number> {
       rssPerKey: { ringcache: c.ringcache?.perKey?.rss ?? null, redis: c.redis?.perKey?.rss ?? null },
       usedRatio: c.usedRatio, rssRatio: c.rssRatio,
       loopDelay: c.ringcache?.loopDelay ?? null,
+      machineDelay: c.ringcache?.machineDelay ?? null,
       memoryCheck: c.memoryCheck, pauseCheck: c.pauseCheck,
     })),
     runs,
@@ -198,6 +205,7 @@ async function main(): Promise<number> {
 /** One fresh server, loaded and measured; failures become data, not exceptions. */
 async function measure(
   name: ServerName, keys: number, valueSize: number, order: number, opts: MemoryOptions, nodeOptions: string | null,
+  probe: StallProbe,
 ): Promise<MemoryRun> {
   const started = performance.now();
   const run: MemoryRun = {
@@ -206,6 +214,7 @@ async function measure(
     status: 'ok', failedPhase: null, error: null,
     baseline: null, loaded: null, dbsize: null, load: null, perKey: null,
     loopDelay: name === 'ringcache' ? { idle: null, loading: null, serving: null } : null,
+    machineDelay: name === 'ringcache' ? { idle: null, loading: null, serving: null } : null,
     serving: null, exit: null, outputTail: null,
   };
   let phase: Phase = 'start';
@@ -241,8 +250,10 @@ async function measure(
     if (name === 'ringcache') {
       phase = 'idle';
       await step(command(p, ['CONFIG', 'RESETSTAT']));
+      await step(probe.reset());
       await step(sleep(IDLE_MS));
       run.loopDelay!.idle = await step(loopDelay(p));
+      run.machineDelay!.idle = await step(probe.read());
     }
 
     phase = 'baseline';
@@ -251,6 +262,7 @@ async function measure(
     const dbsize0 = await step(command(p, ['DBSIZE']));
     if (dbsize0 !== 0) throw new Error(`the fresh server is not empty: DBSIZE ${JSON.stringify(dbsize0)}`);
     await step(command(p, ['CONFIG', 'RESETSTAT']));
+    await step(probe.reset());
 
     phase = 'load';
     const t0 = performance.now();
@@ -262,7 +274,10 @@ async function measure(
       },
     });
     log(`    loaded ${formatCount(keys)} keys in ${(run.load.durationMs / 1000).toFixed(1)} s (${Math.round(run.load.keysPerSec).toLocaleString('en-US')} keys/s)`);
-    if (name === 'ringcache') run.loopDelay!.loading = await step(loopDelay(p));
+    if (name === 'ringcache') {
+      run.loopDelay!.loading = await step(loopDelay(p));
+      run.machineDelay!.loading = await step(probe.read());
+    }
 
     phase = 'check';
     const dbsize = await step(command(p, ['DBSIZE']));
@@ -277,13 +292,17 @@ async function measure(
     if (keys === opts.serveKeys) {
       phase = 'serve';
       await step(command(p, ['CONFIG', 'RESETSTAT']));
+      await step(probe.reset());
       const remaining = opts.timeoutMs - (performance.now() - started);
       const res = await runRedisBenchmark({
         port: p, tests: ['set', 'get'], clients: opts.clients, requests: opts.serveRequests, pipeline: 1,
         dataSize: valueSize, keyspace: keys, bin: opts.redisBenchmarkBin, timeoutMs: Math.max(5000, remaining),
       });
       run.serving = { argv: res.argv, durationMs: Math.round(res.durationMs), rows: res.rows };
-      if (name === 'ringcache') run.loopDelay!.serving = await step(loopDelay(p));
+      if (name === 'ringcache') {
+        run.loopDelay!.serving = await step(loopDelay(p));
+        run.machineDelay!.serving = await step(probe.read());
+      }
       // SET on random existing keys must not change the key count.
       const after = await step(command(p, ['DBSIZE']));
       if (after !== keys) throw new Error(`DBSIZE is ${JSON.stringify(after)} after the serving phase, expected ${keys}`);

@@ -30,6 +30,12 @@ export interface LoopDelay {
   maxMs: number;
 }
 
+export interface PhaseDelays {
+  idle: LoopDelay | null;
+  loading: LoopDelay | null;
+  serving: LoopDelay | null;
+}
+
 export interface ServingResult {
   argv: string[];
   durationMs: number;
@@ -61,7 +67,12 @@ export interface MemoryRun {
   /** (loaded - baseline) / keys. */
   perKey: { usedMemory: number; rss: number } | null;
   /** ringcache only (INFO stats eventloop_delay_*); null for redis or when not reached. */
-  loopDelay: { idle: LoopDelay | null; loading: LoopDelay | null; serving: LoopDelay | null } | null;
+  loopDelay: PhaseDelays | null;
+  /**
+   * ringcache only: the same figures from an idle process over the same
+   * intervals (see stall-probe.ts), the machine's share of the delay.
+   */
+  machineDelay: PhaseDelays | null;
   serving: ServingResult | null;
   exit: ExitInfo | null;
   /** Tail of the server's output when the run failed. */
@@ -134,12 +145,14 @@ export function renderPauseTable(cs: readonly Comparison[]): string {
       { header: 'keys', align: 'right' }, { header: 'value', align: 'right' },
       { header: 'idle p99/max', align: 'right' }, { header: 'loading p99/max', align: 'right' },
       { header: 'serving p99/max', align: 'right' }, { header: `check (max<=${TARGET_LOOP_DELAY_MAX_MS})` },
+      { header: 'idle process: loading', align: 'right' }, { header: 'serving', align: 'right' },
       { header: 'load reply gap rc', align: 'right' }, { header: 'redis', align: 'right' },
     ],
     cs.map((c) => [
       keysLabel(c.keys), `${c.valueSize} B`,
       delayText(c.ringcache?.loopDelay?.idle), delayText(c.ringcache?.loopDelay?.loading), delayText(c.ringcache?.loopDelay?.serving),
       c.pauseCheck,
+      delayText(c.ringcache?.machineDelay?.loading), delayText(c.ringcache?.machineDelay?.serving),
       num(c.ringcache?.load?.maxReplyGapMs, 1), num(c.redis?.load?.maxReplyGapMs, 1),
     ]),
   );

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { StallProbe } from '../../bench/lib/stall-probe.js';
 import { benchKey, encodeSetBatch, setTemplate } from '../../bench/lib/bulk-load.js';
 import { parseInfo } from '../../bench/lib/info.js';
 import { compare, keysLabel, type MemoryRun } from '../../bench/lib/memory-report.js';
@@ -46,6 +47,7 @@ test('INFO parsing and the ringcache/Redis comparison', () => {
     status: 'ok', failedPhase: null, error: null, baseline: null, loaded: null, dbsize: 1000, load: null,
     perKey: { usedMemory: used, rss: used * 2 },
     loopDelay: maxMs === null ? null : { idle: null, loading: { p99Ms: 5, maxMs }, serving: null },
+    machineDelay: null,
     serving: null, exit: null, outputTail: null,
   });
   const c = compare([run('ringcache', 90, 8), run('redis', 100, null)], 1000, 32);
@@ -60,4 +62,27 @@ test('INFO parsing and the ringcache/Redis comparison', () => {
   assert.equal(failed.pauseCheck, 'FAILED');
   assert.equal(keysLabel(10_000_000), '10M');
   assert.equal(keysLabel(100_000), '100k');
+});
+
+test('the stall probe reports the delay of a process that could not run, and starts afresh on reset', { timeout: 20_000 }, async () => {
+  const probe = new StallProbe();
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // the child is up and sampling
+    await probe.reset();
+    // The first interval after a reset is not recorded (the histogram restarts its clock): let a few pass.
+    await new Promise((r) => setTimeout(r, 100));
+    // A stopped process runs no timers: its next sample is late by the time it was stopped.
+    process.kill(probe.pid, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(probe.pid, 'SIGCONT');
+    await new Promise((r) => setTimeout(r, 50));
+    const stalled = await probe.read();
+    assert.ok(stalled.maxMs >= 100, `a 200 ms stop shows as a delay of at least 100 ms (got ${stalled.maxMs})`);
+    await probe.reset();
+    await new Promise((r) => setTimeout(r, 100));
+    const after = await probe.read();
+    assert.ok(after.maxMs < stalled.maxMs, `reset forgets the stall (${after.maxMs} after, ${stalled.maxMs} before)`);
+  } finally {
+    probe.stop();
+  }
 });
