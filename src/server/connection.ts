@@ -156,14 +156,22 @@ export class Connection implements ClientInfo {
   }
 
   private flush(): void {
-    const pieces = this.out.take();
-    if (this.closed) return;
     if (this.order.length > 0) {
+      // Replies wait for forwarded ones: they must be copies the writer no longer uses.
+      const pieces = this.out.take();
+      if (this.closed) return;
       if (pieces !== null) this.order.push({ pieces });
       this.drainOrder();
       return;
     }
-    if (pieces !== null) this.send(pieces);
+    const pieces = this.out.takeLent();
+    if (this.closed) return this.out.returned(false);
+    if (pieces !== null) {
+      this.send(pieces);
+      // A write that completed at once has copied the bytes into the kernel; one
+      // that did not (or queued behind another) still holds the writer's buffer.
+      this.out.returned(this.socket.writableLength > 0);
+    }
     this.afterSend();
   }
 

@@ -69,3 +69,20 @@ test('rollback drops a half-written reply, also across a cut', () => {
   w.error('ERR replaced');
   assert.equal(text(w), '+kept\r\n-ERR replaced\r\n');
 });
+
+test('takeLent lends its buffer: reused when given back free, left to the holder when still held', () => {
+  const w = new ReplyWriter();
+  w.simple('ONE');
+  const first = w.takeLent()!;
+  assert.equal(Buffer.concat(first).toString(), '+ONE\r\n');
+  w.returned(false); // the write completed: the bytes may be overwritten
+  w.simple('TWO');
+  const second = w.takeLent()!;
+  assert.equal(second[0]!.buffer, first[0]!.buffer, 'a buffer given back free is reused');
+  w.returned(true); // a pending write still holds it
+  w.simple('XXX');
+  assert.equal(Buffer.concat(second).toString(), '+TWO\r\n', 'a held buffer is never written again');
+  assert.notEqual(w.takeLent()![0]!.buffer, second[0]!.buffer);
+  w.returned(false);
+  assert.equal(w.takeLent(), null, 'nothing written, nothing lent');
+});
