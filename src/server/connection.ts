@@ -89,15 +89,19 @@ export class Connection implements ClientInfo {
   private onData(chunk: Buffer): void {
     this.lastActive = Date.now();
     this.runtime.stats.netInputBytes += chunk.length;
-    // The writer is shared by all connections: everything written here is taken
-    // and sent before this handler returns, so no other client's replies mix in.
-    this.out.protocol = this.session.protocol;
-    // What this chunk's replies may add before the client passes its output limit
-    // (read once per chunk: writableLength is not free on the per-command path).
-    this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
-    this.runtime.turn.begin();
+    this.beforeInput();
     this.parser.feed(chunk);
     this.afterInput();
+  }
+
+  private beforeInput(): void {
+    // The writer is shared by all connections: everything written from here is
+    // taken and sent by afterInput(), so no other client's replies mix in.
+    this.out.protocol = this.session.protocol;
+    // What these replies may add before the client passes its output limit
+    // (read once per input: writableLength is not free on the per-command path).
+    this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
+    this.runtime.turn.begin();
   }
 
   /** Sends the replies, then gives the loop its turn if this turn's budget is spent. */
@@ -116,9 +120,7 @@ export class Connection implements ClientInfo {
     if (this.closed) return;
     if (this.parser.isYielded) {
       // The rest of a chunk left at the budget: run it now, in a fresh turn.
-      this.out.protocol = this.session.protocol;
-      this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
-      this.runtime.turn.begin();
+      this.beforeInput();
       this.parser.resume();
       this.afterInput();
       if (this.waitingTurn) return;
