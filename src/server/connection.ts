@@ -41,6 +41,8 @@ export class Connection implements ClientInfo {
   private waitingTurn = false;
   /** Commands run since the turn budget was last checked (checking the clock per command costs). */
   private sinceCheck = 0;
+  /** The client has sent its FIN: end our side once its input has run and its replies are out. */
+  private inputEnded = false;
 
   constructor(
     readonly id: number,
@@ -78,6 +80,10 @@ export class Connection implements ClientInfo {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.endIfInputDone();
+    });
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
   }
@@ -125,8 +131,18 @@ export class Connection implements ClientInfo {
       this.afterInput();
       if (this.waitingTurn) return;
     }
+    this.endIfInputDone();
     if (!this.paused) this.socket.resume();
   };
+
+  /**
+   * After the client's FIN (the server is half-open): ends our side once no
+   * input waits to run and no forwarded reply is outstanding. Replies already
+   * written are still delivered, as with socket.end() anywhere.
+   */
+  private endIfInputDone(): void {
+    if (this.inputEnded && !this.closed && !this.parser.isYielded && this.order.length === 0) this.socket.end();
+  }
 
   private onCommand(argv: Argv): void {
     const spec = this.runtime.dispatcher.resolve(argv);
@@ -251,7 +267,10 @@ export class Connection implements ClientInfo {
     const ready: Buffer[] = [];
     while (this.order.length > 0 && this.order[0]!.pieces !== null) ready.push(...this.order.shift()!.pieces!);
     if (ready.length > 0) this.send(ready);
-    if (this.order.length === 0) this.afterSend();
+    if (this.order.length === 0) {
+      this.afterSend();
+      this.endIfInputDone();
+    }
   }
 
   private onDrain(): void {

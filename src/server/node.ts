@@ -84,7 +84,9 @@ export class CacheNode implements NodeRuntime {
     this.log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
     this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
     this.services = this.makeServices();
-    this.server = net.createServer((socket) => this.accept(socket));
+    // Half-open: a client's FIN must not close the connection while its last
+    // input still waits to run (a yielded pipeline); Connection ends it then.
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
   /** Listens on config.bind:config.port; resolves with the port actually bound (0 picks a free one). */

@@ -72,7 +72,9 @@ export function runCli(args: string[], timeoutMs = 10_000): Promise<{ code: numb
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('exit', (code) => {
+    // 'close', not 'exit': at 'exit' the child's stdout and stderr may not be read to
+    // the end yet (a usage error then showed an empty stderr, now and then).
+    proc.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

@@ -177,6 +177,28 @@ describe('robustness of a node against its clients', () => {
     for (let i = 0; i < n - 1; i++) if (rest[i] !== i + 2) assert.fail(`reply ${i + 2} was ${String(rest[i])}`);
   });
 
+  test('a pipeline sent with a half-close (write, then end): every reply arrives before the node closes', T, async () => {
+    const c = await pool.connect(node.port);
+    const n = 100_000;
+    // Far more than one turn of work: the node runs it in slices after the client's FIN has arrived.
+    c.socket.end(Buffer.from('INCR halfclose\r\n'.repeat(n)));
+    const replies = await c.read(n, 15_000);
+    assert.equal(replies[n - 1], n);
+  });
+
+  test('after a half-close the node ends its side too, whether the last request was complete or not', T, async () => {
+    for (const input of ['PING\r\n', 'PING\r\n*2\r\n$3\r\nGET']) {
+      const socket = net.connect(node.port, '127.0.0.1');
+      const received: Buffer[] = [];
+      socket.on('data', (d: Buffer) => received.push(d));
+      const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+      socket.end(input);
+      await within(5000, 'the node ends the connection after the client\'s FIN', ended);
+      assert.equal(Buffer.concat(received).toString(), '+PONG\r\n');
+      socket.destroy();
+    }
+  });
+
   describe('a request split at any byte works', () => {
     const pipeline = Buffer.concat([
       encodeCommand(['SET', 'split', 'va\r\nlue']),
