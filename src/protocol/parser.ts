@@ -89,10 +89,15 @@ export class RequestParser {
     if (!this.yielded) return;
     this.yielded = false;
     if (this.stopped || this.pendingBytes === 0) return;
+    this.run(this.takePending());
+  }
+
+  /** The buffered input as one buffer (concatenated once), and nothing buffered any more. */
+  private takePending(): Buffer {
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    this.run(data);
+    return data;
   }
 
   /** Bytes held that are not yet a complete command (reported as qbuf in CLIENT LIST). */
@@ -109,9 +114,7 @@ export class RequestParser {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       if (this.yielded || this.pendingBytes < this.needBytes) return this.checkQueryBuffer();
-      data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
-      this.pendingBytes = 0;
+      data = this.takePending();
     }
     this.run(data);
   }
