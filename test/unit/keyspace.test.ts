@@ -71,12 +71,12 @@ test('memory accounting follows sets, overwrites and deletes, by chunk size clas
   const ks = new SlabKeyspace(new ManualClock());
   ks.set('other', v('x'), NO_EXPIRY); // the first key allocates the first per-id block and queue block
   const empty = ks.usedMemory;
-  ks.set('ab', v('xyz'), NO_EXPIRY); // 7-byte header + 2 + 3 = 12: the 16-byte class
-  assert.equal(ks.usedMemory - empty, 16);
-  ks.set('ab', Buffer.alloc(100), NO_EXPIRY); // 109: the 112-byte class
-  assert.equal(ks.usedMemory - empty, 112);
-  ks.set('ab', Buffer.alloc(100_000), NO_EXPIRY); // its own Buffer, plus a chunk for the key
-  assert.equal(ks.usedMemory - empty, 16 + 100_000);
+  ks.set('ab', v('xyz'), NO_EXPIRY); // 19-byte header + 2 + 3 = 24: the 24-byte class
+  assert.equal(ks.usedMemory - empty, 24);
+  ks.set('ab', Buffer.alloc(100), NO_EXPIRY); // 121: the 128-byte class
+  assert.equal(ks.usedMemory - empty, 128);
+  ks.set('ab', Buffer.alloc(100_000), NO_EXPIRY); // its own Buffer, plus a chunk for the key (21: the 24-byte class)
+  assert.equal(ks.usedMemory - empty, 24 + 100_000);
   ks.delete('ab');
   assert.equal(ks.usedMemory, empty);
 });
