@@ -60,9 +60,9 @@ export class Dispatcher {
       return;
     }
     if (!arityOk(spec, argv.length)) ctx.out.error(Errors.wrongArity(spec.name));
-    else if (!ctx.session.authenticated && !spec.flags.includes('no_auth')) ctx.out.error(Errors.noAuth);
+    else if (!ctx.session.authenticated && !spec.noAuth) ctx.out.error(Errors.noAuth);
     else if (!this.routedHere(ctx, argv, spec)) return;
-    else if (this.memory.maxmemory > 0 && spec.flags.includes('denyoom')) {
+    else if (this.memory.maxmemory > 0 && spec.denyoom) {
       // Before the write, as Redis: a node over its limit refuses (noeviction) or evicts.
       // After it, so that used memory is back under the limit once the write completes.
       // Each eviction pass is bounded in time; what is left, later writes and the

@@ -37,6 +37,29 @@ export function parseInt64(buf: Buffer, start: number, end: number): number | bi
   return Number.isSafeInteger(Number(big)) ? Number(big) : big;
 }
 
+/**
+ * Writes an int64 in decimal at buf[at] (21 bytes of room); returns the byte
+ * count. Digit by digit for safe integers: no string per counter update.
+ */
+export function writeInt64(n: number | bigint, buf: Buffer, at: number): number {
+  if (typeof n === 'bigint' || !Number.isSafeInteger(n)) return buf.latin1Write(String(n), at);
+  let p = at;
+  if (n < 0) {
+    buf[p++] = 45;
+    n = -n;
+  }
+  let len = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
+  const end = p + len;
+  for (let q = end - 1; q > p; q--) {
+    const next = Math.floor(n / 10);
+    buf[q] = 48 + (n - next * 10);
+    n = next;
+  }
+  buf[p] = 48 + n;
+  return end - at;
+}
+
 /** The argument as an int64, or throws the Redis error for a non-integer. */
 export function argInt(argv: Argv, i: number, error: string = Errors.notInteger): number | bigint {
   const n = parseInt64(argv.buf, argv.start[i]!, argv.end[i]!);

@@ -1,10 +1,10 @@
 /** String and counter commands: GET, SET and friends, MGET/MSET, INCR..., APPEND, ranges. */
 import type { Argv } from '../protocol/argv.js';
 import { OK, ONE, ZERO } from '../protocol/writer.js';
-import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type Key } from '../store/keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type Key, type ValueSink } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
-import { addInt64, addLongDouble, argInt, argNumber, expiryMs, formatLongDouble, LD_ZERO, parseInt64, parseLongDouble } from './numbers.js';
+import { addInt64, addLongDouble, argInt, argNumber, expiryMs, formatLongDouble, LD_ZERO, parseInt64, parseLongDouble, writeInt64 } from './numbers.js';
 import { command, type CommandSpec } from './table.js';
 
 /** Largest string value, as Redis's proto-max-bulk-len default. */
@@ -82,6 +82,11 @@ function parseOptions(argv: Argv, from: number, forSet: boolean): StringOptions 
 }
 
 function set(ctx: CommandContext, argv: Argv): void {
+  if (argv.length === 3) {
+    // The common SET: no options to parse, and the key goes to the store as bytes.
+    ctx.store.setBytes(argv.buf, argv.start[1]!, argv.end[1]!, argv.buf, argv.start[2]!, argv.end[2]!, NO_EXPIRY);
+    return ctx.out.raw(OK);
+  }
   const o = parseOptions(argv, 3, true);
   const expireAt = o.unit !== undefined ? expiryAt(ctx, argv, o.unitArg, o.unit, 'set') : o.keepTtl ? KEEP_TTL : NO_EXPIRY;
   const key = argv.str(1);
@@ -99,7 +104,7 @@ function set(ctx: CommandContext, argv: Argv): void {
 }
 
 function get(ctx: CommandContext, argv: Argv): void {
-  if (!ctx.store.getInto(argv.str(1), ctx.out)) ctx.out.nullBulk();
+  if (!ctx.store.getIntoBytes(argv.buf, argv.start[1]!, argv.end[1]!, ctx.out)) ctx.out.nullBulk();
 }
 
 function setnx(ctx: CommandContext, argv: Argv): void {
@@ -147,7 +152,7 @@ function getex(ctx: CommandContext, argv: Argv): void {
 
 function mget(ctx: CommandContext, argv: Argv): void {
   ctx.out.array(argv.length - 1);
-  for (let i = 1; i < argv.length; i++) if (!ctx.store.getInto(argv.str(i), ctx.out)) ctx.out.nullBulk();
+  for (let i = 1; i < argv.length; i++) if (!ctx.store.getIntoBytes(argv.buf, argv.start[i]!, argv.end[i]!, ctx.out)) ctx.out.nullBulk();
 }
 
 function checkPairs(argv: Argv, name: string): void {
@@ -156,7 +161,7 @@ function checkPairs(argv: Argv, name: string): void {
 
 function mset(ctx: CommandContext, argv: Argv): void {
   checkPairs(argv, 'mset');
-  for (let i = 1; i < argv.length; i += 2) ctx.store.set(argv.str(i), argv.view(i + 1), NO_EXPIRY);
+  for (let i = 1; i < argv.length; i += 2) ctx.store.setBytes(argv.buf, argv.start[i]!, argv.end[i]!, argv.buf, argv.start[i + 1]!, argv.end[i + 1]!, NO_EXPIRY);
   ctx.out.raw(OK);
 }
 
@@ -167,18 +172,28 @@ function msetnx(ctx: CommandContext, argv: Argv): void {
   ctx.out.raw(ONE);
 }
 
-/** Adds delta to the integer stored at key (0 if missing), keeping its TTL. */
-function incrementBy(ctx: CommandContext, key: Key, delta: number | bigint): void {
-  const old = ctx.store.peek(key);
-  let current: number | bigint = 0;
-  if (old !== undefined) {
-    const parsed = parseInt64(old, 0, old.length);
-    if (parsed === null) throw new CommandError(Errors.notInteger);
-    current = parsed;
+/** Reads a counter straight from the store's bytes: a ValueSink, so no Buffer is made for the old value. */
+class CounterReader implements ValueSink {
+  value: number | bigint | null = 0;
+  bulk(src: Buffer, start: number, end: number): void {
+    this.value = parseInt64(src, start, end);
   }
+}
+const counter = new CounterReader();
+/** Where a counter's new digits are written before the store copies them. */
+const counterDigits = Buffer.alloc(24);
+
+/** Adds delta to the integer stored at argument 1 (0 if missing), keeping its TTL. */
+function incrementBy(ctx: CommandContext, argv: Argv, delta: number | bigint): void {
+  const ks = argv.start[1]!;
+  const ke = argv.end[1]!;
+  counter.value = 0;
+  ctx.store.peekIntoBytes(argv.buf, ks, ke, counter);
+  const current = counter.value;
+  if (current === null) throw new CommandError(Errors.notInteger);
   const next = addInt64(current, delta);
   if (next === null) throw new CommandError(Errors.overflow);
-  ctx.store.set(key, Buffer.from(String(next), 'latin1'), KEEP_TTL);
+  ctx.store.setBytes(argv.buf, ks, ke, counterDigits, 0, writeInt64(next, counterDigits, 0), KEEP_TTL);
   ctx.out.integer(next);
 }
 
@@ -270,10 +285,10 @@ export const stringCommands: CommandSpec[] = [
   command({ name: 'mget', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, keyStep: 1, group, summary: 'Atomically returns the string values of one or more keys.', handler: mget }),
   command({ name: 'mset', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, keyStep: 2, group, summary: 'Atomically creates or modifies the string values of one or more keys.', since: '1.0.1', handler: mset }),
   command({ name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, keyStep: 2, group, summary: 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.', since: '1.0.1', handler: msetnx }),
-  command({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Increments the integer value of a key by one.', handler: (ctx, argv) => incrementBy(ctx, argv.str(1), 1) }),
-  command({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Decrements the integer value of a key by one.', handler: (ctx, argv) => incrementBy(ctx, argv.str(1), -1) }),
-  command({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Increments the integer value of a key by a number.', handler: (ctx, argv) => incrementBy(ctx, argv.str(1), argInt(argv, 2)) }),
-  command({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Decrements a number from the integer value of a key.', handler: (ctx, argv) => incrementBy(ctx, argv.str(1), negate(argInt(argv, 2))) }),
+  command({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Increments the integer value of a key by one.', handler: (ctx, argv) => incrementBy(ctx, argv, 1) }),
+  command({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Decrements the integer value of a key by one.', handler: (ctx, argv) => incrementBy(ctx, argv, -1) }),
+  command({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Increments the integer value of a key by a number.', handler: (ctx, argv) => incrementBy(ctx, argv, argInt(argv, 2)) }),
+  command({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Decrements a number from the integer value of a key.', handler: (ctx, argv) => incrementBy(ctx, argv, negate(argInt(argv, 2))) }),
   command({ name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Increment the floating point value of a key by a number.', since: '2.6.0', handler: incrbyfloat }),
   command({ name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], ...key1, group, summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', since: '2.0.0', handler: append }),
   command({ name: 'strlen', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Returns the length of a string value.', since: '2.2.0', handler: strlen }),

@@ -34,14 +34,18 @@ export interface CommandSpec {
   readonly since: string;
   readonly handler: Handler;
   readonly subcommands?: readonly CommandSpec[];
+  /** From flags, read once per command by the dispatcher (an includes() there cost a scan per command). */
+  readonly denyoom: boolean;
+  readonly noAuth: boolean;
 }
 
-type SpecInput = Omit<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since'> &
+type SpecInput = Omit<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since' | 'denyoom' | 'noAuth'> &
   Partial<Pick<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since'>>;
 
 /** Fills the defaults of a spec: no keys, no flags. */
 export function command(spec: SpecInput): CommandSpec {
-  return { firstKey: 0, lastKey: 0, keyStep: 0, flags: [], since: '1.0.0', ...spec };
+  const flags = spec.flags ?? [];
+  return { firstKey: 0, lastKey: 0, keyStep: 0, since: '1.0.0', ...spec, flags, denyoom: flags.includes('denyoom'), noAuth: flags.includes('no_auth') };
 }
 
 /** Whether argc fits the arity. */
@@ -65,6 +69,9 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
 export class CommandTable {
   private readonly buckets = new Map<number, CommandSpec[]>();
   readonly all: readonly CommandSpec[];
+  /** The spec found last, and its word: a pipeline mostly repeats one command, found by one comparison. */
+  private lastSpec: CommandSpec | undefined;
+  private lastWord = '';
 
   /** `nameOf` gives the word each spec is looked up by (its name by default). */
   constructor(
@@ -83,9 +90,17 @@ export class CommandTable {
 
   /** The spec named by argument i of argv, or undefined. */
   find(argv: Argv, i: number): CommandSpec | undefined {
+    if (this.lastSpec !== undefined && argv.is(i, this.lastWord)) return this.lastSpec;
     const bucket = this.buckets.get(hashLower(argv.buf, argv.start[i]!, argv.end[i]!));
     if (bucket === undefined) return undefined;
-    for (const spec of bucket) if (argv.is(i, this.nameOf(spec))) return spec;
+    for (const spec of bucket) {
+      const word = this.nameOf(spec);
+      if (argv.is(i, word)) {
+        this.lastSpec = spec;
+        this.lastWord = word;
+        return spec;
+      }
+    }
     return undefined;
   }
 

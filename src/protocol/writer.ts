@@ -11,10 +11,9 @@ import { copyBytes } from './argv.js';
 
 export type Protocol = 2 | 3;
 
-export interface WriterMark {
-  readonly segments: number;
-  readonly pos: number;
-}
+/** A point in the output to roll back to: the segment count and the position, in one number (no allocation per command). */
+export type WriterMark = number;
+const MARK_SEGMENT = 2 ** 32;
 
 /** Values at least this large go out by reference rather than being copied. */
 export const ZERO_COPY_THRESHOLD = 16 * 1024;
@@ -85,19 +84,21 @@ export class ReplyWriter {
 
   /** A point to roll back to if the reply being written turns out to be an error. */
   mark(): WriterMark {
-    return { segments: this.segments.length, pos: this.pos };
+    return this.segments.length * MARK_SEGMENT + this.pos;
   }
 
   /** Drops everything written since the mark (a handler failed half-way through its reply). */
   rollback(mark: WriterMark): void {
-    if (this.segments.length > mark.segments) {
-      // The first cut after the mark copied buf[0, mark.pos) to the front of this segment.
-      const first = this.segments[mark.segments]!;
-      for (const s of this.segments.splice(mark.segments)) this.segmentBytes -= s.length;
-      // buf only grows between take() calls, so it still has room for mark.pos bytes.
-      first.copy(this.buf, 0, 0, mark.pos);
+    const segments = Math.floor(mark / MARK_SEGMENT);
+    const pos = mark % MARK_SEGMENT;
+    if (this.segments.length > segments) {
+      // The first cut after the mark copied buf[0, pos) to the front of this segment.
+      const first = this.segments[segments]!;
+      for (const s of this.segments.splice(segments)) this.segmentBytes -= s.length;
+      // buf only grows between take() calls, so it still has room for pos bytes.
+      first.copy(this.buf, 0, 0, pos);
     }
-    this.pos = mark.pos;
+    this.pos = pos;
   }
 
   /** Copies the bytes written so far into a segment of their own. */

@@ -30,7 +30,8 @@ const MIGRATE_PER_INSERT = 4;
 /** What the index needs to know about entries, from whoever stores them. */
 export interface IndexedEntries {
   hashOf(id: number): number;
-  keyEquals(id: number, key: string): boolean;
+  /** Whether entry id's key is the bytes [start, end) of buf. */
+  keyEquals(id: number, buf: Uint8Array, start: number, end: number): boolean;
 }
 
 export class HashIndex {
@@ -45,11 +46,11 @@ export class HashIndex {
 
   constructor(private readonly entries: IndexedEntries) {}
 
-  /** The id stored for key, or -1. */
-  find(key: string, h: number): number {
-    const id = probe(this.table, this.mask, key, h, this.entries);
+  /** The id stored for the key in bytes [start, end) of buf, whose hash is h; or -1. */
+  find(buf: Uint8Array, start: number, end: number, h: number): number {
+    const id = probe(this.table, this.mask, buf, start, end, h, this.entries);
     if (id >= 0 || this.old === null) return id;
-    return probe(this.old, this.old.length - 1, key, h, this.entries);
+    return probe(this.old, this.old.length - 1, buf, start, end, h, this.entries);
   }
 
   /** Adds an id whose key is known not to be in the index. */
@@ -136,14 +137,14 @@ function slotValue(id: number, h: number): number {
   return ((h >>> ID_BITS) * (ID_FIELD + 1) + id + 1) >>> 0;
 }
 
-function probe(t: Uint32Array, mask: number, key: string, h: number, entries: IndexedEntries): number {
+function probe(t: Uint32Array, mask: number, buf: Uint8Array, start: number, end: number, h: number, entries: IndexedEntries): number {
   const tag = h >>> ID_BITS;
   for (let i = h & mask; ; i = (i + 1) & mask) {
     const v = t[i]!;
     if (v === EMPTY) return -1;
     if (v >>> ID_BITS === tag && v !== TOMBSTONE) {
       const id = (v & ID_FIELD) - 1;
-      if (entries.keyEquals(id, key)) return id;
+      if (entries.keyEquals(id, buf, start, end)) return id;
     }
   }
 }

@@ -72,6 +72,13 @@ export interface Keyspace {
   get(key: Key): Buffer | undefined;
   /** As get, but hands the value to sink (no Buffer is made for it); false when there is no key. */
   getInto(key: Key, sink: ValueSink): boolean;
+  /**
+   * getInto with the key given as the bytes [ks, ke) of kb, as they arrived:
+   * no string is made for it. The *Bytes methods are the commands' hot paths.
+   */
+  getIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean;
+  /** As peek, handing the value to sink; false when there is no key. */
+  peekIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean;
   /** Reads a value without counting or marking it (TYPE, STRLEN, OBJECT, internal reads); valid as get's. */
   peek(key: Key): Buffer | undefined;
   /**
@@ -79,6 +86,8 @@ export interface Keyspace {
    * the caller may reuse value's memory afterwards.
    */
   set(key: Key, value: Uint8Array, expireAt: number, hint?: EncodingHint): void;
+  /** set with the key as the bytes [ks, ke) of kb and the value as the bytes [vs, ve) of vb. */
+  setBytes(kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, expireAt: number, hint?: EncodingHint): void;
   /** The hint the key's value was stored with (undefined also when there is no key). */
   encodingHint(key: Key): EncodingHint;
   delete(key: Key): boolean;

@@ -31,7 +31,7 @@ import { copyBytes } from '../protocol/argv.js';
 import { systemClock, type Clock } from './clock.js';
 import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
 import { IdQueue } from './id-queue.js';
-import { hashBytes, hashString } from './key-hash.js';
+import { hashBytes } from './key-hash.js';
 import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type ValueSink } from './keyspace.js';
 import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator, classOf } from './slab-allocator.js';
 
@@ -72,6 +72,8 @@ const HAS_EXPIRY = 128;
 /** Flags that stay when a value is rewritten (everything but what describes the value). */
 const KEPT_ON_REWRITE = FREQ_MASK | HAS_EXPIRY;
 
+/** Keys up to this long are encoded into a reused buffer; longer ones get their own. */
+const KEY_SCRATCH_MAX = 64 * 1024;
 /** Ids one RANDOMKEY may walk when sampling the index fails. */
 const RANDOM_WALK = 1024;
 /** Keys sampled per eviction by the sampled policies, as Redis's maxmemory-samples default. */
@@ -138,6 +140,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private dead = 0;
   private large = new Map<number, Buffer>();
   private largeKeys = new Map<number, string>();
+  /**
+   * The engine works on key bytes. A key given as a string is written here
+   * first (keyBuf, the scratch or a Buffer of its own when very long): the
+   * commands' hot paths pass the bytes of their arguments and make no string.
+   */
+  private keyScratch = Buffer.allocUnsafe(256);
+  private keyBuf = this.keyScratch;
   private largeBytes = 0;
   private small = new IdQueue();
   private main = new IdQueue();
@@ -150,6 +159,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private volatileCount = 0;
   private expireCursor = 0;
   private kind = Kind.S3Fifo;
+  private policy: EvictionPolicy = 'allkeys-s3fifo';
   private tick = 0;
   readonly stats: KeyspaceStats = { hits: 0, misses: 0, expired: 0, evicted: 0 };
 
@@ -190,23 +200,43 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     return this.hash[id >>> ID_SHIFT]![id & ID_MASK]!;
   }
 
-  keyEquals(id: number, key: string): boolean {
+  keyEquals(id: number, kb: Uint8Array, ks: number, ke: number): boolean {
     const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
-    if ((buf[off]! & LARGE_KEY) !== 0) return this.largeKeys.get(id) === key;
+    if ((buf[off]! & LARGE_KEY) !== 0) return latin1Equals(this.largeKeys.get(id)!, kb, ks, ke);
     const n = buf[off + KEY_LENGTH_AT]! | (buf[off + KEY_LENGTH_AT + 1]! << 8);
-    if (n !== key.length) return false;
+    if (n !== ke - ks) return false;
     const s = off + HEADER;
-    for (let i = 0; i < n; i++) if (buf[s + i] !== key.charCodeAt(i)) return false;
+    for (let i = 0; i < n; i++) if (buf[s + i] !== kb[ks + i]) return false;
     return true;
   }
 
   // --- reads ----------------------------------------------------------------
 
-  /** The id of a live key, removing it first if its TTL has passed (lazy expiry); -1 if none. */
+  /** Writes a string key's bytes to keyBuf; returns their count. */
+  private encodeKey(key: Key): number {
+    const n = key.length;
+    if (n > KEY_SCRATCH_MAX) {
+      this.keyBuf = Buffer.from(key, 'latin1');
+      return n;
+    }
+    if (n > this.keyScratch.length) this.keyScratch = Buffer.allocUnsafe(Math.max(n, this.keyScratch.length * 2));
+    const b = (this.keyBuf = this.keyScratch);
+    if (n < 64) for (let i = 0; i < n; i++) b[i] = key.charCodeAt(i);
+    else b.latin1Write(key, 0, n);
+    return n;
+  }
+
+  /** lookupBytes for a key given as a string. */
   private lookup(key: Key): number {
-    const id = this.index.find(key, hashString(key));
+    const n = this.encodeKey(key);
+    return this.lookupBytes(this.keyBuf, 0, n);
+  }
+
+  /** The id of a live key, removing it first if its TTL has passed (lazy expiry); -1 if none. */
+  private lookupBytes(kb: Buffer, ks: number, ke: number): number {
+    const id = this.index.find(kb, ks, ke, hashBytes(kb, ks, ke));
     if (id < 0) return -1;
     const exp = this.expiryOf(id);
     if (exp !== NO_EXPIRY && exp <= this.clock.now()) {
@@ -259,13 +289,31 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   getInto(key: Key, sink: ValueSink): boolean {
-    const id = this.lookup(key);
+    const n = this.encodeKey(key);
+    return this.getIntoBytes(this.keyBuf, 0, n, sink);
+  }
+
+  getIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean {
+    const id = this.lookupBytes(kb, ks, ke);
     if (id < 0) {
       this.stats.misses++;
       return false;
     }
     this.stats.hits++;
     this.touch(id);
+    this.valueInto(id, sink);
+    return true;
+  }
+
+  peekIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean {
+    const id = this.lookupBytes(kb, ks, ke);
+    if (id < 0) return false;
+    this.valueInto(id, sink);
+    return true;
+  }
+
+  /** Hands an entry's value to sink, as a range of the store's memory (no Buffer made for it). */
+  private valueInto(id: number, sink: ValueSink): void {
     const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
@@ -277,7 +325,6 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       const s = off + HEADER + (buf[off + KEY_LENGTH_AT]! | (buf[off + KEY_LENGTH_AT + 1]! << 8));
       sink.bulk(buf, s, s + buf.readUInt32LE(off + VALUE_LENGTH_AT));
     }
-    return true;
   }
 
   peek(key: Key): Buffer | undefined {
@@ -310,8 +357,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   // --- writes ---------------------------------------------------------------
 
   set(key: Key, value: Uint8Array, expireAt: number, hint?: EncodingHint): void {
-    const h = hashString(key);
-    let id = this.index.find(key, h);
+    const n = this.encodeKey(key);
+    this.setBytes(this.keyBuf, 0, n, value, 0, value.length, expireAt, hint);
+  }
+
+  setBytes(kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, expireAt: number, hint?: EncodingHint): void {
+    const h = hashBytes(kb, ks, ke);
+    let id = this.index.find(kb, ks, ke, h);
     if (id >= 0) {
       const exp = this.expiryOf(id);
       if (exp !== NO_EXPIRY && exp <= this.clock.now()) {
@@ -320,7 +372,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
         id = -1;
       }
     }
-    if (id >= 0 && this.overwriteInPlace(id, key.length, value, hint)) {
+    if (id >= 0 && this.overwriteInPlace(id, ke - ks, vb, vs, ve, hint)) {
       this.touch(id);
     } else if (id >= 0) {
       const before = this.entryBytes(id);
@@ -328,7 +380,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       const old = this.detachChunk(id);
       const oldBuf = this.slab.buffer(old);
       const oldOff = SlabAllocator.offset(old);
-      this.writeChunk(id, key, value, hint, oldBuf[oldOff]! & KEPT_ON_REWRITE, oldBuf.readUInt32LE(oldOff + META_AT), oldBuf.readDoubleLE(oldOff + EXPIRY_AT));
+      this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, oldBuf[oldOff]! & KEPT_ON_REWRITE, oldBuf.readUInt32LE(oldOff + META_AT), oldBuf.readDoubleLE(oldOff + EXPIRY_AT));
       this.slab.free(old);
       this.chargeQueue(id, this.entryBytes(id) - before);
       this.touch(id);
@@ -337,7 +389,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       const b = id >>> ID_SHIFT;
       const i = id & ID_MASK;
       this.hash[b]![i] = h;
-      this.writeChunk(id, key, value, hint, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY);
+      this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY);
       this.index.insert(id, h);
       this.enqueue(id, h);
     }
@@ -349,23 +401,24 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    * class (counters, same-size SETs): no allocation, no accounting change.
    * Safe because values handed out are used before the next write (see get).
    */
-  private overwriteInPlace(id: number, klen: number, value: Uint8Array, hint: EncodingHint): boolean {
+  private overwriteInPlace(id: number, klen: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint): boolean {
     const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     const flags = buf[off]!;
-    const need = HEADER + klen + value.length;
+    const vlen = ve - vs;
+    const need = HEADER + klen + vlen;
     if ((flags & (LARGE_KEY | LARGE_VALUE)) !== 0 || need > MAX_CHUNK || classOf(need) !== this.slab.classOfChunk(a)) return false;
     buf[off] = CHUNK_LIVE | (flags & KEPT_ON_REWRITE) | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
-    buf.writeUInt32LE(value.length, off + VALUE_LENGTH_AT);
-    copyBytes(value, 0, buf, off + HEADER + klen, value.length);
+    buf.writeUInt32LE(vlen, off + VALUE_LENGTH_AT);
+    copyBytes(vb, vs, buf, off + HEADER + klen, vlen);
     return true;
   }
 
   /** Writes an entry's chunk; `kept` (KEPT_ON_REWRITE bits), meta and expiry carry over from the chunk it replaces. */
-  private writeChunk(id: number, key: Key, value: Uint8Array, hint: EncodingHint, kept: number, meta: number, expiry: number): void {
-    const klen = key.length;
-    const vlen = value.length;
+  private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number): void {
+    const klen = ke - ks;
+    const vlen = ve - vs;
     let flags = CHUNK_LIVE | kept | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
     let need = HEADER + klen + vlen;
     if (need > MAX_CHUNK) {
@@ -388,22 +441,20 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     buf.writeUInt32LE(meta, off + META_AT);
     buf.writeDoubleLE(expiry, off + EXPIRY_AT);
     if ((flags & LARGE_KEY) !== 0) {
-      this.largeKeys.set(id, key);
+      this.largeKeys.set(id, kb.latin1Slice(ks, ke));
       this.largeBytes += klen;
       buf.writeUInt32LE(id, off + HEADER); // the chunk holds no key: compaction finds the entry by this
-    } else if (klen < 32) {
-      for (let i = 0; i < klen; i++) buf[off + HEADER + i] = key.charCodeAt(i);
     } else {
-      buf.latin1Write(key, off + HEADER, klen);
+      copyBytes(kb, ks, buf, off + HEADER, klen);
     }
     if ((flags & LARGE_VALUE) !== 0) {
       // Its own Buffer, never changed afterwards: replies may reference it zero-copy.
       const own = Buffer.allocUnsafeSlow(vlen);
-      own.set(value);
+      own.set(vb.subarray(vs, ve));
       this.large.set(id, own);
       this.largeBytes += vlen;
     } else {
-      copyBytes(value, 0, buf, off + HEADER + storedKeyLength, vlen);
+      copyBytes(vb, vs, buf, off + HEADER + storedKeyLength, vlen);
     }
   }
 
@@ -743,7 +794,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       return;
     }
     const end = off + HEADER + (buf[off + KEY_LENGTH_AT]! | (buf[off + KEY_LENGTH_AT + 1]! << 8));
-    const id = this.index.find(buf.latin1Slice(off + HEADER, end), hashBytes(buf, off + HEADER, end));
+    const id = this.index.find(buf, off + HEADER, end, hashBytes(buf, off + HEADER, end));
     if (id >= 0 && this.addr[id >>> ID_SHIFT]![id & ID_MASK] === from) this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
   }
 
@@ -751,8 +802,12 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   evict(limit: number, policy: EvictionPolicy, budgetMs = Infinity): boolean {
     const started = budgetMs === Infinity ? 0 : performance.now();
-    const kind = kindOf(policy);
-    this.kind = kind;
+    // Called before and after every write under a memory limit: the policy's kind is worked out when it changes.
+    if (policy !== this.policy) {
+      this.policy = policy;
+      this.kind = kindOf(policy);
+    }
+    const kind = this.kind;
     // The old index table during a rehash is freed within a few background
     // cycles; evicting data to pay for it would empty a big cache by up to a
     // third each time the index doubles. So it is over-committed, as Redis does
@@ -899,4 +954,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     }
     return (this.minutes() << 8) | counter;
   }
+}
+
+/** Whether a binary string (one char per byte) equals the bytes [start, end) of b. */
+function latin1Equals(s: string, b: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== b[start + i]) return false;
+  return true;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { globMatch } from '../../src/store/glob.js';
-import { addInt64, formatFloat, parseFloatStrict, parseInt64 } from '../../src/commands/numbers.js';
+import fc from 'fast-check';
+import { addInt64, formatFloat, parseFloatStrict, parseInt64, writeInt64 } from '../../src/commands/numbers.js';
 import { humanBytes, parseMemory, ConfigError } from '../../src/server/config.js';
 
 test('glob matching follows Redis rules', () => {
@@ -39,6 +40,20 @@ test('int64 parsing is strict, as Redis string2ll', () => {
   assert.equal(p('9223372036854775807'), 9223372036854775807n);
   assert.equal(p('-9223372036854775808'), -9223372036854775808n);
   for (const bad of ['', '-', '01', '-0', '+1', ' 1', '1 ', '1.5', '9223372036854775808', 'abc']) assert.equal(p(bad), null, bad);
+});
+
+test('property: writeInt64 writes what String() writes, and parseInt64 reads it back', () => {
+  const buf = Buffer.alloc(32);
+  const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+  const asStored = (b: bigint): number | bigint => (Number.isSafeInteger(Number(b)) ? Number(b) : b);
+  fc.assert(
+    fc.property(fc.oneof(int64.map(asStored), fc.integer({ min: -1e6, max: 1e6 }), fc.constantFrom(0, -1, 9, 10, 99, 100, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER)), fc.nat(8), (n, at) => {
+      const len = writeInt64(n, buf, at);
+      assert.equal(buf.latin1Slice(at, at + len), String(n));
+      assert.equal(parseInt64(buf, at, at + len), n);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('int64 addition reports overflow', () => {
