@@ -6,6 +6,7 @@
  * counters stay exact.
  */
 import type { Argv } from '../protocol/argv.js';
+import { writeSafeInteger } from '../protocol/writer.js';
 import { CommandError, Errors } from './errors.js';
 
 export const INT64_MAX = 9223372036854775807n;
@@ -43,21 +44,7 @@ export function parseInt64(buf: Buffer, start: number, end: number): number | bi
  */
 export function writeInt64(n: number | bigint, buf: Buffer, at: number): number {
   if (typeof n === 'bigint' || !Number.isSafeInteger(n)) return buf.latin1Write(String(n), at);
-  let p = at;
-  if (n < 0) {
-    buf[p++] = 45;
-    n = -n;
-  }
-  let len = 1;
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
-  const end = p + len;
-  for (let q = end - 1; q > p; q--) {
-    const next = Math.floor(n / 10);
-    buf[q] = 48 + (n - next * 10);
-    n = next;
-  }
-  buf[p] = 48 + n;
-  return end - at;
+  return writeSafeInteger(buf, at, n) - at;
 }
 
 /** The argument as an int64, or throws the Redis error for a non-integer. */

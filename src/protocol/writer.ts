@@ -23,6 +23,45 @@ const KEEP_SIZE = 1024 * 1024;
 
 export const CRLF = Buffer.from('\r\n');
 
+/**
+ * Writes a safe integer in decimal at buf[at] (at most 21 bytes); returns the
+ * position after it. Below 2^31 it divides in int32, which V8 turns into a
+ * multiply and shift: every bulk header and integer reply passes here.
+ */
+export function writeSafeInteger(buf: Uint8Array, at: number, n: number): number {
+  let p = at;
+  if (n < 0) {
+    buf[p++] = 45;
+    n = -n;
+  }
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  if (n <= 0x7fffffff) {
+    let v = n | 0;
+    const len = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+    const end = p + len;
+    for (let q = end - 1; q > p; q--) {
+      const next = (v / 10) | 0;
+      buf[q] = 48 + v - next * 10;
+      v = next;
+    }
+    buf[p] = 48 + v;
+    return end;
+  }
+  let len = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
+  const end = p + len;
+  for (let q = end - 1; q > p; q--) {
+    const next = Math.floor(n / 10);
+    buf[q] = 48 + (n - next * 10);
+    n = next;
+  }
+  buf[p] = 48 + n;
+  return end;
+}
+
 export class ReplyWriter {
   protocol: Protocol = 2;
   private buf = Buffer.allocUnsafe(INITIAL_SIZE);
@@ -135,25 +174,7 @@ export class ReplyWriter {
 
   /** Writes a safe integer in decimal; needs at most 21 bytes of room. */
   private digits(n: number): void {
-    const b = this.buf;
-    if (n < 0) {
-      b[this.pos++] = 45;
-      n = -n;
-    }
-    if (n < 10) {
-      b[this.pos++] = 48 + n;
-      return;
-    }
-    let len = 1;
-    for (let t = n; t >= 10; t = Math.floor(t / 10)) len++;
-    let p = this.pos + len;
-    this.pos = p;
-    while (n >= 10) {
-      const q = Math.floor(n / 10);
-      b[--p] = 48 + (n - q * 10);
-      n = q;
-    }
-    b[--p] = 48 + n;
+    this.pos = writeSafeInteger(this.buf, this.pos, n);
   }
 
   private header(type: number, n: number): void {
