@@ -5,7 +5,10 @@
  * `npm run bench`, measured without the noise of the network and scheduling.
  * Prints the best of 7 repetitions, in ns per command.
  *
- *   npm run bench:cost [-- --value 32]
+ *   npm run bench:cost [-- --value 32 --keys 100000 --commands INCR,GET,SET --reps 7]
+ *
+ * --keys 1000 keeps the store in the CPU's caches: the difference from the
+ * default is what the store's memory accesses cost.
  */
 import { parseArgs } from 'node:util';
 import type { CommandContext, NodeServices, Session } from '../src/commands/context.js';
@@ -16,8 +19,31 @@ import { ReplyWriter } from '../src/protocol/writer.js';
 import { systemClock } from '../src/store/clock.js';
 import { SlabKeyspace } from '../src/store/slab-keyspace.js';
 
-const { values } = parseArgs({ options: { value: { type: 'string', default: '32' } } });
-const KEYS = 100_000;
+const { values } = parseArgs({
+  options: {
+    value: { type: 'string', default: '32' },
+    keys: { type: 'string', default: '100000' },
+    commands: { type: 'string', default: 'INCR,GET,SET' },
+    reps: { type: 'string', default: '7' },
+  },
+});
+const positive = (name: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`command-cost: --${name} must be a positive integer, got "${text}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const KEYS = positive('keys', values.keys);
+const REPS = positive('reps', values.reps);
+const COMMANDS = values.commands.split(',').map((c) => c.trim().toUpperCase());
+for (const c of COMMANDS) {
+  if (!['INCR', 'GET', 'SET'].includes(c)) {
+    console.error(`command-cost: --commands takes INCR, GET and SET, got "${c}"`);
+    process.exit(2);
+  }
+}
 const PIPELINE = 16;
 const BATCHES = 4096;
 const value = 'x'.repeat(Number(values.value));
@@ -60,10 +86,10 @@ function pipelines(cmd: string): Buffer[] {
 // Integer values, so that INCR succeeds.
 for (let i = 0; i < KEYS; i++) store.set(key(i), Buffer.from('12345'), 0);
 const results: Record<string, number> = {};
-for (const cmd of ['INCR', 'GET', 'SET']) {
+for (const cmd of COMMANDS) {
   const list = pipelines(cmd);
   let best = Infinity;
-  for (let rep = 0; rep < 7; rep++) {
+  for (let rep = 0; rep < REPS; rep++) {
     const t = process.hrtime.bigint();
     for (const chunk of list) {
       parser.feed(chunk);
@@ -73,5 +99,5 @@ for (const cmd of ['INCR', 'GET', 'SET']) {
   }
   results[cmd] = Math.round(best);
 }
-console.log(`ns per command (best of 7; ${PIPELINE}-command pipelines over ${KEYS} keys, ${value.length} B values for SET):`);
+console.log(`ns per command (best of ${REPS}; ${PIPELINE}-command pipelines over ${KEYS} keys, ${value.length} B values for SET):`);
 for (const [cmd, ns] of Object.entries(results)) console.log(`  ${cmd.padEnd(5)} ${ns}`);
