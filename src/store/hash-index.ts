@@ -2,9 +2,13 @@
  * An open-addressing hash index from keys to entry ids, in typed arrays off the
  * V8 heap: no per-key object, nothing for the garbage collector to trace.
  *
- * Linear probing. A slot holds id+1 in its low 26 bits and the top 6 bits of
- * the key's hash above them, so a probe skips 63 of 64 non-matching slots
- * without touching the entry (a cache miss); 0 is empty, TOMBSTONE deleted.
+ * Linear probing. A slot is two words. The first holds id+1 in its low 26 bits
+ * and the top 6 bits of the key's hash above them, so a probe skips 63 of 64
+ * non-matching slots without touching the entry (a cache miss); 0 is empty,
+ * TOMBSTONE deleted. The second is the entry's chunk address, a copy the owner
+ * keeps current (setAddr): a lookup goes from the slot straight to the chunk,
+ * one cache miss fewer than through a per-id address array, for 4 more bytes
+ * per slot.
  * Growing is incremental, as Redis's rehash: a new table is allocated and each
  * later insert (and the background cycle) moves a few old slots across, so no
  * single step copies the whole index. Until it finishes, lookups try the new
@@ -30,12 +34,13 @@ const MIGRATE_PER_INSERT = 4;
 /** What the index needs to know about entries, from whoever stores them. */
 export interface IndexedEntries {
   hashOf(id: number): number;
-  /** Whether entry id's key is the bytes [start, end) of buf. */
-  keyEquals(id: number, buf: Uint8Array, start: number, end: number): boolean;
+  /** Whether entry id, whose chunk is at addr, has the key in bytes [start, end) of buf. */
+  keyEquals(id: number, addr: number, buf: Uint8Array, start: number, end: number): boolean;
 }
 
 export class HashIndex {
-  private table = new Uint32Array(MIN_CAPACITY);
+  /** Slot i is table[2i] (tag and id) and table[2i + 1] (chunk address). */
+  private table = new Uint32Array(MIN_CAPACITY * 2);
   private mask = MIN_CAPACITY - 1;
   /** Occupied slots of `table`, tombstones included. */
   private used = 0;
@@ -43,38 +48,70 @@ export class HashIndex {
   private migrateAt = 0;
   /** Live ids in the index. */
   size = 0;
+  /** The chunk address stored with the id find() last returned. */
+  foundAddr = 0;
 
   constructor(private readonly entries: IndexedEntries) {}
 
-  /** The id stored for the key in bytes [start, end) of buf, whose hash is h; or -1. */
+  /** The id stored for the key in bytes [start, end) of buf, whose hash is h, with its address in foundAddr; or -1. */
   find(buf: Uint8Array, start: number, end: number, h: number): number {
-    const id = probe(this.table, this.mask, buf, start, end, h, this.entries);
+    const id = this.probe(this.table, this.mask, buf, start, end, h);
     if (id >= 0 || this.old === null) return id;
-    return probe(this.old, this.old.length - 1, buf, start, end, h, this.entries);
+    return this.probe(this.old, (this.old.length >>> 1) - 1, buf, start, end, h);
   }
 
-  /** Adds an id whose key is known not to be in the index. */
-  insert(id: number, h: number): void {
+  private probe(t: Uint32Array, mask: number, buf: Uint8Array, start: number, end: number, h: number): number {
+    const tag = h >>> ID_BITS;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = t[2 * i]!;
+      if (v === EMPTY) return -1;
+      if (v >>> ID_BITS === tag && v !== TOMBSTONE) {
+        const id = (v & ID_FIELD) - 1;
+        const addr = t[2 * i + 1]!;
+        if (this.entries.keyEquals(id, addr, buf, start, end)) {
+          this.foundAddr = addr;
+          return id;
+        }
+      }
+    }
+  }
+
+  /** Adds an id whose key is known not to be in the index, with its chunk address. */
+  insert(id: number, h: number, addr: number): void {
     if (this.old !== null) this.migrate(MIGRATE_PER_INSERT);
-    if ((this.used + 1) > this.table.length * MAX_LOAD) this.grow();
-    if (place(this.table, this.mask, id, h)) this.used++;
+    if ((this.used + 1) > (this.table.length >>> 1) * MAX_LOAD) this.grow();
+    if (place(this.table, this.mask, id, h, addr)) this.used++;
     this.size++;
+  }
+
+  /** Records that id's chunk moved to addr. */
+  setAddr(id: number, h: number, addr: number): void {
+    const i = slotOf(this.table, this.mask, id, h);
+    if (i >= 0) this.table[2 * i + 1] = addr;
+    else if (this.old !== null) {
+      const j = slotOf(this.old, (this.old.length >>> 1) - 1, id, h);
+      if (j >= 0) this.old[2 * j + 1] = addr;
+    }
   }
 
   /** Removes an id (found by its hash). False if it is not there. */
   remove(id: number, h: number): boolean {
-    if (unplace(this.table, this.mask, id, h) || (this.old !== null && unplace(this.old, this.old.length - 1, id, h))) {
-      this.size--;
-      return true;
+    const i = slotOf(this.table, this.mask, id, h);
+    if (i >= 0) this.table[2 * i] = TOMBSTONE;
+    else {
+      const j = this.old === null ? -1 : slotOf(this.old, (this.old.length >>> 1) - 1, id, h);
+      if (j < 0) return false;
+      this.old![2 * j] = TOMBSTONE;
     }
-    return false;
+    this.size--;
+    return true;
   }
 
   /** The id in a slot picked by `r` in [0, 1), or -1 if that slot is empty (for sampling). */
   sample(r: number): number {
-    const oldLength = this.old?.length ?? 0;
-    const i = Math.floor(r * (this.table.length + oldLength));
-    const v = i < this.table.length ? this.table[i]! : this.old![i - this.table.length]!;
+    const slots = this.table.length >>> 1;
+    const i = Math.floor(r * (slots + ((this.old?.length ?? 0) >>> 1)));
+    const v = i < slots ? this.table[2 * i]! : this.old![2 * (i - slots)]!;
     return v === EMPTY || v === TOMBSTONE ? -1 : (v & ID_FIELD) - 1;
   }
 
@@ -82,17 +119,18 @@ export class HashIndex {
   migrate(slots: number): boolean {
     const old = this.old;
     if (old === null) return true;
-    const end = Math.min(old.length, this.migrateAt + slots);
+    const oldSlots = old.length >>> 1;
+    const end = Math.min(oldSlots, this.migrateAt + slots);
     for (let i = this.migrateAt; i < end; i++) {
-      const v = old[i]!;
+      const v = old[2 * i]!;
       if (v !== EMPTY && v !== TOMBSTONE) {
         const id = (v & ID_FIELD) - 1;
-        if (place(this.table, this.mask, id, this.entries.hashOf(id))) this.used++;
-        old[i] = TOMBSTONE;
+        if (place(this.table, this.mask, id, this.entries.hashOf(id), old[2 * i + 1]!)) this.used++;
+        old[2 * i] = TOMBSTONE;
       }
     }
     this.migrateAt = end;
-    if (end === old.length) this.old = null;
+    if (end === oldSlots) this.old = null;
     return this.old === null;
   }
 
@@ -100,10 +138,11 @@ export class HashIndex {
     // A rehash still running must finish first (rare: inserts migrate fast).
     while (!this.migrate(1 << 16));
     // Double when mostly live; the same size just to clear tombstones otherwise.
-    const capacity = this.size + 1 > this.table.length * (MAX_LOAD / 2) ? this.table.length * 2 : this.table.length;
+    const slots = this.table.length >>> 1;
+    const capacity = this.size + 1 > slots * (MAX_LOAD / 2) ? slots * 2 : slots;
     this.old = this.table;
     this.migrateAt = 0;
-    this.table = new Uint32Array(capacity);
+    this.table = new Uint32Array(capacity * 2);
     this.mask = capacity - 1;
     this.used = 0;
   }
@@ -123,7 +162,7 @@ export class HashIndex {
   }
 
   clear(): void {
-    this.table = new Uint32Array(MIN_CAPACITY);
+    this.table = new Uint32Array(MIN_CAPACITY * 2);
     this.mask = MIN_CAPACITY - 1;
     this.used = 0;
     this.old = null;
@@ -137,37 +176,24 @@ function slotValue(id: number, h: number): number {
   return ((h >>> ID_BITS) * (ID_FIELD + 1) + id + 1) >>> 0;
 }
 
-function probe(t: Uint32Array, mask: number, buf: Uint8Array, start: number, end: number, h: number, entries: IndexedEntries): number {
-  const tag = h >>> ID_BITS;
+/** Puts id and addr into the first free slot of its chain; true if that slot was empty (not a tombstone). */
+function place(t: Uint32Array, mask: number, id: number, h: number, addr: number): boolean {
   for (let i = h & mask; ; i = (i + 1) & mask) {
-    const v = t[i]!;
-    if (v === EMPTY) return -1;
-    if (v >>> ID_BITS === tag && v !== TOMBSTONE) {
-      const id = (v & ID_FIELD) - 1;
-      if (entries.keyEquals(id, buf, start, end)) return id;
-    }
-  }
-}
-
-/** Puts id into the first free slot of its chain; true if that slot was empty (not a tombstone). */
-function place(t: Uint32Array, mask: number, id: number, h: number): boolean {
-  for (let i = h & mask; ; i = (i + 1) & mask) {
-    const v = t[i]!;
+    const v = t[2 * i]!;
     if (v === EMPTY || v === TOMBSTONE) {
-      t[i] = slotValue(id, h);
+      t[2 * i] = slotValue(id, h);
+      t[2 * i + 1] = addr;
       return v === EMPTY;
     }
   }
 }
 
-function unplace(t: Uint32Array, mask: number, id: number, h: number): boolean {
+/** The slot holding id, or -1. */
+function slotOf(t: Uint32Array, mask: number, id: number, h: number): number {
   const want = slotValue(id, h);
   for (let i = h & mask; ; i = (i + 1) & mask) {
-    const v = t[i]!;
-    if (v === EMPTY) return false;
-    if (v === want) {
-      t[i] = TOMBSTONE;
-      return true;
-    }
+    const v = t[2 * i]!;
+    if (v === EMPTY) return -1;
+    if (v === want) return i;
   }
 }

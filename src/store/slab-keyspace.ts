@@ -147,6 +147,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    */
   private keyScratch = Buffer.allocUnsafe(256);
   private keyBuf = this.keyScratch;
+  /** The chunk address of the id lookupBytes() last returned. */
+  private foundAddr = 0;
   private largeBytes = 0;
   private small = new IdQueue();
   private main = new IdQueue();
@@ -200,8 +202,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     return this.hash[id >>> ID_SHIFT]![id & ID_MASK]!;
   }
 
-  keyEquals(id: number, kb: Uint8Array, ks: number, ke: number): boolean {
-    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+  keyEquals(id: number, a: number, kb: Uint8Array, ks: number, ke: number): boolean {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     if ((buf[off]! & LARGE_KEY) !== 0) return latin1Equals(this.largeKeys.get(id)!, kb, ks, ke);
@@ -234,11 +235,16 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     return this.lookupBytes(this.keyBuf, 0, n);
   }
 
-  /** The id of a live key, removing it first if its TTL has passed (lazy expiry); -1 if none. */
+  /**
+   * The id of a live key, removing it first if its TTL has passed (lazy expiry);
+   * -1 if none. Its chunk address is left in foundAddr: the hot paths use that,
+   * not the per-id array, whose line would be one more cache miss.
+   */
   private lookupBytes(kb: Buffer, ks: number, ke: number): number {
     const id = this.index.find(kb, ks, ke, hashBytes(kb, ks, ke));
     if (id < 0) return -1;
-    const exp = this.expiryOf(id);
+    const a = (this.foundAddr = this.index.foundAddr);
+    const exp = this.chunkExpiry(a);
     if (exp !== NO_EXPIRY && exp <= this.clock.now()) {
       this.removeEntry(id);
       this.stats.expired++;
@@ -249,7 +255,10 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   /** The entry's absolute expiry in ms, or NO_EXPIRY (from its chunk header). */
   private expiryOf(id: number): number {
-    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+    return this.chunkExpiry(this.addr[id >>> ID_SHIFT]![id & ID_MASK]!);
+  }
+
+  private chunkExpiry(a: number): number {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     return (buf[off]! & HAS_EXPIRY) === 0 ? NO_EXPIRY : buf.readDoubleLE(off + EXPIRY_AT);
@@ -260,8 +269,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     return this.slab.buffer(a).readUInt32LE(SlabAllocator.offset(a) + META_AT);
   }
 
-  private value(id: number): Buffer {
-    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+  /** The value of entry id, whose chunk is at a, as a view (see get). */
+  private value(id: number, a: number): Buffer {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     if ((buf[off]! & LARGE_VALUE) !== 0) return this.large.get(id)!;
@@ -284,8 +293,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       return undefined;
     }
     this.stats.hits++;
-    this.touch(id);
-    return this.value(id);
+    const a = this.foundAddr;
+    this.touchChunk(a);
+    return this.value(id, a);
   }
 
   getInto(key: Key, sink: ValueSink): boolean {
@@ -300,21 +310,21 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       return false;
     }
     this.stats.hits++;
-    this.touch(id);
-    this.valueInto(id, sink);
+    const a = this.foundAddr;
+    this.touchChunk(a);
+    this.valueInto(id, a, sink);
     return true;
   }
 
   peekIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean {
     const id = this.lookupBytes(kb, ks, ke);
     if (id < 0) return false;
-    this.valueInto(id, sink);
+    this.valueInto(id, this.foundAddr, sink);
     return true;
   }
 
-  /** Hands an entry's value to sink, as a range of the store's memory (no Buffer made for it). */
-  private valueInto(id: number, sink: ValueSink): void {
-    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+  /** Hands the value of entry id (chunk at a) to sink, as a range of the store's memory (no Buffer made for it). */
+  private valueInto(id: number, a: number, sink: ValueSink): void {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     if ((buf[off]! & LARGE_VALUE) !== 0) {
@@ -329,7 +339,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   peek(key: Key): Buffer | undefined {
     const id = this.lookup(key);
-    return id < 0 ? undefined : this.value(id);
+    return id < 0 ? undefined : this.value(id, this.foundAddr);
   }
 
   encodingHint(key: Key): EncodingHint {
@@ -344,8 +354,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   /** Marks a use: S3-FIFO's frequency (saturating at 3), and the sampled policy's metadata. */
-  private touch(id: number): void {
-    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+  private touchChunk(a: number): void {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     if ((buf[off]! & FREQ_MASK) !== FREQ_MASK) buf[off]! += FREQ_ONE;
@@ -364,36 +373,39 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   setBytes(kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, expireAt: number, hint?: EncodingHint): void {
     const h = hashBytes(kb, ks, ke);
     let id = this.index.find(kb, ks, ke, h);
+    // The entry's chunk, from the index slot (see lookupBytes).
+    let a = this.index.foundAddr;
     if (id >= 0) {
-      const exp = this.expiryOf(id);
+      const exp = this.chunkExpiry(a);
       if (exp !== NO_EXPIRY && exp <= this.clock.now()) {
         this.removeEntry(id);
         this.stats.expired++;
         id = -1;
       }
     }
-    if (id >= 0 && this.overwriteInPlace(id, ke - ks, vb, vs, ve, hint)) {
-      this.touch(id);
+    if (id >= 0 && this.overwriteInPlace(a, ke - ks, vb, vs, ve, hint)) {
+      this.touchChunk(a);
     } else if (id >= 0) {
       const before = this.entryBytes(id);
       // Write the new chunk before freeing the old one: `value` may be a view of it.
       const old = this.detachChunk(id);
       const oldBuf = this.slab.buffer(old);
       const oldOff = SlabAllocator.offset(old);
-      this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, oldBuf[oldOff]! & KEPT_ON_REWRITE, oldBuf.readUInt32LE(oldOff + META_AT), oldBuf.readDoubleLE(oldOff + EXPIRY_AT));
+      a = this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, oldBuf[oldOff]! & KEPT_ON_REWRITE, oldBuf.readUInt32LE(oldOff + META_AT), oldBuf.readDoubleLE(oldOff + EXPIRY_AT));
+      this.index.setAddr(id, h, a);
       this.slab.free(old);
       this.chargeQueue(id, this.entryBytes(id) - before);
-      this.touch(id);
+      this.touchChunk(a);
     } else {
       id = this.newId();
       const b = id >>> ID_SHIFT;
       const i = id & ID_MASK;
       this.hash[b]![i] = h;
-      this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY);
-      this.index.insert(id, h);
+      a = this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY);
+      this.index.insert(id, h, a);
       this.enqueue(id, h);
     }
-    if (expireAt !== KEEP_TTL) this.setExpiry(id, expireAt);
+    if (expireAt !== KEEP_TTL) this.setChunkExpiry(id, a, expireAt);
   }
 
   /**
@@ -401,8 +413,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    * class (counters, same-size SETs): no allocation, no accounting change.
    * Safe because values handed out are used before the next write (see get).
    */
-  private overwriteInPlace(id: number, klen: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint): boolean {
-    const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+  private overwriteInPlace(a: number, klen: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint): boolean {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     const flags = buf[off]!;
@@ -416,7 +427,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   /** Writes an entry's chunk; `kept` (KEPT_ON_REWRITE bits), meta and expiry carry over from the chunk it replaces. */
-  private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number): void {
+  /** Returns the chunk's address, also stored as the id's (the index's copy is the caller's to update). */
+  private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number): number {
     const klen = ke - ks;
     const vlen = ve - vs;
     let flags = CHUNK_LIVE | kept | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
@@ -456,6 +468,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     } else {
       copyBytes(vb, vs, buf, off + HEADER + storedKeyLength, vlen);
     }
+    return a;
   }
 
   /** Frees an entry's chunk and large parts (the id and its other fields stay). */
@@ -557,9 +570,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   private setExpiry(id: number, at: number): void {
+    this.setChunkExpiry(id, this.addr[id >>> ID_SHIFT]![id & ID_MASK]!, at);
+  }
+
+  /** Sets the expiry of entry id, whose chunk is at a, and keeps the volatile count and list. */
+  private setChunkExpiry(id: number, a: number, at: number): void {
     const b = id >>> ID_SHIFT;
     const i = id & ID_MASK;
-    const a = this.addr[b]![i]!;
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     const old = (buf[off]! & HAS_EXPIRY) === 0 ? NO_EXPIRY : buf.readDoubleLE(off + EXPIRY_AT);
@@ -620,7 +637,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const hint = this.hintOf(id);
     this.delete(to);
     // `from` stays allocated until the copy is made, so its value view stays valid.
-    this.set(to, this.value(id), exp, hint);
+    this.set(to, this.value(id, this.addr[id >>> ID_SHIFT]![id & ID_MASK]!), exp, hint);
     this.removeEntry(id);
     return true;
   }
@@ -788,14 +805,15 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private relocate(from: number, to: number): void {
     const buf = this.slab.buffer(to);
     const off = SlabAllocator.offset(to);
-    if ((buf[off]! & LARGE_KEY) !== 0) {
-      const id = buf.readUInt32LE(off + HEADER);
-      if (this.addr[id >>> ID_SHIFT]![id & ID_MASK] === from) this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
-      return;
+    let id: number;
+    if ((buf[off]! & LARGE_KEY) !== 0) id = buf.readUInt32LE(off + HEADER);
+    else {
+      const end = off + HEADER + (buf[off + KEY_LENGTH_AT]! | (buf[off + KEY_LENGTH_AT + 1]! << 8));
+      id = this.index.find(buf, off + HEADER, end, hashBytes(buf, off + HEADER, end));
     }
-    const end = off + HEADER + (buf[off + KEY_LENGTH_AT]! | (buf[off + KEY_LENGTH_AT + 1]! << 8));
-    const id = this.index.find(buf, off + HEADER, end, hashBytes(buf, off + HEADER, end));
-    if (id >= 0 && this.addr[id >>> ID_SHIFT]![id & ID_MASK] === from) this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
+    if (id < 0 || this.addr[id >>> ID_SHIFT]![id & ID_MASK] !== from) return;
+    this.addr[id >>> ID_SHIFT]![id & ID_MASK] = to;
+    this.index.setAddr(id, this.hash[id >>> ID_SHIFT]![id & ID_MASK]!, to);
   }
 
   // --- eviction ---------------------------------------------------------------

@@ -105,6 +105,25 @@ test('property: against a Map model, with TTLs and eviction: memory within maxme
   );
 });
 
+test('a value that changes size class moves to a new chunk, and every read path finds it there', () => {
+  const ks = new SlabKeyspace(new ManualClock());
+  const sink = { got: Buffer.alloc(0), bulk(src: Buffer, start: number, end: number) { this.got = Buffer.from(src.subarray(start, end)); } };
+  const key = Buffer.from('xkeyx');
+  for (const size of [1, 100, 3, 1000, 20_000, 7, 250]) {
+    const value = Buffer.alloc(size, size & 0xff);
+    if (size % 2 === 0) ks.set('key', value, NO_EXPIRY);
+    else ks.setBytes(key, 1, 4, value, 0, size, NO_EXPIRY);
+    // Other keys take the chunk just freed: a stale address would now hold another key.
+    for (let i = 0; i < 50; i++) ks.set(`other:${size}:${i}`, Buffer.alloc(i * 20), NO_EXPIRY);
+    assert.deepEqual(ks.get('key'), value, `get after a ${size}-byte set`);
+    assert.deepEqual(ks.peek('key'), value, `peek after a ${size}-byte set`);
+    assert.ok(ks.getIntoBytes(key, 1, 4, sink));
+    assert.deepEqual(sink.got, value, `getIntoBytes after a ${size}-byte set`);
+    assert.ok(ks.peekIntoBytes(key, 1, 4, sink));
+    assert.deepEqual(sink.got, value, `peekIntoBytes after a ${size}-byte set`);
+  }
+});
+
 test('a reply view stays valid only until the next write; a large value is its own Buffer and never changes', () => {
   const ks = new SlabKeyspace(new ManualClock());
   ks.set('a', Buffer.from('first'), NO_EXPIRY);
@@ -153,8 +172,10 @@ test('allocator: mixed sizes, then deleting most, then compaction releases pages
   assert.ok(compacted.compactionMoves > 0, 'chunks were moved');
   assert.ok(compacted.slabPageBytes < sparse.slabPageBytes / 2, `pages released: ${sparse.slabPageBytes} -> ${compacted.slabPageBytes}`);
   assert.ok(compacted.slabPageBytes <= compacted.slabLiveBytes / 0.75 + CLASS_SIZES.length * 3 * PAGE_SIZE);
+  // New keys take the chunks compaction freed: a survivor still found at its old address would now read another key.
+  for (let i = 0; i < n; i++) ks.set(`new:${i}`, valueOf(i + 1), NO_EXPIRY);
   for (let i = 0; i < n; i++) if (kept(i)) assert.deepEqual(ks.get(`key:${i}`), valueOf(i), `key:${i} after compaction`);
-  assert.equal(ks.size, Math.ceil(n / 7));
+  assert.equal(ks.size, Math.ceil(n / 7) + n);
 });
 
 test('upkeep: dead ids are swept from the FIFOs and reused, so churn without eviction does not grow memory', () => {
