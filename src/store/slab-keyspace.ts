@@ -579,6 +579,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const i = id & ID_MASK;
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
+    // The plain SET of a key without a TTL: nothing to change.
+    if (at === NO_EXPIRY && (buf[off]! & HAS_EXPIRY) === 0) return;
     const old = (buf[off]! & HAS_EXPIRY) === 0 ? NO_EXPIRY : buf.readDoubleLE(off + EXPIRY_AT);
     buf.writeDoubleLE(at, off + EXPIRY_AT);
     if (at === NO_EXPIRY) buf[off]! &= ~HAS_EXPIRY;
