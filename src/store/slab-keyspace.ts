@@ -6,11 +6,13 @@
  *   bits) are struct-of-arrays in typed-array blocks of 4096 ids, so growing
  *   never copies what exists;
  * - what a read must check or update (expiry, policy metadata, S3-FIFO's
- *   frequency) sits in the chunk's header, next to the key it compares: a GET
- *   touches the index slot, the chunk address and the chunk, and nothing else.
- *   Each further line was measured at about 150 ns per GET in the server, where
- *   the kernel's and the benchmark client's memory traffic keep evicting ours;
- * - the index maps keys to ids (hash-index.ts) and grows incrementally;
+ *   frequency) sits in the chunk's header, next to the key it compares, and
+ *   the index slot carries the chunk's address: a GET touches the slot and
+ *   the chunk, and nothing else. Each further cache line was measured at about
+ *   150 ns per GET in the server, where the kernel's and the benchmark
+ *   client's memory traffic keep evicting ours;
+ * - the index maps keys to ids and chunk addresses (hash-index.ts) and grows
+ *   incrementally;
  * - the S3-FIFO queues are FIFOs of ids (id-queue.ts).
  *
  * Ids, not chunk addresses, are what the index, the queues and the volatile
@@ -426,8 +428,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     return true;
   }
 
-  /** Writes an entry's chunk; `kept` (KEPT_ON_REWRITE bits), meta and expiry carry over from the chunk it replaces. */
-  /** Returns the chunk's address, also stored as the id's (the index's copy is the caller's to update). */
+  /**
+   * Writes an entry's chunk; `kept` (KEPT_ON_REWRITE bits), meta and expiry
+   * carry over from the chunk it replaces. Returns the chunk's address, also
+   * stored as the id's (the index's copy is the caller's to update).
+   */
   private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number): number {
     const klen = ke - ks;
     const vlen = ve - vs;
@@ -581,15 +586,15 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const off = SlabAllocator.offset(a);
     // The plain SET of a key without a TTL: nothing to change.
     if (at === NO_EXPIRY && (buf[off]! & HAS_EXPIRY) === 0) return;
-    const old = (buf[off]! & HAS_EXPIRY) === 0 ? NO_EXPIRY : buf.readDoubleLE(off + EXPIRY_AT);
-    buf.writeDoubleLE(at, off + EXPIRY_AT);
-    if (at === NO_EXPIRY) buf[off]! &= ~HAS_EXPIRY;
-    else buf[off]! |= HAS_EXPIRY;
+    const had = (buf[off]! & HAS_EXPIRY) !== 0;
     if (at === NO_EXPIRY) {
-      if (old !== NO_EXPIRY) this.volatileCount--;
+      buf[off]! &= ~HAS_EXPIRY;
+      if (had) this.volatileCount--;
       return;
     }
-    if (old === NO_EXPIRY) this.volatileCount++;
+    buf.writeDoubleLE(at, off + EXPIRY_AT);
+    buf[off]! |= HAS_EXPIRY;
+    if (!had) this.volatileCount++;
     const st = this.state[b]!;
     if ((st[i]! & LISTED) === 0) {
       st[i]! |= LISTED;
