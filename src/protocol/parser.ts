@@ -190,18 +190,28 @@ export class RequestParser {
     return -1;
   }
 
+  /**
+   * Reads the header line whose type byte (`*` or `$`) is at `at`, in the
+   * request that starts at `begin`: returns the CR's position with the value
+   * (NaN if it is not an integer) in headerValue, or INCOMPLETE or FAILED.
+   */
+  private headerLine(data: Buffer, at: number, begin: number, tooBig: string): number {
+    const cr = this.scanHeader(data, at + 1);
+    if (cr >= 0) return cr;
+    const found = data.indexOf(CR, at + 1);
+    if (found < 0 || found + 1 >= data.length) {
+      if (data.length - at > this.limits.maxInlineLength) return this.fail(tooBig);
+      return this.wait(data.length - begin + 1);
+    }
+    this.headerValue = RequestParser.headerInt(data, at + 1, found);
+    return found;
+  }
+
   private parseMultibulk(data: Buffer, begin: number): number {
     const len = data.length;
-    let cr = this.scanHeader(data, begin + 1);
-    let count = this.headerValue;
-    if (cr < 0) {
-      cr = data.indexOf(CR, begin + 1);
-      if (cr < 0 || cr + 1 >= len) {
-        if (len - begin > this.limits.maxInlineLength) return this.fail('Protocol error: too big mbulk count string');
-        return this.wait(len - begin + 1);
-      }
-      count = RequestParser.headerInt(data, begin + 1, cr);
-    }
+    const cr = this.headerLine(data, begin, begin, 'Protocol error: too big mbulk count string');
+    if (cr < 0) return cr;
+    const count = this.headerValue;
     if (Number.isNaN(count) || count > this.limits.maxMultibulkLength) {
       return this.fail('Protocol error: invalid multibulk length');
     }
@@ -214,16 +224,9 @@ export class RequestParser {
       if (data[pos] !== DOLLAR) {
         return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(data[pos]!)}'`);
       }
-      let lcr = this.scanHeader(data, pos + 1);
-      let size = this.headerValue;
-      if (lcr < 0) {
-        lcr = data.indexOf(CR, pos + 1);
-        if (lcr < 0 || lcr + 1 >= len) {
-          if (len - pos > this.limits.maxInlineLength) return this.fail('Protocol error: too big bulk count string');
-          return this.wait(len - begin + 1);
-        }
-        size = RequestParser.headerInt(data, pos + 1, lcr);
-      }
+      const lcr = this.headerLine(data, pos, begin, 'Protocol error: too big bulk count string');
+      if (lcr < 0) return lcr;
+      const size = this.headerValue;
       if (Number.isNaN(size) || size < 0 || size > this.limits.maxBulkLength) {
         return this.fail('Protocol error: invalid bulk length');
       }
