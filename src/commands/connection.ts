@@ -83,7 +83,7 @@ function hello(ctx: CommandContext, argv: Argv): void {
 
 function ping(ctx: CommandContext, argv: Argv): void {
   if (argv.length > 2) throw new CommandError(Errors.wrongArity('ping'));
-  if (argv.length === 2) ctx.out.bulk(argv.buf, argv.start[1]!, argv.end[1]!);
+  if (argv.length === 2) ctx.out.bulkArg(argv, 1);
   else ctx.out.raw(PONG);
 }
 
@@ -219,7 +219,7 @@ const clientSubcommands: CommandSpec[] = [
 
 export const connectionCommands: CommandSpec[] = [
   command({ name: 'ping', arity: -1, flags: ['fast'], group, summary: 'Returns the server\'s liveliness response.', handler: ping }),
-  command({ name: 'echo', arity: 2, flags: ['fast'], group, summary: 'Returns the given string.', handler: (ctx, argv) => ctx.out.bulk(argv.buf, argv.start[1]!, argv.end[1]!) }),
+  command({ name: 'echo', arity: 2, flags: ['fast'], group, summary: 'Returns the given string.', handler: (ctx, argv) => ctx.out.bulkArg(argv, 1) }),
   command({ name: 'hello', arity: -1, flags: ['no_auth', 'fast'], group, summary: 'Handshakes with the Redis server.', since: '6.0.0', handler: hello }),
   command({ name: 'auth', arity: -2, flags: ['no_auth', 'fast'], group, summary: 'Authenticates the connection.', handler: auth }),
   command({ name: 'select', arity: 2, flags: ['fast'], group, summary: 'Changes the selected database.', handler: select }),

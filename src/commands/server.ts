@@ -155,7 +155,7 @@ export function commandCommands(table: () => CommandTable): CommandSpec[] {
       const positions = keyPositions(spec, argv.length - 2);
       if (positions.length === 0) throw new CommandError('ERR Invalid arguments specified for command');
       ctx.out.array(positions.length);
-      for (const p of positions) ctx.out.bulk(argv.buf, argv.start[p + 2]!, argv.end[p + 2]!);
+      for (const p of positions) ctx.out.bulkArg(argv, p + 2);
     } }),
   ];
   const dispatch = subcommandDispatcher('command', subs);

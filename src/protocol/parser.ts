@@ -56,9 +56,15 @@ export class RequestParser {
   /** The value of the header line scanHeader() last read. */
   private headerValue = 0;
 
+  /**
+   * @param inputReused the caller overwrites a chunk's memory once feed()
+   *   returns (one read buffer shared by all connections): whatever the parser
+   *   keeps for later (a partial request, the rest after a yield) it copies.
+   */
   constructor(
     private readonly sink: ParserSink,
     private readonly limits: ParserLimits = DEFAULT_PARSER_LIMITS,
+    private readonly inputReused = false,
   ) {}
 
   /** Stops parsing: the rest of the current chunk and later chunks are dropped (QUIT, errors, kills). */
@@ -91,7 +97,7 @@ export class RequestParser {
     if (!this.yielded) return;
     this.yielded = false;
     if (this.stopped || this.pendingBytes === 0) return;
-    this.run(this.takePending());
+    this.run(this.takePending(), true);
   }
 
   /** The buffered input as one buffer (concatenated once), and nothing buffered any more. */
@@ -109,19 +115,20 @@ export class RequestParser {
 
   feed(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
-    let data = chunk;
     if (this.pendingBytes > 0 || this.yielded) {
       // Waiting for a large bulk: keep the chunks and concatenate once, so a
       // 100 MB value arriving in 64 KB pieces costs O(n), not O(n^2).
-      this.pending.push(chunk);
+      this.pending.push(this.inputReused ? Buffer.from(chunk) : chunk);
       this.pendingBytes += chunk.length;
       if (this.yielded || this.pendingBytes < this.needBytes) return this.checkQueryBuffer();
-      data = this.takePending();
+      this.run(this.takePending(), true);
+      return;
     }
-    this.run(data);
+    this.run(chunk, !this.inputReused);
   }
 
-  private run(data: Buffer): void {
+  /** Parses data; `owned` says whether the parser may keep a view of it (else it copies what it keeps). */
+  private run(data: Buffer, owned: boolean): void {
     let pos = 0;
     while (pos < data.length && !this.stopped && !this.yielded) {
       const next = data[pos] === STAR ? this.parseMultibulk(data, pos) : this.parseInline(data, pos);
@@ -132,7 +139,7 @@ export class RequestParser {
     if (this.stopped || pos >= data.length) return;
     // A yield leaves complete requests behind: the next attempt must not wait for more bytes.
     if (this.yielded) this.needBytes = 0;
-    const rest = pos === 0 ? data : data.subarray(pos);
+    const rest = !owned ? Buffer.from(data.subarray(pos)) : pos === 0 ? data : data.subarray(pos);
     this.pending = [rest];
     this.pendingBytes = rest.length;
     this.checkQueryBuffer();

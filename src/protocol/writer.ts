@@ -7,7 +7,7 @@
  * passed by reference instead of copied (values in the store are immutable, so
  * the reference stays valid while the write is pending). Pure: no I/O.
  */
-import { copyBytes } from './argv.js';
+import { copyBytes, type Argv } from './argv.js';
 
 export type Protocol = 2 | 3;
 
@@ -213,7 +213,11 @@ export class ReplyWriter {
     this.header(58, n);
   }
 
-  /** A bulk string of the bytes [start, end) of src. */
+  /**
+   * A bulk string of the bytes [start, end) of src. A large range is sent
+   * without copying, so src must not change until the reply is written: true
+   * of store values, not of a command's arguments (use bulkArg).
+   */
   bulk(src: Buffer, start = 0, end = src.length): void {
     const n = end - start;
     if (n >= ZERO_COPY_THRESHOLD) {
@@ -230,6 +234,23 @@ export class ReplyWriter {
     this.digits(n);
     this.crlf();
     copyBytes(src, start, this.buf, this.pos, n);
+    this.pos += n;
+    this.crlf();
+  }
+
+  /**
+   * A command's argument echoed back, always copied: the parser's buffer (the
+   * node's shared read buffer) is overwritten once the handler returns, and a
+   * socket write that does not complete at once would still refer to it.
+   */
+  bulkArg(argv: Argv, i: number): void {
+    const start = argv.start[i]!;
+    const n = argv.end[i]! - start;
+    this.ensure(n + 24);
+    this.byte(36);
+    this.digits(n);
+    this.crlf();
+    copyBytes(argv.buf, start, this.buf, this.pos, n);
     this.pos += n;
     this.crlf();
   }

@@ -5,6 +5,7 @@
  * past a limit, closes the connection.
  */
 import type { Socket } from 'node:net';
+import { adoptAccepted, READ_BUFFER_BYTES } from './shared-read-buffer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import { Argv } from '../protocol/argv.js';
 import type { ClusterNode } from '../cluster/topology.js';
@@ -28,7 +29,7 @@ const TURN_CHECK_EVERY = 32;
  * A long pipeline is still bounded: the parser yields inside any chunk once
  * the turn is spent (TURN_CHECK_EVERY).
  */
-const STREAMING_CHUNK = 64 * 1024;
+const STREAMING_CHUNK = READ_BUFFER_BYTES;
 
 export class Connection implements ClientInfo {
   readonly session: Session;
@@ -57,12 +58,17 @@ export class Connection implements ClientInfo {
   /** The client has sent its FIN: end our side once its input has run and its replies are out. */
   private inputEnded = false;
 
+  private readonly socket: Socket;
+
+  /** Takes over a socket the server accepted paused (pauseOnConnect) and starts reading it. */
   constructor(
     readonly id: number,
-    private readonly socket: Socket,
+    accepted: Socket,
     private readonly runtime: NodeRuntime,
     limits: ParserLimits,
   ) {
+    const { socket, reused } = adoptAccepted(accepted, true, (chunk) => this.onData(chunk));
+    this.socket = socket;
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = `${socket.localAddress}:${socket.localPort}`;
     this.session = {
@@ -89,9 +95,9 @@ export class Connection implements ClientInfo {
         onProtocolError: (message) => this.onProtocolError(message),
       },
       limits,
+      reused,
     );
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => {
       this.inputEnded = true;

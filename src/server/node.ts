@@ -86,7 +86,7 @@ export class CacheNode implements NodeRuntime {
     this.services = this.makeServices();
     // Half-open: a client's FIN must not close the connection while its last
     // input still waits to run (a yielded pipeline); Connection ends it then.
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 
   /** Listens on config.bind:config.port; resolves with the port actually bound (0 picks a free one). */
@@ -157,6 +157,7 @@ export class CacheNode implements NodeRuntime {
       this.stats.rejectedConnections++;
       socket.on('error', () => {});
       socket.end('-ERR max number of clients reached\r\n');
+      socket.resume(); // accepted paused: read (and drop) until the client's FIN, so the socket closes
       return;
     }
     const id = this.nextClientId++;

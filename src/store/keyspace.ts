@@ -52,6 +52,7 @@ export interface KeyspaceStats {
  * Buffer of MAX_CHUNK bytes or more, which the store never changes or reuses.
  */
 export interface ValueSink {
+  /** The value is src[start, end); a sink may keep a reference to a large one until its reply is sent. */
   bulk(src: Buffer, start: number, end: number): void;
 }
 

@@ -166,6 +166,47 @@ test('property: yields at any commands and any split of the stream yield the sam
   );
 });
 
+test('property: with input reused after each feed (the shared read buffer), any split and any yields yield the same commands', () => {
+  fc.assert(
+    fc.property(
+      fc.array(commandArb, { minLength: 1, maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+      (commands, cuts, yieldAt) => {
+        const wire = Buffer.from(commands.map(encode).join(''));
+        const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+        const seen: string[][] = [];
+        const parser = new RequestParser(
+          {
+            onCommand: (argv) => {
+              seen.push(argv.toStrings());
+              if (yieldAt[seen.length - 1]) parser.yield();
+            },
+            onProtocolError: (m) => assert.fail(m),
+          },
+          DEFAULT_PARSER_LIMITS,
+          true,
+        );
+        // Every piece is fed from the same buffer, which is scribbled over as
+        // soon as feed returns: anything the parser kept without copying breaks.
+        const shared = Buffer.alloc(wire.length);
+        let prev = 0;
+        for (const p of [...points, wire.length]) {
+          wire.copy(shared, 0, prev, p);
+          parser.feed(shared.subarray(0, p - prev));
+          shared.fill('*');
+          prev = p;
+          if (parser.isYielded) parser.resume();
+        }
+        for (let i = 0; i < commands.length && parser.isYielded; i++) parser.resume();
+        assert.equal(parser.isYielded, false);
+        assert.deepEqual(seen, commands);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 test('property: garbage never throws and reports at most one error', () => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
