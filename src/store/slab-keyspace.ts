@@ -826,8 +826,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   // --- eviction ---------------------------------------------------------------
 
   evict(limit: number, policy: EvictionPolicy, budgetMs = Infinity): boolean {
-    const started = budgetMs === Infinity ? 0 : performance.now();
-    // Called before and after every write under a memory limit: the policy's kind is worked out when it changes.
+    // Called before and after every write under a memory limit: the policy's kind is worked out when it changes,
+    // and the clock is read only once there is something to evict.
     if (policy !== this.policy) {
       this.policy = policy;
       this.kind = kindOf(policy);
@@ -840,6 +840,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const target = limit + this.index.transientBytes;
     if (this.usedMemory <= target) return true;
     if (kind === Kind.NoEviction) return false;
+    const started = budgetMs === Infinity ? 0 : performance.now();
     const volatileOnly = policy.startsWith('volatile-');
     for (let n = 1; this.usedMemory > target; n++) {
       const r = kind === Kind.S3Fifo ? this.evictS3Fifo(started, budgetMs) : this.evictSampled(kind, volatileOnly);
