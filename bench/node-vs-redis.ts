@@ -2,8 +2,8 @@
 // redis-benchmark with identical settings on 127.0.0.1.
 //
 // Fairness: for every case (test x value size x pipeline) the two servers are
-// measured alternately, ringcache then redis, R times, and the median of the
-// R runs is reported. Alternating per case (rather than "all ringcache, then
+// measured alternately R times, ringcache first in odd repetitions and redis
+// first in even ones, and the median of the R runs is reported. Alternating per case (rather than "all ringcache, then
 // all redis") spreads slow drifts of the machine (thermal, noisy neighbours)
 // over both servers. Cases run size -> pipeline -> test with SET before GET,
 // so GET mostly hits keys of the current value size.
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { displayPath, jsonNumbers } from './lib/output.js';
 import { commandVersion, machineInfo, serverInfo } from './lib/machine.js';
 import {
-  buildCases, MSET_REQUEST_FACTOR, SERVERS, summarize, TARGET_PIPELINED, TARGET_UNPIPELINED,
+  buildCases, MSET_REQUEST_FACTOR, SERVERS, serverOrder, summarize, TARGET_PIPELINED, TARGET_UNPIPELINED,
   type Case, type Run, type ServerName,
 } from './lib/node-vs-redis-model.js';
 import { parseOptions, USAGE, UsageError, type Options } from './lib/node-vs-redis-options.js';
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
     const total = cases.length * opts.reps * SERVERS.length;
     for (const [ci, c] of cases.entries()) {
       for (let rep = 1; rep <= opts.reps; rep++) {
-        for (const name of SERVERS) {
+        for (const name of serverOrder(rep)) {
           const run = await measure(active[name], name, ci, c, rep, runs.length + 1, opts);
           if (isShuttingDown()) return 1; // interrupted: the signal handler stops children and exits
           runs.push(run);

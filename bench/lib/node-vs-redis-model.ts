@@ -8,6 +8,15 @@ import { median, relativeSpread } from './stats.js';
 export const SERVERS = ['ringcache', 'redis'] as const;
 export type ServerName = (typeof SERVERS)[number];
 
+/**
+ * Which server goes first in repetition `rep` (1-based): ringcache in odd
+ * ones, redis in even ones, so that a machine that speeds up or slows down
+ * within a case, or a first-run effect, does not always favour the same one.
+ */
+export function serverOrder(rep: number): readonly ServerName[] {
+  return rep % 2 === 1 ? SERVERS : [SERVERS[1], SERVERS[0]];
+}
+
 /** Targets from the issue: ringcache/redis ops/s ratio we aim for. */
 export const TARGET_UNPIPELINED = 0.95;
 export const TARGET_PIPELINED = 0.7;

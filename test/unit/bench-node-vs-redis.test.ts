@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { serverOrder, summarize, type Case, type Run, type ServerName } from '../../bench/lib/node-vs-redis-model.js';
+
+test('repetitions alternate which server goes first', () => {
+  assert.deepEqual(serverOrder(1), ['ringcache', 'redis']);
+  assert.deepEqual(serverOrder(2), ['redis', 'ringcache']);
+  assert.deepEqual(serverOrder(3), ['ringcache', 'redis']);
+});
+
+test('a case is judged on the ratio of the two servers\' median ops/s', () => {
+  const c: Case = { test: 'get', valueSize: 32, pipeline: 1, requests: 1000, target: 0.95 };
+  const run = (server: ServerName, rep: number, rps: number): Run => ({
+    case: 0, server, rep, order: rep, startedAt: '', durationMs: 1, argv: [], error: null,
+    result: { name: 'GET', test: 'get', rps, avgLatencyMs: 1, minLatencyMs: 1, p50LatencyMs: 1, p95LatencyMs: 1, p99LatencyMs: 1, maxLatencyMs: 1 },
+  });
+  const runs = [run('ringcache', 1, 90), run('redis', 1, 100), run('redis', 2, 120), run('ringcache', 2, 300), run('ringcache', 3, 95), run('redis', 3, 100)];
+  const s = summarize(c, runs);
+  assert.equal(s.ringcache.rps, 95);
+  assert.equal(s.redis.rps, 100);
+  assert.equal(s.ratio, 0.95);
+  assert.equal(s.status, 'PASS');
+  assert.equal(summarize({ ...c, target: 0.96 }, runs).status, 'BELOW');
+  assert.equal(summarize(c, runs.filter((r) => r.server === 'redis')).status, 'ERROR');
+});
