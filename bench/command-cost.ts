@@ -5,7 +5,9 @@
  * `npm run bench`, measured without the noise of the network and scheduling.
  * Prints the best of 7 repetitions, in ns per command.
  *
- *   npm run bench:cost [-- --value 32 --keys 100000 --commands INCR,GET,SET --reps 7]
+ *   npm run bench:cost [-- --value 32 --keys 100000 --commands INCR,GET,SET,MSET --reps 7]
+ *
+ * MSET writes 10 keys, as redis-benchmark's does: its figure is per MSET.
  *
  * --keys 1000 keeps the store in the CPU's caches: the difference from the
  * default is what the store's memory accesses cost.
@@ -19,14 +21,33 @@ import { ReplyWriter } from '../src/protocol/writer.js';
 import { systemClock } from '../src/store/clock.js';
 import { SlabKeyspace } from '../src/store/slab-keyspace.js';
 
-const { values } = parseArgs({
-  options: {
-    value: { type: 'string', default: '32' },
-    keys: { type: 'string', default: '100000' },
-    commands: { type: 'string', default: 'INCR,GET,SET' },
-    reps: { type: 'string', default: '7' },
-  },
-});
+const USAGE = `Usage: npm run bench:cost -- [--value BYTES] [--keys N] [--commands LIST] [--reps N]
+  --value N       value size for SET and MSET (default 32)
+  --keys N        keys preloaded and used at random (default 100000; 1000 keeps them in cache)
+  --commands L    comma list of INCR, GET, SET, MSET (default INCR,GET,SET,MSET)
+  --reps N        repetitions, best reported (default 7)
+`;
+const COMMAND_NAMES = ['INCR', 'GET', 'SET', 'MSET'];
+let values: { value: string; keys: string; commands: string; reps: string; help?: boolean };
+try {
+  values = parseArgs({
+    options: {
+      value: { type: 'string', default: '32' },
+      keys: { type: 'string', default: '100000' },
+      commands: { type: 'string', default: COMMAND_NAMES.join(',') },
+      reps: { type: 'string', default: '7' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (err) {
+  console.error(`command-cost: ${(err as Error).message}`);
+  process.stderr.write(USAGE);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const positive = (name: string, text: string): number => {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) {
@@ -39,8 +60,8 @@ const KEYS = positive('keys', values.keys);
 const REPS = positive('reps', values.reps);
 const COMMANDS = values.commands.split(',').map((c) => c.trim().toUpperCase());
 for (const c of COMMANDS) {
-  if (!['INCR', 'GET', 'SET'].includes(c)) {
-    console.error(`command-cost: --commands takes INCR, GET and SET, got "${c}"`);
+  if (!COMMAND_NAMES.includes(c)) {
+    console.error(`command-cost: --commands takes ${COMMAND_NAMES.join(', ')}, got "${c}"`);
     process.exit(2);
   }
 }
@@ -74,9 +95,10 @@ function pipelines(cmd: string): Buffer[] {
   for (let b = 0; b < BATCHES; b++) {
     const parts: Buffer[] = [];
     for (let j = 0; j < PIPELINE; j++) {
-      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      const k = key(seed % KEYS);
-      parts.push(encodeRequest(cmd === 'SET' ? ['SET', k, value] : [cmd, k]));
+      const next = (): string => key((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % KEYS);
+      if (cmd === 'MSET') parts.push(encodeRequest(['MSET', ...Array.from({ length: 10 }, () => [next(), value]).flat()]));
+      else if (cmd === 'SET') parts.push(encodeRequest(['SET', next(), value]));
+      else parts.push(encodeRequest([cmd, next()]));
     }
     list.push(Buffer.concat(parts));
   }
@@ -99,5 +121,5 @@ for (const cmd of COMMANDS) {
   }
   results[cmd] = Math.round(best);
 }
-console.log(`ns per command (best of ${REPS}; ${PIPELINE}-command pipelines over ${KEYS} keys, ${value.length} B values for SET):`);
+console.log(`ns per command (best of ${REPS}; ${PIPELINE}-command pipelines over ${KEYS} keys, ${value.length} B values for SET and MSET of 10 keys):`);
 for (const [cmd, ns] of Object.entries(results)) console.log(`  ${cmd.padEnd(5)} ${ns}`);

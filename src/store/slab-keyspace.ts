@@ -390,10 +390,10 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     } else if (id >= 0) {
       const before = this.entryBytes(id);
       // Write the new chunk before freeing the old one: `value` may be a view of it.
-      const old = this.detachChunk(id);
+      const old = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
       const oldBuf = this.slab.buffer(old);
       const oldOff = SlabAllocator.offset(old);
-      a = this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, oldBuf[oldOff]! & KEPT_ON_REWRITE, oldBuf.readUInt32LE(oldOff + META_AT), oldBuf.readDoubleLE(oldOff + EXPIRY_AT));
+      a = this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, oldBuf[oldOff]! & KEPT_ON_REWRITE, oldBuf.readUInt32LE(oldOff + META_AT), oldBuf.readDoubleLE(oldOff + EXPIRY_AT), true);
       this.index.setAddr(id, h, a);
       this.slab.free(old);
       this.chargeQueue(id, this.entryBytes(id) - before);
@@ -403,7 +403,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       const b = id >>> ID_SHIFT;
       const i = id & ID_MASK;
       this.hash[b]![i] = h;
-      a = this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY);
+      try {
+        a = this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY, false);
+      } catch (err) {
+        // Out of memory for the chunk: the id is in no index or FIFO yet, so it goes straight back.
+        this.returnId(id);
+        throw err;
+      }
       this.index.insert(id, h, a);
       this.enqueue(id, h);
     }
@@ -432,8 +438,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    * Writes an entry's chunk; `kept` (KEPT_ON_REWRITE bits), meta and expiry
    * carry over from the chunk it replaces. Returns the chunk's address, also
    * stored as the id's (the index's copy is the caller's to update).
+   *
+   * Everything that can fail (the slab running out of pages, a large value's
+   * Buffer, a large key's string) is allocated before anything changes: if it
+   * throws, the entry is as it was. `replacing` drops the old chunk's large
+   * parts then; the old chunk itself is still allocated, for the caller to free.
    */
-  private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number): number {
+  private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number, replacing: boolean): number {
     const klen = ke - ks;
     const vlen = ve - vs;
     let flags = CHUNK_LIVE | kept | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
@@ -446,7 +457,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
         need = HEADER + 4; // the id
       }
     }
+    const largeKey = (flags & LARGE_KEY) !== 0 ? kb.latin1Slice(ks, ke) : '';
+    // Its own Buffer, never changed afterwards: replies may reference it zero-copy.
+    const largeValue = (flags & LARGE_VALUE) !== 0 ? Buffer.allocUnsafeSlow(vlen) : null;
     const a = this.slab.alloc(need);
+    if (replacing) this.detachChunk(id);
     this.addr[id >>> ID_SHIFT]![id & ID_MASK] = a;
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
@@ -458,17 +473,15 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     buf.writeUInt32LE(meta, off + META_AT);
     buf.writeDoubleLE(expiry, off + EXPIRY_AT);
     if ((flags & LARGE_KEY) !== 0) {
-      this.largeKeys.set(id, kb.latin1Slice(ks, ke));
+      this.largeKeys.set(id, largeKey);
       this.largeBytes += klen;
       buf.writeUInt32LE(id, off + HEADER); // the chunk holds no key: compaction finds the entry by this
     } else {
       copyBytes(kb, ks, buf, off + HEADER, klen);
     }
-    if ((flags & LARGE_VALUE) !== 0) {
-      // Its own Buffer, never changed afterwards: replies may reference it zero-copy.
-      const own = Buffer.allocUnsafeSlow(vlen);
-      own.set(vb.subarray(vs, ve));
-      this.large.set(id, own);
+    if (largeValue !== null) {
+      largeValue.set(vb.subarray(vs, ve));
+      this.large.set(id, largeValue);
       this.largeBytes += vlen;
     } else {
       copyBytes(vb, vs, buf, off + HEADER + storedKeyLength, vlen);
@@ -550,6 +563,14 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const st = this.state[id >>> ID_SHIFT]!;
     st[id & ID_MASK] = (st[id & ID_MASK]! & LISTED) | LIVE;
     return id;
+  }
+
+  /** Takes back an id newId() just gave out, before it entered the index or a FIFO. */
+  private returnId(id: number): void {
+    const st = this.state[id >>> ID_SHIFT]!;
+    st[id & ID_MASK] = st[id & ID_MASK]! & LISTED;
+    this.addr[id >>> ID_SHIFT]![id & ID_MASK] = this.freeHead;
+    this.freeHead = id;
   }
 
   /** Called when a FIFO drops a dead id: now it can be reused. */
