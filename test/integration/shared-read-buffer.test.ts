@@ -54,6 +54,18 @@ describe('adoptAccepted on a real socket', () => {
   });
 });
 
+test('a socket without the handle it needs is read the ordinary way', () => {
+  const socket = new net.Socket(); // not connected: no handle yet
+  try {
+    const adopted = adoptAccepted(socket, true, () => {});
+    assert.equal(adopted.reused, false);
+    assert.equal(adopted.socket, socket);
+    assert.equal(socket.listenerCount('data'), 1, 'read through \'data\' events');
+  } finally {
+    socket.destroy();
+  }
+});
+
 describe('replies never refer to the shared read buffer', () => {
   let node: Running;
   before(async () => {
