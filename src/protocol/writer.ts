@@ -71,6 +71,13 @@ export class ReplyWriter {
   private segmentBytes = 0;
   /** takeLent() handed out a view of buf that returned() has not yet given back. */
   private lent = false;
+  /**
+   * The last view takeLent() made, and of which buffer: handed out again while
+   * buf and the length are the same (replies of one size, one after another).
+   * Making a view of a Buffer costs two calls into V8's runtime.
+   */
+  private lentView: Buffer | null = null;
+  private lentViewOf: Buffer | null = null;
 
   /** Bytes written since the last take(). */
   get length(): number {
@@ -99,7 +106,11 @@ export class ReplyWriter {
     if (this.pos === 0 && this.segments.length === 0) return null;
     const out = this.segments;
     if (this.pos > 0) {
-      out.push(this.buf.subarray(0, this.pos));
+      if (this.lentViewOf !== this.buf || this.lentView!.length !== this.pos) {
+        this.lentView = this.buf.subarray(0, this.pos);
+        this.lentViewOf = this.buf;
+      }
+      out.push(this.lentView!);
       this.lent = true;
     }
     this.segments = [];

@@ -27,6 +27,13 @@ import net from 'node:net';
 /** libuv's own read size: a full read still means "more may wait" (see connection.ts). */
 export const READ_BUFFER_BYTES = 64 * 1024;
 const shared = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+/**
+ * The view of the shared buffer the last read filled. Reads of one size follow
+ * each other (requests of one size): the same view serves, which saves making
+ * one (two calls into V8's runtime) and a new object that the parser's
+ * long-lived Argv would point to (a slower write barrier).
+ */
+let lastView = shared.subarray(0, 0);
 
 /** The parts of an accepted socket's handle this module relies on. */
 interface StreamHandle {
@@ -62,7 +69,8 @@ export function adoptAccepted(accepted: net.Socket, allowHalfOpen: boolean, onCh
     onread: {
       buffer: shared,
       callback: (n: number) => {
-        onChunk(shared.subarray(0, n));
+        if (lastView.length !== n) lastView = shared.subarray(0, n);
+        onChunk(lastView);
         return true; // pause() and resume() stop and start reads themselves
       },
     },
