@@ -30,6 +30,8 @@ export const VERSION = '0.1.0';
 const EXPIRE_BUDGET_MS = 2;
 /** How long stop() waits for clients to take their last replies before closing them. */
 const STOP_GRACE_MS = 2000;
+/** How long a client turned away (maxclients, shutting down) has to read the error before its socket is closed. */
+const REJECTED_LINGER_MS = 1000;
 
 export interface NodeOptions {
   clock?: Clock;
@@ -63,6 +65,8 @@ export class CacheNode implements NodeRuntime {
   readonly turn = new TurnBudget(TURN_BUDGET_MS);
   readonly stats: NodeStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 };
   private readonly connections = new Map<number, Connection>();
+  /** Sockets turned away, until they close: stop() must not wait on a client that never ends its side. */
+  private readonly rejected = new Set<net.Socket>();
   private readonly server: net.Server;
   private readonly runId = randomBytes(20).toString('hex');
   private readonly startedAt = Date.now();
@@ -122,6 +126,7 @@ export class CacheNode implements NodeRuntime {
       await this.options.cluster?.membership.stop();
       this.peers.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const s of this.rejected) s.destroy();
       for (const c of this.connections.values()) c.end();
       const deadline = Date.now() + STOP_GRACE_MS;
       while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -155,9 +160,13 @@ export class CacheNode implements NodeRuntime {
     this.stats.connectionsReceived++;
     if (this.stopping !== undefined || this.connections.size >= this.config.maxclients) {
       this.stats.rejectedConnections++;
+      this.rejected.add(socket);
+      socket.on('close', () => this.rejected.delete(socket));
       socket.on('error', () => {});
+      // Closed once idle for a while even if the client never ends its side (the server is half-open).
+      socket.setTimeout(REJECTED_LINGER_MS, () => socket.destroy());
       socket.end('-ERR max number of clients reached\r\n');
-      socket.resume(); // accepted paused: read (and drop) until the client's FIN, so the socket closes
+      socket.resume(); // accepted paused: read (and drop) whatever it sends meanwhile
       return;
     }
     const id = this.nextClientId++;

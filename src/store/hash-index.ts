@@ -140,9 +140,10 @@ export class HashIndex {
     // Double when mostly live; the same size just to clear tombstones otherwise.
     const slots = this.table.length >>> 1;
     const capacity = this.size + 1 > slots * (MAX_LOAD / 2) ? slots * 2 : slots;
+    const table = new Uint32Array(capacity * 2); // first: if it cannot be had, nothing has changed
     this.old = this.table;
     this.migrateAt = 0;
-    this.table = new Uint32Array(capacity * 2);
+    this.table = table;
     this.mask = capacity - 1;
     this.used = 0;
   }

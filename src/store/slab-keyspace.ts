@@ -403,14 +403,19 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       const b = id >>> ID_SHIFT;
       const i = id & ID_MASK;
       this.hash[b]![i] = h;
+      let written = false;
       try {
         a = this.writeChunk(id, kb, ks, ke, vb, vs, ve, hint, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY, false);
+        written = true;
+        this.index.insert(id, h, a);
       } catch (err) {
-        // Out of memory for the chunk: the id is in no index or FIFO yet, so it goes straight back.
+        // Out of memory for the chunk or the index's new table: the id is in
+        // no index or FIFO yet, so it goes straight back (a block of ids that
+        // newId() just added stays, for the next key).
+        if (written) this.releaseChunk(id);
         this.returnId(id);
         throw err;
       }
-      this.index.insert(id, h, a);
       this.enqueue(id, h);
     }
     if (expireAt !== KEEP_TTL) this.setChunkExpiry(id, a, expireAt);
@@ -663,8 +668,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if (from === to) return true;
     const exp = this.expiryOf(id);
     const hint = this.hintOf(id);
-    this.delete(to);
-    // `from` stays allocated until the copy is made, so its value view stays valid.
+    // Written over `to` rather than after deleting it, so that a write that
+    // runs out of memory loses neither key. `from` stays allocated until the
+    // copy is made, so its value view stays valid.
     this.set(to, this.value(id, this.addr[id >>> ID_SHIFT]![id & ID_MASK]!), exp, hint);
     this.removeEntry(id);
     return true;

@@ -321,6 +321,47 @@ describe('--maxclients 2', () => {
   });
 });
 
+test('a turned-away client that never ends its side is closed after a second and does not hold up SIGTERM', T, async () => {
+  const node = await startRingcache(['--maxclients', '1']);
+  const sockets: net.Socket[] = [];
+  try {
+    const first = await RawClient.connect(node.port);
+    assert.equal(await first.call('PING'), 'PONG');
+    // allowHalfOpen: the client keeps its side open after the server's FIN, as a stuck client would.
+    const connectStuck = () =>
+      new Promise<{ socket: net.Socket; got: Buffer[]; closed: Promise<void> }>((resolve, reject) => {
+        const socket = net.connect({ port: node.port, host: '127.0.0.1', allowHalfOpen: true });
+        sockets.push(socket);
+        const got: Buffer[] = [];
+        socket.on('data', (d: Buffer) => got.push(d));
+        const closed = new Promise<void>((r) => socket.once('close', () => r()));
+        socket.once('connect', () => resolve({ socket, got, closed }));
+        socket.once('error', reject);
+      });
+    const stuck = await connectStuck();
+    stuck.socket.on('error', () => {});
+    await eventually(() => Buffer.concat(stuck.got).toString() === '-ERR max number of clients reached\r\n', 'the error reply');
+    // The node has sent its FIN; a second later it closes the socket for good:
+    // the client's next bytes get a reset, and the write after that fails.
+    await sleep(1500);
+    stuck.socket.write('PING\r\n');
+    await sleep(300);
+    stuck.socket.write('PING\r\n');
+    await within(3000, 'the node to have closed the turned-away client', stuck.closed);
+
+    await connectStuck(); // another, still open when SIGTERM comes
+    await sleep(100);
+    const started = Date.now();
+    const code = await node.stop();
+    assert.equal(code, 0, 'a clean exit, not the SIGKILL after 5 s');
+    assert.ok(Date.now() - started < 4000, `stopped in ${Date.now() - started} ms`);
+    first.close();
+  } finally {
+    for (const s of sockets) s.destroy();
+    await node.stop();
+  }
+});
+
 describe('--requirepass', () => {
   let node: Running;
   const pool = clientPool();

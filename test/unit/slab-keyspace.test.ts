@@ -312,6 +312,7 @@ test('a write that runs out of memory changes nothing: new keys, size-class chan
   failing('a value that changes size class', () => ks.set('k1', Buffer.alloc(300, 7), NO_EXPIRY));
   failing('a large value replaced by a small one', () => ks.set('large', Buffer.from('small'), NO_EXPIRY));
   failing('a large key\'s new value', () => ks.set(longKey, big(3), NO_EXPIRY));
+  failing('a RENAME onto a key whose chunk must change', () => ks.rename('k2', 'large'));
 
   assert.equal(ks.size, before.size);
   assert.equal(ks.usedMemory, before.used, 'no memory charged for the failed writes');
@@ -320,6 +321,7 @@ test('a write that runs out of memory changes nothing: new keys, size-class chan
   assert.equal(ks.peek('k1')?.toString(), 'v1');
   assert.ok(ks.peek('large')?.equals(big(1)), 'the large value is intact');
   assert.equal(ks.peek(longKey)?.toString(), 'lv');
+  assert.equal(ks.peek('k2')?.toString(), 'v2', 'RENAME\'s source is kept');
   // Every walk over the ids sees exactly the live keys (a failed new key once
   // left an id marked live with no chunk behind it).
   const listed = [...ks.keys()].sort();
