@@ -5,13 +5,13 @@
  * past a limit, closes the connection.
  */
 import type { Socket } from 'node:net';
-import { adoptAccepted, READ_BUFFER_BYTES } from './shared-read-buffer.js';
+import { adoptAccepted, READ_BUFFER_BYTES, type ChunkReader } from './shared-read-buffer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import { Argv } from '../protocol/argv.js';
 import type { ClusterNode } from '../cluster/topology.js';
 import { encodeArgv, encodeRequest } from '../protocol/request-encoder.js';
 import { combineReplies, type SplitPart } from '../cluster/split.js';
-import { RequestParser, type ParserLimits } from '../protocol/parser.js';
+import { RequestParser, type ParserLimits, type ParserSink } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/writer.js';
 import type { NodeRuntime } from './runtime.js';
 
@@ -31,7 +31,12 @@ const TURN_CHECK_EVERY = 32;
  */
 const STREAMING_CHUNK = READ_BUFFER_BYTES;
 
-export class Connection implements ClientInfo {
+/**
+ * The connection is its socket's reader and its parser's sink itself, with no
+ * closures made per connection: the calls from Node's read path and from the
+ * parser reach the same functions whatever the connection.
+ */
+export class Connection implements ClientInfo, ChunkReader, ParserSink {
   readonly session: Session;
   readonly addr: string;
   readonly laddr: string;
@@ -67,7 +72,7 @@ export class Connection implements ClientInfo {
     private readonly runtime: NodeRuntime,
     limits: ParserLimits,
   ) {
-    const { socket, reused } = adoptAccepted(accepted, true, (chunk) => this.onData(chunk));
+    const { socket, reused } = adoptAccepted(accepted, true, this);
     this.socket = socket;
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = `${socket.localAddress}:${socket.localPort}`;
@@ -89,14 +94,7 @@ export class Connection implements ClientInfo {
       forward: (node, argv) => this.forward(node, argv),
       forwardSplit: (name, parts) => this.forwardSplit(name, parts),
     };
-    this.parser = new RequestParser(
-      {
-        onCommand: (argv) => this.onCommand(argv),
-        onProtocolError: (message) => this.onProtocolError(message),
-      },
-      limits,
-      reused,
-    );
+    this.parser = new RequestParser(this, limits, reused);
     socket.setNoDelay(true);
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => {
@@ -111,7 +109,7 @@ export class Connection implements ClientInfo {
     return this.runtime.writer;
   }
 
-  private onData(chunk: Buffer): void {
+  onChunk(chunk: Buffer): void {
     this.lastActive = Date.now();
     this.runtime.stats.netInputBytes += chunk.length;
     this.lastChunkBytes = chunk.length;
@@ -164,7 +162,7 @@ export class Connection implements ClientInfo {
     if (this.inputEnded && !this.closed && !this.parser.isYielded && this.order.length === 0) this.socket.end();
   }
 
-  private onCommand(argv: Argv): void {
+  onCommand(argv: Argv): void {
     const spec = this.runtime.dispatcher.resolve(argv);
     // Recorded before running, so CLIENT INFO/LIST show the command in progress, as Redis does.
     this.lastCommand = spec === undefined ? 'NULL' : spec.subcommands && argv.length > 1 ? `${spec.name}|${argv.utf8(1).toLowerCase()}` : spec.name;
@@ -188,7 +186,7 @@ export class Connection implements ClientInfo {
     }
   }
 
-  private onProtocolError(message: string): void {
+  onProtocolError(message: string): void {
     this.out.error(`ERR ${message}`);
     this.session.closeAfterReply = true;
   }

@@ -41,6 +41,25 @@ interface StreamHandle {
   readStop?: unknown;
 }
 
+/** Who takes a socket's bytes. */
+export interface ChunkReader {
+  /** Bytes read; when they come from the shared buffer, valid only during the call. */
+  onChunk(chunk: Buffer): void;
+}
+
+/**
+ * The reader, kept on its socket: one callback function serves every socket
+ * (Node calls it as a method of the socket), not a closure per socket.
+ */
+const READER = Symbol('ringcache.reader');
+type ReaderSocket = net.Socket & { [READER]: ChunkReader };
+
+function onSharedRead(this: ReaderSocket, n: number): boolean {
+  if (lastView.length !== n) lastView = shared.subarray(0, n);
+  this[READER].onChunk(lastView);
+  return true; // pause() and resume() stop and start reads themselves
+}
+
 export interface AdoptedSocket {
   socket: net.Socket;
   /** True if chunks come from the shared buffer (valid only during the callback). */
@@ -52,11 +71,11 @@ export interface AdoptedSocket {
  * and returns the socket to use from then on: the same one, or its replacement
  * reading into the shared buffer.
  */
-export function adoptAccepted(accepted: net.Socket, allowHalfOpen: boolean, onChunk: (chunk: Buffer) => void): AdoptedSocket {
+export function adoptAccepted(accepted: net.Socket, allowHalfOpen: boolean, reader: ChunkReader): AdoptedSocket {
   const holder = accepted as unknown as { _handle: StreamHandle | null };
   const handle = holder._handle;
   if (handle === null || typeof handle.useUserBuffer !== 'function' || typeof handle.readStop !== 'function') {
-    accepted.on('data', onChunk);
+    accepted.on('data', (chunk: Buffer) => reader.onChunk(chunk));
     accepted.resume();
     return { socket: accepted, reused: false };
   }
@@ -66,15 +85,9 @@ export function adoptAccepted(accepted: net.Socket, allowHalfOpen: boolean, onCh
     allowHalfOpen,
     readable: true,
     writable: true,
-    onread: {
-      buffer: shared,
-      callback: (n: number) => {
-        if (lastView.length !== n) lastView = shared.subarray(0, n);
-        onChunk(lastView);
-        return true; // pause() and resume() stop and start reads themselves
-      },
-    },
-  } as net.SocketConstructorOpts);
+    onread: { buffer: shared, callback: onSharedRead },
+  } as net.SocketConstructorOpts) as ReaderSocket;
+  socket[READER] = reader; // before any read: reads start on a later turn of the loop
   // The handle-less original still counts as one of the server's connections:
   // destroying it once the real socket closes keeps server.close() and
   // getConnections() right. It has no handle, so this only updates the count.

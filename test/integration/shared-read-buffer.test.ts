@@ -20,7 +20,7 @@ describe('adoptAccepted on a real socket', () => {
     const chunks: string[] = [];
     let adopted: ReturnType<typeof adoptAccepted> | undefined;
     const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (s) => {
-      adopted = adoptAccepted(s, true, (chunk) => chunks.push(chunk.toString()));
+      adopted = adoptAccepted(s, true, { onChunk: (chunk) => void chunks.push(chunk.toString()) });
       adopted.socket.on('end', () => adopted!.socket.end('bye'));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,7 +57,7 @@ describe('adoptAccepted on a real socket', () => {
 test('a socket without the handle it needs is read the ordinary way', () => {
   const socket = new net.Socket(); // not connected: no handle yet
   try {
-    const adopted = adoptAccepted(socket, true, () => {});
+    const adopted = adoptAccepted(socket, true, { onChunk: () => {} });
     assert.equal(adopted.reused, false);
     assert.equal(adopted.socket, socket);
     assert.equal(socket.listenerCount('data'), 1, 'read through \'data\' events');
