@@ -234,16 +234,17 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   /** lookupBytes for a key given as a string. */
   private lookup(key: Key): number {
     const n = this.encodeKey(key);
-    return this.lookupBytes(this.keyBuf, 0, n);
+    return this.lookupBytes(this.keyBuf, 0, n, hashBytes(this.keyBuf, 0, n));
   }
 
   /**
    * The id of a live key, removing it first if its TTL has passed (lazy expiry);
    * -1 if none. Its chunk address is left in foundAddr: the hot paths use that,
-   * not the per-id array, whose line would be one more cache miss.
+   * not the per-id array, whose line would be one more cache miss. `h` is the
+   * key's hash (hashBytes), which writes need again afterwards.
    */
-  private lookupBytes(kb: Buffer, ks: number, ke: number): number {
-    const id = this.index.find(kb, ks, ke, hashBytes(kb, ks, ke));
+  private lookupBytes(kb: Buffer, ks: number, ke: number, h: number): number {
+    const id = this.index.find(kb, ks, ke, h);
     if (id < 0) return -1;
     const a = (this.foundAddr = this.index.foundAddr);
     const exp = this.chunkExpiry(a);
@@ -306,7 +307,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   getIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean {
-    const id = this.lookupBytes(kb, ks, ke);
+    const id = this.lookupBytes(kb, ks, ke, hashBytes(kb, ks, ke));
     if (id < 0) {
       this.stats.misses++;
       return false;
@@ -319,7 +320,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   peekIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean {
-    const id = this.lookupBytes(kb, ks, ke);
+    const id = this.lookupBytes(kb, ks, ke, hashBytes(kb, ks, ke));
     if (id < 0) return false;
     this.valueInto(id, this.foundAddr, sink);
     return true;
@@ -374,17 +375,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   setBytes(kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, expireAt: number, hint?: EncodingHint): void {
     const h = hashBytes(kb, ks, ke);
-    let id = this.index.find(kb, ks, ke, h);
-    // The entry's chunk, from the index slot (see lookupBytes).
-    let a = this.index.foundAddr;
-    if (id >= 0) {
-      const exp = this.chunkExpiry(a);
-      if (exp !== NO_EXPIRY && exp <= this.clock.now()) {
-        this.removeEntry(id);
-        this.stats.expired++;
-        id = -1;
-      }
-    }
+    let id = this.lookupBytes(kb, ks, ke, h);
+    let a = this.foundAddr;
     if (id >= 0 && this.overwriteInPlace(a, ke - ks, vb, vs, ve, hint)) {
       this.touchChunk(a);
     } else if (id >= 0) {
