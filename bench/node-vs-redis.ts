@@ -23,6 +23,7 @@ import { chartSpec, progressLine, renderTable, reportHeader } from './lib/node-v
 import { freePort } from './lib/ports.js';
 import { preflight } from './lib/preflight.js';
 import { describeExit, installCleanupHandlers, isShuttingDown, type ExitInfo } from './lib/processes.js';
+import { processCpuNs } from './lib/process-cpu.js';
 import { runRedisBenchmark } from './lib/redis-benchmark.js';
 import { waitForPing } from './lib/resp.js';
 import { formatArgv, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
@@ -127,10 +128,14 @@ async function main(): Promise<number> {
   if (opts.reps > 1) {
     process.stdout.write('spread: (max-min)/median ops/s over the repetitions, worst of both servers; a large spread makes the ratio unreliable\n');
   }
+  process.stdout.write(
+    'cpu µs: the server process\'s CPU time (all threads, user + kernel) per request, median; cpu ratio = ringcache/redis, ' +
+      'lower is better. Other load on the machine moves it far less than ops/s (informational, no target)\n',
+  );
 
   const result = {
     benchmark: 'node-vs-redis',
-    schemaVersion: 1,
+    schemaVersion: 2, // 2: runs[].serverCpuMs, cases[].cpuRatio and cpuUsPerRequest
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
@@ -150,7 +155,8 @@ async function main(): Promise<number> {
       maxmemory: opts.maxmemory,
       timeoutS: opts.timeoutMs / 1000,
       targets: { pipeline1: TARGET_UNPIPELINED, pipelined: TARGET_PIPELINED },
-      order: 'per case: ringcache, redis, repeated reps times; cases by size, pipeline, test',
+      order: 'per case: reps repetitions, ringcache first in odd ones and redis first in even ones; cases by size, pipeline, test',
+      serverCpu: 'runs[].serverCpuMs: the server process\'s CPU time during the run, from /proc (all threads, user + kernel)',
     },
     servers: Object.fromEntries(
       SERVERS.map((n) => [
@@ -191,7 +197,7 @@ async function measure(
 ): Promise<Run> {
   const run: Run = {
     case: ci, server: name, rep, order, startedAt: new Date().toISOString(),
-    durationMs: 0, argv: [], result: null, error: null,
+    durationMs: 0, argv: [], result: null, error: null, serverCpuMs: null,
   };
   const exited = server.exitInfo();
   if (exited) {
@@ -201,6 +207,7 @@ async function measure(
   try {
     // A hung server would make redis-benchmark wait for the whole timeout; check first.
     await waitForPing(server.port, 3000);
+    const cpuBefore = processCpuNs(server.pid);
     const res = await runRedisBenchmark({
       port: server.port, tests: [c.test], clients: opts.clients, requests: c.requests, pipeline: c.pipeline,
       dataSize: c.valueSize, keyspace: opts.keyspace, bin: opts.redisBenchmarkBin, timeoutMs: opts.timeoutMs,
@@ -208,6 +215,8 @@ async function measure(
     run.argv = res.argv;
     run.durationMs = Math.round(res.durationMs);
     run.result = res.rows.find((r) => r.test === c.test) ?? null;
+    const cpuAfter = processCpuNs(server.pid);
+    if (cpuBefore !== null && cpuAfter !== null) run.serverCpuMs = Math.round((cpuAfter - cpuBefore) / 1e3) / 1e3;
   } catch (err) {
     run.error = (err as Error).message;
   }

@@ -48,6 +48,12 @@ export interface Run {
   argv: string[];
   result: BenchmarkRow | null;
   error: string | null;
+  /**
+   * The server process's CPU time during the run (all threads, user and
+   * kernel), in ms; null where /proc cannot be read. Includes accepting the
+   * run's connections.
+   */
+  serverCpuMs: number | null;
 }
 
 export interface ServerSummary {
@@ -59,6 +65,8 @@ export interface ServerSummary {
   p99Ms: number;
   /** (max-min)/median of ops/s over the repetitions. */
   rpsSpread: number;
+  /** Median over the repetitions of the server's CPU time per request (one MSET = one request), µs; NaN if unknown. */
+  cpuUsPerRequest: number;
 }
 
 export interface CaseSummary extends Case {
@@ -66,6 +74,8 @@ export interface CaseSummary extends Case {
   redis: ServerSummary;
   ratio: number;
   status: 'PASS' | 'BELOW' | 'ERROR';
+  /** ringcache's CPU per request over Redis's (below 1: ringcache spends less); NaN if unknown. Informational, no target. */
+  cpuRatio: number;
 }
 
 /** Cases in run order: size, then pipeline, then test (SET before GET, so GET finds keys of this size). */
@@ -83,9 +93,10 @@ export function buildCases(opts: Options): Case[] {
   return cases;
 }
 
-function summarizeServer(runs: readonly Run[]): ServerSummary {
+function summarizeServer(c: Case, runs: readonly Run[]): ServerSummary {
   const ok = runs.flatMap((r) => (r.result ? [r.result] : []));
   const rps = ok.map((r) => r.rps);
+  const cpu = runs.flatMap((r) => (r.result && r.serverCpuMs !== null ? [(r.serverCpuMs * 1000) / c.requests] : []));
   return {
     runs: ok.length,
     rpsMin: rps.length ? Math.min(...rps) : NaN,
@@ -94,13 +105,15 @@ function summarizeServer(runs: readonly Run[]): ServerSummary {
     p50Ms: median(ok.map((r) => r.p50LatencyMs)),
     p99Ms: median(ok.map((r) => r.p99LatencyMs)),
     rpsSpread: relativeSpread(rps),
+    cpuUsPerRequest: median(cpu),
   };
 }
 
 export function summarize(c: Case, runs: readonly Run[]): CaseSummary {
-  const ringcache = summarizeServer(runs.filter((r) => r.server === 'ringcache'));
-  const redis = summarizeServer(runs.filter((r) => r.server === 'redis'));
+  const ringcache = summarizeServer(c, runs.filter((r) => r.server === 'ringcache'));
+  const redis = summarizeServer(c, runs.filter((r) => r.server === 'redis'));
   const ratio = ringcache.rps / redis.rps;
   const status = Number.isFinite(ratio) ? (ratio >= c.target ? 'PASS' : 'BELOW') : 'ERROR';
-  return { ...c, ringcache, redis, ratio, status };
+  const cpuRatio = ringcache.cpuUsPerRequest / redis.cpuUsPerRequest;
+  return { ...c, ringcache, redis, ratio, status, cpuRatio };
 }

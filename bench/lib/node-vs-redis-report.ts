@@ -31,6 +31,9 @@ export function renderTable(summaries: readonly CaseSummary[]): string {
     formatFixed(s.redis.p50Ms, 3),
     formatFixed(s.ringcache.p99Ms, 3),
     formatFixed(s.redis.p99Ms, 3),
+    formatFixed(s.ringcache.cpuUsPerRequest, 1),
+    formatFixed(s.redis.cpuUsPerRequest, 1),
+    Number.isFinite(s.cpuRatio) ? `${s.cpuRatio.toFixed(2)}x` : '-',
     spreadText(s),
   ]);
   return formatTable(
@@ -40,6 +43,8 @@ export function renderTable(summaries: readonly CaseSummary[]): string {
       { header: 'ratio', align: 'right' }, { header: 'target', align: 'right' }, { header: 'check' },
       { header: 'rc p50 ms', align: 'right' }, { header: 'redis p50 ms', align: 'right' },
       { header: 'rc p99 ms', align: 'right' }, { header: 'redis p99 ms', align: 'right' },
+      { header: 'rc cpu µs', align: 'right' }, { header: 'redis cpu µs', align: 'right' },
+      { header: 'cpu ratio', align: 'right' },
       { header: 'spread', align: 'right' },
     ],
     rows,
@@ -65,7 +70,8 @@ export function reportHeader(opts: Options, redisVersion: string, cpu: string, c
 export function progressLine(run: Run, c: Case, total: number, reps: number): string {
   const head = `[${String(run.order).padStart(String(total).length)}/${total}] ${c.test.toUpperCase().padEnd(4)} ${formatBytes(c.valueSize).padStart(6)} P=${String(c.pipeline).padEnd(3)} rep ${run.rep}/${reps} ${run.server.padEnd(9)}`;
   if (!run.result) return `${head} ERROR ${run.error ?? ''}`;
-  return `${head} ${formatInt(run.result.rps).padStart(11)} ops/s  p50 ${formatFixed(run.result.p50LatencyMs, 3)} ms  p99 ${formatFixed(run.result.p99LatencyMs, 3)} ms`;
+  const cpu = run.serverCpuMs === null ? '' : `  cpu ${formatFixed((run.serverCpuMs * 1000) / c.requests, 1)} µs/op`;
+  return `${head} ${formatInt(run.result.rps).padStart(11)} ops/s  p50 ${formatFixed(run.result.p50LatencyMs, 3)} ms  p99 ${formatFixed(run.result.p99LatencyMs, 3)} ms${cpu}`;
 }
 
 export function chartSpec(
