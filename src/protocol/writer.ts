@@ -78,6 +78,12 @@ export class ReplyWriter {
    */
   private lentView: Buffer | null = null;
   private lentViewOf: Buffer | null = null;
+  /**
+   * What takeLent() returns when everything is in buf: the same one-element
+   * array every time, valid until returned(). A fresh array per reply chunk
+   * was a third of the node's allocation per request at pipeline 1.
+   */
+  private readonly single: Buffer[] = [Buffer.alloc(0)];
 
   /** Bytes written since the last take(). */
   get length(): number {
@@ -100,23 +106,34 @@ export class ReplyWriter {
    * not a copy: one copy and one allocation less per reply chunk. The caller
    * writes the pieces at once and then must call `returned`, saying whether
    * anything still holds them (a socket write that did not complete at once);
-   * until then, nothing else may be written.
+   * until then, nothing else may be written. The array itself is the
+   * writer's: it may come back from the next call, so keep the pieces, not it.
    */
   takeLent(): Buffer[] | null {
     if (this.pos === 0 && this.segments.length === 0) return null;
-    const out = this.segments;
-    if (this.pos > 0) {
-      if (this.lentViewOf !== this.buf || this.lentView!.length !== this.pos) {
-        this.lentView = this.buf.subarray(0, this.pos);
-        this.lentViewOf = this.buf;
-      }
-      out.push(this.lentView!);
-      this.lent = true;
+    let out: Buffer[];
+    if (this.segments.length === 0) {
+      // Nearly always: all replies are in buf. One array, reused (see `single`).
+      out = this.single;
+      out[0] = this.viewOfBuf();
+    } else {
+      out = this.segments;
+      if (this.pos > 0) out.push(this.viewOfBuf());
+      this.segments = [];
+      this.segmentBytes = 0;
     }
-    this.segments = [];
-    this.segmentBytes = 0;
+    this.lent = this.pos > 0;
     this.pos = 0;
     return out;
+  }
+
+  /** buf[0, pos) as a view, reusing the last one while it fits (see lentView). */
+  private viewOfBuf(): Buffer {
+    if (this.lentViewOf !== this.buf || this.lentView!.length !== this.pos) {
+      this.lentView = this.buf.subarray(0, this.pos);
+      this.lentViewOf = this.buf;
+    }
+    return this.lentView!;
   }
 
   /** After takeLent(): a buffer still held by a pending write is left to it, and the writer takes a new one. */

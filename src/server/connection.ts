@@ -125,7 +125,6 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     // What these replies may add before the client passes its output limit
     // (read once per input: writableLength is not free on the per-command path).
     this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
-    this.runtime.turn.begin();
   }
 
   /** Sends the replies, then gives the loop its turn if this turn's budget is spent. */
