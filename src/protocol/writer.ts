@@ -72,12 +72,14 @@ export class ReplyWriter {
   /** takeLent() handed out a view of buf that returned() has not yet given back. */
   private lent = false;
   /**
-   * The last view takeLent() made, and of which buffer: handed out again while
-   * buf and the length are the same (replies of one size, one after another).
-   * Making a view of a Buffer costs two calls into V8's runtime.
+   * The last two views of buf that takeLent() made, and of which buffer:
+   * handed out again while buf is the same and the length matches (replies of
+   * one or two sizes, such as a hit and a miss, one after another). Making a
+   * view of a Buffer costs two calls into V8's runtime and an allocation.
    */
-  private lentView: Buffer | null = null;
-  private lentViewOf: Buffer | null = null;
+  private recentView: Buffer | null = null;
+  private olderView: Buffer | null = null;
+  private viewsOf: Buffer | null = null;
   /**
    * What takeLent() returns when everything is in buf: the same one-element
    * array every time, valid until returned(). A fresh array per reply chunk
@@ -127,13 +129,18 @@ export class ReplyWriter {
     return out;
   }
 
-  /** buf[0, pos) as a view, reusing the last one while it fits (see lentView). */
+  /** buf[0, pos) as a view, reusing one of the last two that fits (see recentView). */
   private viewOfBuf(): Buffer {
-    if (this.lentViewOf !== this.buf || this.lentView!.length !== this.pos) {
-      this.lentView = this.buf.subarray(0, this.pos);
-      this.lentViewOf = this.buf;
+    if (this.viewsOf !== this.buf) {
+      this.viewsOf = this.buf;
+      this.recentView = this.olderView = null;
     }
-    return this.lentView!;
+    const recent = this.recentView;
+    if (recent !== null && recent.length === this.pos) return recent;
+    const older = this.olderView;
+    this.olderView = recent;
+    if (older !== null && older.length === this.pos) return (this.recentView = older);
+    return (this.recentView = this.buf.subarray(0, this.pos));
   }
 
   /** After takeLent(): a buffer still held by a pending write is left to it, and the writer takes a new one. */

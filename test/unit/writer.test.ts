@@ -98,3 +98,24 @@ test('takeLent lends its buffer: reused when given back free, left to the holder
   w.returned(false);
   assert.equal(w.takeLent(), null, 'nothing written, nothing lent');
 });
+
+test('takeLent hands out views of the right length whichever of the recent lengths comes back', () => {
+  const w = new ReplyWriter();
+  const replies = ['+A', '+BB', '+A', '+A', '+BB', '+CCC', '+A', '+BB', '+BB', '+CCC'];
+  for (const r of replies) {
+    w.simple(r.slice(1));
+    const pieces = w.takeLent()!;
+    assert.equal(Buffer.concat(pieces).toString(), `${r}\r\n`);
+    w.returned(false);
+  }
+  // A buffer left to a pending write: the next views are of the new buffer.
+  w.simple('A');
+  const [held] = w.takeLent()!;
+  w.returned(true);
+  w.simple('Z');
+  const [next] = w.takeLent()!;
+  w.returned(false);
+  assert.notEqual(next!.buffer, held!.buffer);
+  assert.equal(held!.toString(), '+A\r\n');
+  assert.equal(next!.toString(), '+Z\r\n');
+});
