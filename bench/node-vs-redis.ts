@@ -23,7 +23,7 @@ import { chartSpec, progressLine, renderTable, reportHeader } from './lib/node-v
 import { freePort } from './lib/ports.js';
 import { preflight } from './lib/preflight.js';
 import { describeExit, installCleanupHandlers, isShuttingDown, type ExitInfo } from './lib/processes.js';
-import { processCpuNs } from './lib/process-cpu.js';
+import { cpuDeltaMs, processCpuNs } from './lib/process-cpu.js';
 import { runRedisBenchmark } from './lib/redis-benchmark.js';
 import { waitForPing } from './lib/resp.js';
 import { formatArgv, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
@@ -130,7 +130,9 @@ async function main(): Promise<number> {
   }
   process.stdout.write(
     'cpu µs: the server process\'s CPU time (all threads, user + kernel) per request, median; cpu ratio = ringcache/redis, ' +
-      'lower is better. Other load on the machine moves it far less than ops/s (informational, no target)\n',
+      'lower is better (informational, no target; noisy on a shared machine too)' +
+      (opts.ringcacheCmd ? '; with --ringcache-cmd it is that command\'s own process (a wrapper such as npx is measured instead of the server)' : '') +
+      '\n',
   );
 
   const result = {
@@ -215,8 +217,7 @@ async function measure(
     run.argv = res.argv;
     run.durationMs = Math.round(res.durationMs);
     run.result = res.rows.find((r) => r.test === c.test) ?? null;
-    const cpuAfter = processCpuNs(server.pid);
-    if (cpuBefore !== null && cpuAfter !== null) run.serverCpuMs = Math.round((cpuAfter - cpuBefore) / 1e3) / 1e3;
+    run.serverCpuMs = cpuDeltaMs(cpuBefore, processCpuNs(server.pid));
   } catch (err) {
     run.error = (err as Error).message;
   }

@@ -1,15 +1,18 @@
 // CPU time a process has used so far, read from Linux's /proc: what a server
-// spends per request, which other load on a shared machine disturbs far less
-// than it disturbs ops/s (a busy neighbour takes cores away; it does not make
-// a request cost more instructions).
+// spends per request, next to the ops/s it reached. On a shared machine it is
+// noisy too (caches, frequency, how many clients are ready per wake-up), but
+// it tells a server that is slower because it works more from one that was
+// given less of the cores.
 //
 // The source is the sum over the process's threads of the first field of
 // /proc/<pid>/task/<tid>/schedstat (nanoseconds on a CPU, user and kernel
 // alike), so GC and I/O helper threads count as they should. Where schedstat
-// is missing (kernels without CONFIG_SCHED_INFO) it falls back to utime+stime
-// of /proc/<pid>/stat, in clock ticks (10 ms at the usual 100 Hz). A thread
-// that exits between two readings takes its time with it; the servers measured
-// here keep theirs for their whole life.
+// is missing, or reads all zeros (kernels without CONFIG_SCHED_INFO, or with
+// schedstats off), it falls back to utime+stime of /proc/<pid>/stat, in clock
+// ticks (10 ms at the usual 100 Hz). A thread that exits between two readings
+// takes its time with it; the servers measured here keep theirs for their
+// whole life, and a reading that goes backwards is reported as unknown by the
+// caller (cpuDeltaMs).
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Linux's USER_HZ: the unit of utime/stime in /proc/<pid>/stat on every architecture Node runs on. */
@@ -37,31 +40,44 @@ export function parseStatCpuNs(text: string): number | null {
   return ((Number(utime) + Number(stime)) * 1e9) / CLOCK_TICKS_PER_S;
 }
 
-/** CPU time used so far by process `pid`, all threads, in ns; null when it cannot be read (not Linux, gone). */
-export function processCpuNs(pid: number | undefined): number | null {
+/**
+ * CPU time used so far by process `pid`, all threads, in ns; null when it
+ * cannot be read (not Linux, process gone). `proc` is for tests.
+ */
+export function processCpuNs(pid: number | undefined, proc = '/proc'): number | null {
   if (pid === undefined) return null;
+  const dir = `${proc}/${pid}`;
   try {
     // Throws where the kernel has no schedstat at all: then the fallback below.
-    readFileSync(`/proc/${pid}/schedstat`, 'utf8');
+    readFileSync(`${dir}/schedstat`, 'utf8');
     let total = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    for (const tid of readdirSync(`${dir}/task`)) {
       let text: string;
       try {
-        text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+        text = readFileSync(`${dir}/task/${tid}/schedstat`, 'utf8');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // the thread exited after readdir
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ESRCH') continue; // the thread exited after readdir
         throw err;
       }
       const ns = parseSchedstat(text);
       if (ns === null) throw new Error('malformed schedstat');
       total += ns;
     }
-    return total;
+    if (total > 0) return total;
+    // All zeros: the kernel keeps no schedstats. Fall through to stat.
   } catch {
-    try {
-      return parseStatCpuNs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return null;
-    }
+    // No usable schedstat: fall through to stat.
   }
+  try {
+    return parseStatCpuNs(readFileSync(`${dir}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time between two readings of processCpuNs, in ms (µs precision); null if either is unknown or it went backwards. */
+export function cpuDeltaMs(before: number | null, after: number | null): number | null {
+  if (before === null || after === null || after < before) return null;
+  return Math.round((after - before) / 1e3) / 1e3;
 }
