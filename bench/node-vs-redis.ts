@@ -23,7 +23,7 @@ import { chartSpec, progressLine, renderTable, reportHeader } from './lib/node-v
 import { freePort } from './lib/ports.js';
 import { preflight } from './lib/preflight.js';
 import { describeExit, installCleanupHandlers, isShuttingDown, type ExitInfo } from './lib/processes.js';
-import { cpuDeltaMs, processCpuNs } from './lib/process-cpu.js';
+import { cpuDeltaMs, processCpuNs, reapedChildrenCpuNs } from './lib/process-cpu.js';
 import { runRedisBenchmark } from './lib/redis-benchmark.js';
 import { waitForPing } from './lib/resp.js';
 import { formatArgv, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
@@ -132,12 +132,13 @@ async function main(): Promise<number> {
     'cpu µs: the server process\'s CPU time (all threads, user + kernel) per request, median; cpu ratio = ringcache/redis, ' +
       'lower is better (informational, no target; noisy on a shared machine too)' +
       (opts.ringcacheCmd ? '; with --ringcache-cmd it is that command\'s own process (a wrapper such as npx is measured instead of the server)' : '') +
-      '\n',
+      '\nbench cpu ratio: redis-benchmark\'s own CPU time per request against ringcache over against redis (10 ms ticks): ' +
+      'at pipeline 1 the client is often the bottleneck, so what it spends per request decides ops/s as much as the server does\n',
   );
 
   const result = {
     benchmark: 'node-vs-redis',
-    schemaVersion: 2, // 2: runs[].serverCpuMs, cases[].cpuRatio and cpuUsPerRequest
+    schemaVersion: 2, // 2: runs[].serverCpuMs and clientCpuMs; cases[].cpuRatio, clientCpuRatio, {server}.cpuUsPerRequest and clientCpuUsPerRequest
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
@@ -159,6 +160,7 @@ async function main(): Promise<number> {
       targets: { pipeline1: TARGET_UNPIPELINED, pipelined: TARGET_PIPELINED },
       order: 'per case: reps repetitions, ringcache first in odd ones and redis first in even ones; cases by size, pipeline, test',
       serverCpu: 'runs[].serverCpuMs: the server process\'s CPU time during the run, from /proc (all threads, user + kernel)',
+      clientCpu: 'runs[].clientCpuMs: redis-benchmark\'s CPU time for the run (this process\'s reaped children, /proc/self/stat cutime+cstime)',
     },
     servers: Object.fromEntries(
       SERVERS.map((n) => [
@@ -199,7 +201,7 @@ async function measure(
 ): Promise<Run> {
   const run: Run = {
     case: ci, server: name, rep, order, startedAt: new Date().toISOString(),
-    durationMs: 0, argv: [], result: null, error: null, serverCpuMs: null,
+    durationMs: 0, argv: [], result: null, error: null, serverCpuMs: null, clientCpuMs: null,
   };
   const exited = server.exitInfo();
   if (exited) {
@@ -210,6 +212,7 @@ async function measure(
     // A hung server would make redis-benchmark wait for the whole timeout; check first.
     await waitForPing(server.port, 3000);
     const cpuBefore = processCpuNs(server.pid);
+    const clientCpuBefore = reapedChildrenCpuNs();
     const res = await runRedisBenchmark({
       port: server.port, tests: [c.test], clients: opts.clients, requests: c.requests, pipeline: c.pipeline,
       dataSize: c.valueSize, keyspace: opts.keyspace, bin: opts.redisBenchmarkBin, timeoutMs: opts.timeoutMs,
@@ -218,6 +221,8 @@ async function measure(
     run.durationMs = Math.round(res.durationMs);
     run.result = res.rows.find((r) => r.test === c.test) ?? null;
     run.serverCpuMs = cpuDeltaMs(cpuBefore, processCpuNs(server.pid));
+    // redis-benchmark is the only child that exits during the run (the servers live on).
+    run.clientCpuMs = cpuDeltaMs(clientCpuBefore, reapedChildrenCpuNs());
   } catch (err) {
     run.error = (err as Error).message;
   }

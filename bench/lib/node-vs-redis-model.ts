@@ -54,6 +54,8 @@ export interface Run {
    * run's connections.
    */
   serverCpuMs: number | null;
+  /** redis-benchmark's own CPU time for the run, in ms (10 ms ticks); null where unknown. */
+  clientCpuMs: number | null;
 }
 
 export interface ServerSummary {
@@ -67,6 +69,8 @@ export interface ServerSummary {
   rpsSpread: number;
   /** Median over the repetitions of the server's CPU time per request (one MSET = one request), µs; NaN if unknown. */
   cpuUsPerRequest: number;
+  /** Median of redis-benchmark's CPU time per request against this server, µs; NaN if unknown. */
+  clientCpuUsPerRequest: number;
 }
 
 export interface CaseSummary extends Case {
@@ -76,6 +80,8 @@ export interface CaseSummary extends Case {
   status: 'PASS' | 'BELOW' | 'ERROR';
   /** ringcache's CPU per request over Redis's (below 1: ringcache spends less); NaN if unknown. Informational, no target. */
   cpuRatio: number;
+  /** redis-benchmark's CPU per request against ringcache over against Redis; NaN if unknown. */
+  clientCpuRatio: number;
 }
 
 /** Cases in run order: size, then pipeline, then test (SET before GET, so GET finds keys of this size). */
@@ -96,7 +102,9 @@ export function buildCases(opts: Options): Case[] {
 function summarizeServer(c: Case, runs: readonly Run[]): ServerSummary {
   const ok = runs.flatMap((r) => (r.result ? [r.result] : []));
   const rps = ok.map((r) => r.rps);
-  const cpu = runs.flatMap((r) => (r.result && r.serverCpuMs !== null ? [(r.serverCpuMs * 1000) / c.requests] : []));
+  const perRequest = (ms: number | null): number[] => (ms === null ? [] : [(ms * 1000) / c.requests]);
+  const cpu = runs.flatMap((r) => (r.result ? perRequest(r.serverCpuMs) : []));
+  const clientCpu = runs.flatMap((r) => (r.result ? perRequest(r.clientCpuMs) : []));
   return {
     runs: ok.length,
     rpsMin: rps.length ? Math.min(...rps) : NaN,
@@ -106,6 +114,7 @@ function summarizeServer(c: Case, runs: readonly Run[]): ServerSummary {
     p99Ms: median(ok.map((r) => r.p99LatencyMs)),
     rpsSpread: relativeSpread(rps),
     cpuUsPerRequest: median(cpu),
+    clientCpuUsPerRequest: median(clientCpu),
   };
 }
 
@@ -115,5 +124,6 @@ export function summarize(c: Case, runs: readonly Run[]): CaseSummary {
   const ratio = ringcache.rps / redis.rps;
   const status = Number.isFinite(ratio) ? (ratio >= c.target ? 'PASS' : 'BELOW') : 'ERROR';
   const cpuRatio = ringcache.cpuUsPerRequest / redis.cpuUsPerRequest;
-  return { ...c, ringcache, redis, ratio, status, cpuRatio };
+  const clientCpuRatio = ringcache.clientCpuUsPerRequest / redis.clientCpuUsPerRequest;
+  return { ...c, ringcache, redis, ratio, status, cpuRatio, clientCpuRatio };
 }

@@ -34,6 +34,7 @@ export function renderTable(summaries: readonly CaseSummary[]): string {
     formatFixed(s.ringcache.cpuUsPerRequest, 1),
     formatFixed(s.redis.cpuUsPerRequest, 1),
     Number.isFinite(s.cpuRatio) ? `${s.cpuRatio.toFixed(2)}x` : '-',
+    Number.isFinite(s.clientCpuRatio) ? `${s.clientCpuRatio.toFixed(2)}x` : '-',
     spreadText(s),
   ]);
   return formatTable(
@@ -44,7 +45,7 @@ export function renderTable(summaries: readonly CaseSummary[]): string {
       { header: 'rc p50 ms', align: 'right' }, { header: 'redis p50 ms', align: 'right' },
       { header: 'rc p99 ms', align: 'right' }, { header: 'redis p99 ms', align: 'right' },
       { header: 'rc cpu µs', align: 'right' }, { header: 'redis cpu µs', align: 'right' },
-      { header: 'cpu ratio', align: 'right' },
+      { header: 'cpu ratio', align: 'right' }, { header: 'bench cpu ratio', align: 'right' },
       { header: 'spread', align: 'right' },
     ],
     rows,

@@ -30,14 +30,41 @@ export function parseSchedstat(text: string): number | null {
  * so fields are counted from the last ')'.
  */
 export function parseStatCpuNs(text: string): number | null {
+  return statTicksNs(text, 14);
+}
+
+/**
+ * cutime+cstime in nanoseconds from a /proc/<pid>/stat line: the CPU time of
+ * the process's children that have exited and been waited for (a finished
+ * redis-benchmark run, once Node has reaped it); null if malformed.
+ */
+export function parseStatChildrenCpuNs(text: string): number | null {
+  return statTicksNs(text, 16);
+}
+
+/** The sum of stat fields `field` and `field + 1` (clock ticks), in ns. */
+function statTicksNs(text: string, field: number): number | null {
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
+  // fields[0] is field 3 (state).
   const fields = text.slice(close + 1).trim().split(/\s+/);
-  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-  const utime = fields[11];
-  const stime = fields[12];
-  if (utime === undefined || stime === undefined || !/^\d+$/.test(utime) || !/^\d+$/.test(stime)) return null;
-  return ((Number(utime) + Number(stime)) * 1e9) / CLOCK_TICKS_PER_S;
+  const a = fields[field - 3];
+  const b = fields[field - 2];
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return null;
+  return ((Number(a) + Number(b)) * 1e9) / CLOCK_TICKS_PER_S;
+}
+
+/**
+ * CPU time used so far by this process's exited and reaped children, in ns
+ * (10 ms ticks); null where /proc cannot be read. Around one child's run, with
+ * no other child exiting meanwhile, the difference is that child's CPU time.
+ */
+export function reapedChildrenCpuNs(proc = '/proc'): number | null {
+  try {
+    return parseStatChildrenCpuNs(readFileSync(`${proc}/self/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /**

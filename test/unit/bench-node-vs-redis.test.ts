@@ -11,7 +11,7 @@ test('repetitions alternate which server goes first', () => {
 test('a case is judged on the ratio of the two servers\' median ops/s', () => {
   const c: Case = { test: 'get', valueSize: 32, pipeline: 1, requests: 1000, target: 0.95 };
   const run = (server: ServerName, rep: number, rps: number): Run => ({
-    case: 0, server, rep, order: rep, startedAt: '', durationMs: 1, argv: [], error: null, serverCpuMs: null,
+    case: 0, server, rep, order: rep, startedAt: '', durationMs: 1, argv: [], error: null, serverCpuMs: null, clientCpuMs: null,
     result: { name: 'GET', test: 'get', rps, avgLatencyMs: 1, minLatencyMs: 1, p50LatencyMs: 1, p95LatencyMs: 1, p99LatencyMs: 1, maxLatencyMs: 1 },
   });
   const runs = [run('ringcache', 1, 90), run('redis', 1, 100), run('redis', 2, 120), run('ringcache', 2, 300), run('ringcache', 3, 95), run('redis', 3, 100)];
@@ -24,22 +24,26 @@ test('a case is judged on the ratio of the two servers\' median ops/s', () => {
   assert.equal(summarize(c, runs.filter((r) => r.server === 'redis')).status, 'ERROR');
 });
 
-test('CPU per request is the median of each server\'s CPU time over its requests, and compared as a ratio', () => {
+test('CPU per request, of the server and of redis-benchmark, is the median over its runs, and compared as a ratio', () => {
   const c: Case = { test: 'mset', valueSize: 32, pipeline: 1, requests: 2000, target: 0.95 };
-  const run = (server: ServerName, rep: number, serverCpuMs: number | null, ok = true): Run => ({
-    case: 0, server, rep, order: rep, startedAt: '', durationMs: 1, argv: [], error: ok ? null : 'failed', serverCpuMs,
+  const run = (server: ServerName, rep: number, serverCpuMs: number | null, clientCpuMs: number | null, ok = true): Run => ({
+    case: 0, server, rep, order: rep, startedAt: '', durationMs: 1, argv: [], error: ok ? null : 'failed', serverCpuMs, clientCpuMs,
     result: ok ? { name: 'MSET', test: 'mset', rps: 100, avgLatencyMs: 1, minLatencyMs: 1, p50LatencyMs: 1, p95LatencyMs: 1, p99LatencyMs: 1, maxLatencyMs: 1 } : null,
   });
   // 40 ms over 2000 requests = 20 µs each; a failed run's CPU time does not count.
   const runs = [
-    run('ringcache', 1, 40), run('ringcache', 2, 36), run('ringcache', 3, 100), run('ringcache', 4, 1, false),
-    run('redis', 1, 30), run('redis', 2, 32), run('redis', 3, null),
+    run('ringcache', 1, 40, 50), run('ringcache', 2, 36, 60), run('ringcache', 3, 100, 40), run('ringcache', 4, 1, 1, false),
+    run('redis', 1, 30, 80), run('redis', 2, 32, null), run('redis', 3, null, 70),
   ];
   const s = summarize(c, runs);
   assert.equal(s.ringcache.cpuUsPerRequest, 20);
   assert.equal(s.redis.cpuUsPerRequest, 15.5);
   assert.equal(s.cpuRatio, 20 / 15.5);
-  const unknown = summarize(c, runs.map((r) => ({ ...r, serverCpuMs: null })));
+  assert.equal(s.ringcache.clientCpuUsPerRequest, 25);
+  assert.equal(s.redis.clientCpuUsPerRequest, 37.5);
+  assert.equal(s.clientCpuRatio, 25 / 37.5);
+  const unknown = summarize(c, runs.map((r) => ({ ...r, serverCpuMs: null, clientCpuMs: null })));
   assert.ok(Number.isNaN(unknown.ringcache.cpuUsPerRequest));
   assert.ok(Number.isNaN(unknown.cpuRatio));
+  assert.ok(Number.isNaN(unknown.clientCpuRatio));
 });

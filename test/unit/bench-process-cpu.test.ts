@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { cpuDeltaMs, parseSchedstat, parseStatCpuNs, processCpuNs } from '../../bench/lib/process-cpu.js';
+import { spawn } from 'node:child_process';
+import { cpuDeltaMs, parseSchedstat, parseStatChildrenCpuNs, parseStatCpuNs, processCpuNs, reapedChildrenCpuNs } from '../../bench/lib/process-cpu.js';
 
 /** A /proc/<pid>/stat line with the given utime and stime (ticks); field 2 has spaces and a ')'. */
-const statLine = (utime: number, stime: number): string =>
-  `4242 (a b) c) ${['S', '1', '1', '1', '0', '-1', '4194560', '0', '0', '0', '0', String(utime), String(stime), '0', '0', '20'].join(' ')}\n`;
+const statLine = (utime: number, stime: number, cutime = 0, cstime = 0): string =>
+  `4242 (a b) c) ${['S', '1', '1', '1', '0', '-1', '4194560', '0', '0', '0', '0', String(utime), String(stime), String(cutime), String(cstime), '20'].join(' ')}\n`;
 
 test('schedstat: the first field is the time on a CPU in ns', () => {
   assert.equal(parseSchedstat('4600212020 248518939 4600\n'), 4600212020);
@@ -16,8 +17,10 @@ test('schedstat: the first field is the time on a CPU in ns', () => {
   assert.equal(parseSchedstat('x 1 2'), null);
 });
 
-test('stat: utime + stime in ticks of 10 ms, counted after the last parenthesis of the name', () => {
-  assert.equal(parseStatCpuNs(statLine(123, 45)), 168 * 1e7);
+test('stat: utime + stime (and cutime + cstime for reaped children) in ticks of 10 ms, counted after the last parenthesis of the name', () => {
+  assert.equal(parseStatCpuNs(statLine(123, 45, 7, 9)), 168 * 1e7);
+  assert.equal(parseStatChildrenCpuNs(statLine(123, 45, 7, 9)), 16 * 1e7);
+  assert.equal(parseStatChildrenCpuNs('4242 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13'), null);
   assert.equal(parseStatCpuNs('4242 no-parens S 1'), null);
   assert.equal(parseStatCpuNs('4242 (x) S 1 2'), null);
 });
@@ -77,4 +80,18 @@ test('processCpuNs counts the CPU time of every thread, not just the main one', 
   // early while this thread also runs; 200 ms is still far above what the
   // waiting main thread alone uses.
   assert.ok(measuredMs >= 200, `/proc says ${measuredMs} ms for a process whose worker burned about 300 ms`);
+});
+
+test('reapedChildrenCpuNs grows by the CPU time of a child once it has exited', { skip: process.platform !== 'linux', timeout: 30_000 }, async () => {
+  const before = reapedChildrenCpuNs();
+  assert.ok(before !== null);
+  // A child that burns about 300 ms of CPU (bounded at 10 s of wall time), then exits.
+  const burner = 'const s = process.cpuUsage(); const d = Date.now() + 10000; let x = 0; ' +
+    'while (Date.now() < d) { const u = process.cpuUsage(s); if (u.user + u.system > 300000) break; for (let i = 0; i < 1e5; i++) x += i; } ' +
+    'process.exit(x > 0 ? 0 : 1);';
+  const child = spawn(process.execPath, ['-e', burner], { stdio: 'ignore' });
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  assert.equal(code, 0);
+  const ms = cpuDeltaMs(before, reapedChildrenCpuNs());
+  assert.ok(ms !== null && ms >= 250, `reaped children's CPU grew by ${ms} ms for a child that burned about 300 ms`);
 });
