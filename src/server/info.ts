@@ -40,6 +40,8 @@ export interface InfoSnapshot {
   /** Event-loop delay since start or CONFIG RESETSTAT, in ms (perf_hooks.monitorEventLoopDelay). */
   eventLoopDelayP99: number;
   eventLoopDelayMax: number;
+  /** Event-loop turns in which client input ran over the turn budget and the rest waited for a later turn. */
+  inputTurnsOverBudget: number;
 }
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace'];
@@ -103,6 +105,7 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
       ['keyspace_misses', s.misses],
       ['eventloop_delay_p99_ms', s.eventLoopDelayP99.toFixed(3)],
       ['eventloop_delay_max_ms', s.eventLoopDelayMax.toFixed(3)],
+      ['input_turns_over_budget', s.inputTurnsOverBudget],
     ],
     replication: [
       ['role', 'master'],

@@ -233,6 +233,7 @@ export class CacheNode implements NodeRuntime {
         Object.assign(this.store.stats, { hits: 0, misses: 0, expired: 0, evicted: 0 });
         Object.assign(this.stats, { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 });
         this.dispatcher.processed = 0;
+        this.turn.overBudget = 0;
         this.loopDelay.reset();
       },
       shutdown: () => setImmediate(() => (this.options.onShutdown ? this.options.onShutdown() : void this.stop())),
@@ -290,6 +291,7 @@ export class CacheNode implements NodeRuntime {
       clusterEnabled: this.clusterView !== undefined,
       eventLoopDelayP99: this.loopDelayMs(this.loopDelay.percentile(99)),
       eventLoopDelayMax: this.loopDelayMs(this.loopDelay.max),
+      inputTurnsOverBudget: this.turn.overBudget,
     });
   }
 }

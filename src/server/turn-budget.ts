@@ -16,11 +16,16 @@
  * node's allocation per request went to the Immediate and its processing.
  */
 export class TurnBudget {
+  /** Turns in which client input ran over the budget and was cut (INFO's input_turns_over_budget). */
+  overBudget = 0;
   private startedAt = 0;
   private open = false;
+  /** This turn is already counted in overBudget. */
+  private counted = false;
   private waiting: Array<() => void> = [];
   private readonly endTurn = (): void => {
     this.open = false;
+    this.counted = false;
     const waiting = this.waiting;
     this.waiting = [];
     for (const resume of waiting) resume();
@@ -40,7 +45,12 @@ export class TurnBudget {
       setImmediate(this.endTurn);
       return false;
     }
-    return this.now() - this.startedAt >= this.budgetMs;
+    if (this.now() - this.startedAt < this.budgetMs) return false;
+    if (!this.counted) {
+      this.counted = true;
+      this.overBudget++;
+    }
+    return true;
   }
 
   /** Calls resume once the event loop has had its turn (after timers and other I/O). */

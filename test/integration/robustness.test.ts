@@ -161,12 +161,16 @@ describe('robustness of a node against its clients', () => {
 
   // The node cuts such a flood into slices of one turn's budget, also inside a
   // 64 KiB chunk (parser yield/resume): this checks the replies across those
-  // cuts. That the other client gets in is also owed to TCP delivering the
-  // flood in pieces, so this alone does not prove the budget works.
-  test('a 1 MB pipeline of INCRs: every reply in order, and another client is answered before it ends', T, async () => {
+  // cuts, and INFO's count of turns cut shows that the budget did cut. That the
+  // other client gets in is also owed to TCP delivering the flood in pieces.
+  test('a 1 MB pipeline of INCRs: every reply in order, cut at the turn budget, and another client is answered before it ends', T, async () => {
     const flooder = await pool.connect(node.port);
     const other = await pool.connect(node.port);
     await other.call('DEL', 'flood');
+    await other.call('CONFIG', 'RESETSTAT');
+    const turnsCut = async (): Promise<number> =>
+      Number(/input_turns_over_budget:(\d+)/.exec(String(await other.call('INFO', 'stats')))?.[1] ?? NaN);
+    assert.equal(await turnsCut(), 0);
     const n = 100_000;
     // 1 MB of inline INCRs in one write: far more than one turn's budget of work.
     flooder.write(Buffer.from('INCR flood\r\n'.repeat(n)));
@@ -175,6 +179,7 @@ describe('robustness of a node against its clients', () => {
     assert.ok(seen >= 1 && seen < n, `the other client was answered mid-flood (it saw ${seen} of ${n})`);
     const rest = await flooder.read(n - 1, 15_000);
     for (let i = 0; i < n - 1; i++) if (rest[i] !== i + 2) assert.fail(`reply ${i + 2} was ${String(rest[i])}`);
+    assert.ok((await turnsCut()) >= 1, 'the flood ran over at least one turn\'s budget and was cut');
   });
 
   test('a pipeline sent with a half-close (write, then end): every reply arrives before the node closes', T, async () => {

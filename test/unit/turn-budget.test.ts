@@ -13,7 +13,10 @@ test('a turn lets work through until its budget is spent, then holds readers unt
   now = 54;
   assert.equal(budget.spent(), false, 'within the budget: a later check does not restart the clock');
   now = 56;
+  assert.equal(budget.overBudget, 0);
   assert.equal(budget.spent(), true, 'over the budget');
+  assert.equal(budget.spent(), true, 'still over the budget');
+  assert.equal(budget.overBudget, 1, 'a turn over its budget is counted once, however often it is checked');
   budget.wait(() => resumed.push('c'));
   budget.wait(() => resumed.push('d'));
   assert.equal(resumed.length, 0, 'nobody resumes before the loop turns');
@@ -23,6 +26,7 @@ test('a turn lets work through until its budget is spent, then holds readers unt
   assert.equal(budget.spent(), false, 'the turn has ended: a new one starts with a fresh budget');
   now = 105;
   assert.equal(budget.spent(), true);
+  assert.equal(budget.overBudget, 2, 'the next turn over the budget counts again');
 });
 
 test('a reader that waits when no turn is open is still resumed when the loop turns', async () => {
