@@ -99,12 +99,15 @@ export function buildCases(opts: Options): Case[] {
   return cases;
 }
 
+/** CPU time of one run spread over its requests, in µs; NaN if unknown. */
+export const usPerRequest = (ms: number | null, c: Case): number => (ms === null ? NaN : (ms * 1000) / c.requests);
+
 function summarizeServer(c: Case, runs: readonly Run[]): ServerSummary {
   const ok = runs.flatMap((r) => (r.result ? [r.result] : []));
   const rps = ok.map((r) => r.rps);
-  const perRequest = (ms: number | null): number[] => (ms === null ? [] : [(ms * 1000) / c.requests]);
-  const cpu = runs.flatMap((r) => (r.result ? perRequest(r.serverCpuMs) : []));
-  const clientCpu = runs.flatMap((r) => (r.result ? perRequest(r.clientCpuMs) : []));
+  // Failed runs do not count; median() skips the unknown (NaN) ones.
+  const cpu = runs.flatMap((r) => (r.result ? [usPerRequest(r.serverCpuMs, c)] : []));
+  const clientCpu = runs.flatMap((r) => (r.result ? [usPerRequest(r.clientCpuMs, c)] : []));
   return {
     runs: ok.length,
     rpsMin: rps.length ? Math.min(...rps) : NaN,

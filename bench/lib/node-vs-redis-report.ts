@@ -2,7 +2,7 @@
 // terminal table and the SVG chart specification.
 import type { Options, TestName } from './node-vs-redis-options.js';
 import {
-  MSET_REQUEST_FACTOR, targetFor, type Case, type CaseSummary, type Run, type ServerName, type ServerSummary,
+  MSET_REQUEST_FACTOR, targetFor, usPerRequest, type Case, type CaseSummary, type Run, type ServerName, type ServerSummary,
 } from './node-vs-redis-model.js';
 import type { BarChartSpec, BarGroup } from './svg-chart.js';
 import { formatBytes, formatFixed, formatInt, formatTable } from './table.js';
@@ -71,7 +71,7 @@ export function reportHeader(opts: Options, redisVersion: string, cpu: string, c
 export function progressLine(run: Run, c: Case, total: number, reps: number): string {
   const head = `[${String(run.order).padStart(String(total).length)}/${total}] ${c.test.toUpperCase().padEnd(4)} ${formatBytes(c.valueSize).padStart(6)} P=${String(c.pipeline).padEnd(3)} rep ${run.rep}/${reps} ${run.server.padEnd(9)}`;
   if (!run.result) return `${head} ERROR ${run.error ?? ''}`;
-  const cpu = run.serverCpuMs === null ? '' : `  cpu ${formatFixed((run.serverCpuMs * 1000) / c.requests, 1)} µs/op`;
+  const cpu = run.serverCpuMs === null ? '' : `  cpu ${formatFixed(usPerRequest(run.serverCpuMs, c), 1)} µs/op`;
   return `${head} ${formatInt(run.result.rps).padStart(11)} ops/s  p50 ${formatFixed(run.result.p50LatencyMs, 3)} ms  p99 ${formatFixed(run.result.p99LatencyMs, 3)} ms${cpu}`;
 }
 
