@@ -264,13 +264,7 @@ export class ReplyWriter {
       this.crlf();
       return;
     }
-    this.ensure(n + 24);
-    this.byte(36);
-    this.digits(n);
-    this.crlf();
-    copyBytes(src, start, this.buf, this.pos, n);
-    this.pos += n;
-    this.crlf();
+    this.copiedBulk(src, start, end);
   }
 
   /**
@@ -279,13 +273,17 @@ export class ReplyWriter {
    * socket write that does not complete at once would still refer to it.
    */
   bulkArg(argv: Argv, i: number): void {
-    const start = argv.start[i]!;
-    const n = argv.end[i]! - start;
+    this.copiedBulk(argv.buf, argv.start[i]!, argv.end[i]!);
+  }
+
+  /** A bulk string of src[start, end), copied into buf whatever its size. */
+  private copiedBulk(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
     this.ensure(n + 24);
     this.byte(36);
     this.digits(n);
     this.crlf();
-    copyBytes(argv.buf, start, this.buf, this.pos, n);
+    copyBytes(src, start, this.buf, this.pos, n);
     this.pos += n;
     this.crlf();
   }
