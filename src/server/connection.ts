@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { adoptAccepted, READ_BUFFER_BYTES, type ChunkReader } from './shared-read-buffer.js';
+import { HandleWriter } from './handle-writer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import { Argv } from '../protocol/argv.js';
 import type { ClusterNode } from '../cluster/topology.js';
@@ -64,6 +65,8 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private inputEnded = false;
 
   private readonly socket: Socket;
+  /** Writes replies: straight to the socket's handle when nothing is queued (see HandleWriter). */
+  private readonly output: HandleWriter;
 
   /** Takes over a socket the server accepted paused (pauseOnConnect) and starts reading it. */
   constructor(
@@ -74,6 +77,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   ) {
     const { socket, reused } = adoptAccepted(accepted, true, this);
     this.socket = socket;
+    this.output = new HandleWriter(socket, () => this.onDrain());
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = `${socket.localAddress}:${socket.localPort}`;
     this.session = {
@@ -123,8 +127,8 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     // taken and sent by afterInput(), so no other client's replies mix in.
     this.out.protocol = this.session.protocol;
     // What these replies may add before the client passes its output limit
-    // (read once per input: writableLength is not free on the per-command path).
-    this.outputBudget = this.runtime.config.clientOutputLimit - this.socket.writableLength;
+    // (read once per input: queuedBytes is not free on the per-command path).
+    this.outputBudget = this.runtime.config.clientOutputLimit - this.output.queuedBytes;
   }
 
   /** Sends the replies, then gives the loop its turn if this turn's budget is spent. */
@@ -205,14 +209,14 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       this.send(pieces);
       // A write that completed at once has copied the bytes into the kernel; one
       // that did not (or queued behind another) still holds the writer's buffer.
-      this.out.returned(this.socket.writableLength > 0);
+      this.out.returned(this.output.queuedBytes > 0);
     }
     this.afterSend();
   }
 
   private send(pieces: Buffer[]): void {
     for (const p of pieces) this.runtime.stats.netOutputBytes += p.length;
-    if (pieces.length === 1) this.socket.write(pieces[0]!);
+    if (pieces.length === 1) this.output.write(pieces[0]!);
     else {
       this.socket.cork();
       for (const p of pieces) this.socket.write(p);
@@ -225,7 +229,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       this.socket.end();
       return;
     }
-    if (!this.paused && this.socket.writableLength > PAUSE_OUTPUT_BYTES) {
+    if (!this.paused && this.output.queuedBytes > PAUSE_OUTPUT_BYTES) {
       this.paused = true;
       this.socket.pause();
     }
@@ -290,8 +294,10 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     }
   }
 
+  /** The socket's 'drain', or a direct write that had to wait completing (HandleWriter). */
   private onDrain(): void {
-    if (this.paused && !this.closed) {
+    // Both can hold output: resume only once neither holds more than the limit.
+    if (this.paused && !this.closed && this.output.queuedBytes <= PAUSE_OUTPUT_BYTES) {
       this.paused = false;
       if (!this.waitingTurn) this.socket.resume();
     }
@@ -341,8 +347,8 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       ['rbp', 0],
       ['obl', 0],
       ['oll', 0],
-      ['omem', this.socket.writableLength],
-      ['tot-mem', this.socket.writableLength + this.parser.bufferedBytes],
+      ['omem', this.output.queuedBytes],
+      ['tot-mem', this.output.queuedBytes + this.parser.bufferedBytes],
       ['events', 'r'],
       ['cmd', this.lastCommand],
       ['user', 'default'],
