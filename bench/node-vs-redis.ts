@@ -1,11 +1,15 @@
 // Side-by-side throughput benchmark: ringcache vs redis-server, both driven by
 // redis-benchmark with identical settings on 127.0.0.1.
 //
-// Fairness: for every case (test x value size x pipeline) the two servers are
-// measured alternately R times, ringcache first in odd repetitions and redis
-// first in even ones, and the median of the R runs is reported. Alternating per case (rather than "all ringcache, then
-// all redis") spreads slow drifts of the machine (thermal, noisy neighbours)
-// over both servers. Cases run size -> pipeline -> test with SET before GET,
+// Fairness: for every case (test x value size x pipeline) the servers are
+// measured in turn R times, the order rotated by one each repetition, and the
+// median of the R runs is reported. Alternating per case (rather than "all
+// ringcache, then all redis") spreads slow drifts of the machine (thermal,
+// noisy neighbours) over all servers.
+//
+// The Node floor (bench/lib/node-floor-server.ts) runs in turn with the two as
+// a control: ringcache's socket and protocol code answering constants. It
+// shows what part of the gap to Redis is Node's and what part ringcache's. Cases run size -> pipeline -> test with SET before GET,
 // so GET mostly hits keys of the current value size.
 //
 // Run: npm run bench -- [flags]   (see --help; bench/lib/node-vs-redis-options.ts)
@@ -26,7 +30,7 @@ import { describeExit, installCleanupHandlers, isShuttingDown, type ExitInfo } f
 import { cpuDeltaMs, processCpuNs, reapedChildrenCpuNs } from './lib/process-cpu.js';
 import { runRedisBenchmark } from './lib/redis-benchmark.js';
 import { waitForPing } from './lib/resp.js';
-import { formatArgv, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
+import { formatArgv, startNodeFloor, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
 import { writeBarChartSvg } from './lib/svg-chart.js';
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
@@ -58,6 +62,11 @@ async function main(): Promise<number> {
   const cases = buildCases(opts);
   const ports = { ringcache: await freePort() } as Record<ServerName, number>;
   ports.redis = await freePort([ports.ringcache]);
+  ports.floor = await freePort([ports.ringcache, ports.redis]);
+  /** The servers measured, in the order of the first repetition. */
+  const measured: readonly ServerName[] = opts.floor ? SERVERS : ['ringcache', 'redis'];
+  /** The two compared, which are checked for correct answers (the floor answers constants). */
+  const compared: readonly ServerName[] = ['ringcache', 'redis'];
 
   const servers: Partial<Record<ServerName, ServerHandle>> = {};
   const exits: Partial<Record<ServerName, ExitInfo | undefined>> = {};
@@ -76,22 +85,27 @@ async function main(): Promise<number> {
     log(`starting redis-server on 127.0.0.1:${ports.redis}`);
     servers.redis = await startRedisServer({ port: ports.redis, maxmemory: opts.maxmemory, bin: opts.redisServerBin });
     log(`  up: ${formatArgv(servers.redis.argv)}`);
+    if (opts.floor) {
+      log(`starting the Node floor on 127.0.0.1:${ports.floor}`);
+      servers.floor = await startNodeFloor({ port: ports.floor });
+      log(`  up: ${formatArgv(servers.floor.argv)}`);
+    }
     const active = servers as Record<ServerName, ServerHandle>;
     const cpus = os.cpus().length;
     if ((loadAverageAtStart[0] ?? 0) > cpus * 0.5) {
       warn(`machine is busy before the benchmark (1-min load ${loadAverageAtStart[0]?.toFixed(1)} on ${cpus} CPUs): expect noisy numbers`);
     }
 
-    for (const name of SERVERS) {
+    for (const name of compared) {
       infos[name] = await serverInfo(active[name].port);
       for (const problem of await preflight(active[name].port, opts.tests)) warn(`${name} preflight: ${problem}`);
     }
-    if (opts.warmup > 0) await warmUp(active, opts, warn);
+    if (opts.warmup > 0) await warmUp(active, measured, opts, warn);
 
-    const total = cases.length * opts.reps * SERVERS.length;
+    const total = cases.length * opts.reps * measured.length;
     for (const [ci, c] of cases.entries()) {
       for (let rep = 1; rep <= opts.reps; rep++) {
-        for (const name of serverOrder(rep)) {
+        for (const name of serverOrder(rep, measured)) {
           const run = await measure(active[name], name, ci, c, rep, runs.length + 1, opts);
           if (isShuttingDown()) return 1; // interrupted: the signal handler stops children and exits
           runs.push(run);
@@ -135,10 +149,18 @@ async function main(): Promise<number> {
       '\nbench cpu ratio: redis-benchmark\'s own CPU time per request against ringcache over against redis (10 ms ticks): ' +
       'at pipeline 1 the client is often the bottleneck, so what it spends per request decides ops/s as much as the server does\n',
   );
+  if (opts.floor) {
+    process.stdout.write(
+      'floor: the Node floor, a control server with ringcache\'s socket and protocol code answering constants (no commands, no store); ' +
+        'rc/floor = ringcache/floor ops/s: near 1, ringcache runs as fast as Node lets a server run here, and floor/redis is the platform\'s own gap\n',
+    );
+  }
 
   const result = {
     benchmark: 'node-vs-redis',
-    schemaVersion: 2, // 2: runs[].serverCpuMs and clientCpuMs; cases[].cpuRatio, clientCpuRatio, {server}.cpuUsPerRequest and clientCpuUsPerRequest
+    // 2: runs[].serverCpuMs and clientCpuMs; cases[].cpuRatio, clientCpuRatio, {server}.cpuUsPerRequest and clientCpuUsPerRequest.
+    // 3: the Node floor: servers.floor, runs[] with server "floor", cases[].floor (null without it) and cases[].floorRatio.
+    schemaVersion: 3,
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
@@ -158,12 +180,15 @@ async function main(): Promise<number> {
       maxmemory: opts.maxmemory,
       timeoutS: opts.timeoutMs / 1000,
       targets: { pipeline1: TARGET_UNPIPELINED, pipelined: TARGET_PIPELINED },
-      order: 'per case: reps repetitions, ringcache first in odd ones and redis first in even ones; cases by size, pipeline, test',
+      order: `per case: reps repetitions of ${measured.join(', ')}, the order rotated by one each repetition; cases by size, pipeline, test`,
+      floor: opts.floor
+        ? 'servers.floor, cases[].floor, cases[].floorRatio: the Node floor (bench/lib/node-floor-server.ts), ringcache\'s socket and protocol code answering constants; floorRatio = ringcache/floor ops/s'
+        : null,
       serverCpu: 'runs[].serverCpuMs: the server process\'s CPU time during the run, from /proc (all threads, user + kernel)',
       clientCpu: 'runs[].clientCpuMs: redis-benchmark\'s CPU time for the run (this process\'s reaped children, /proc/self/stat cutime+cstime)',
     },
     servers: Object.fromEntries(
-      SERVERS.map((n) => [
+      measured.map((n) => [
         n,
         {
           port: ports[n],
@@ -230,9 +255,11 @@ async function measure(
 }
 
 /** Short unrecorded pass so JIT compilation and allocator growth do not land in the first measured case. */
-async function warmUp(servers: Record<ServerName, ServerHandle>, opts: Options, warn: (m: string) => void): Promise<void> {
+async function warmUp(
+  servers: Record<ServerName, ServerHandle>, names: readonly ServerName[], opts: Options, warn: (m: string) => void,
+): Promise<void> {
   const pipeline = Math.max(...opts.pipelines);
-  for (const name of SERVERS) {
+  for (const name of names) {
     log(`warming up ${name} (${opts.tests.join(',')}, -n ${opts.warmup}, -P ${pipeline})`);
     for (const test of opts.tests) {
       if (isShuttingDown()) return;

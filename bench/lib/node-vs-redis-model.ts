@@ -5,16 +5,19 @@ import type { Options, TestName } from './node-vs-redis-options.js';
 import type { BenchmarkRow } from './redis-benchmark.js';
 import { median, relativeSpread } from './stats.js';
 
-export const SERVERS = ['ringcache', 'redis'] as const;
+/** The two servers compared, and the Node floor (bench/lib/node-floor-server.ts), a control. */
+export const SERVERS = ['ringcache', 'redis', 'floor'] as const;
 export type ServerName = (typeof SERVERS)[number];
 
 /**
- * Which server goes first in repetition `rep` (1-based): ringcache in odd
- * ones, redis in even ones, so that a machine that speeds up or slows down
- * within a case, or a first-run effect, does not always favour the same one.
+ * The order of the servers in repetition `rep` (1-based): the list rotated by
+ * one each repetition, so that a machine that speeds up or slows down within
+ * a case, or a first-run effect, does not always favour the same one. With
+ * ringcache and redis alone: ringcache first in odd repetitions, redis in even.
  */
-export function serverOrder(rep: number): readonly ServerName[] {
-  return rep % 2 === 1 ? SERVERS : [SERVERS[1], SERVERS[0]];
+export function serverOrder(rep: number, servers: readonly ServerName[] = SERVERS): ServerName[] {
+  const k = (rep - 1) % servers.length;
+  return [...servers.slice(k), ...servers.slice(0, k)];
 }
 
 /** Targets from the issue: ringcache/redis ops/s ratio we aim for. */
@@ -76,6 +79,13 @@ export interface ServerSummary {
 export interface CaseSummary extends Case {
   ringcache: ServerSummary;
   redis: ServerSummary;
+  /** The Node floor; null when it was not run (--no-floor). */
+  floor: ServerSummary | null;
+  /**
+   * ringcache's median ops/s over the floor's: how close ringcache comes to a
+   * Node server doing no work (NaN if unknown). Informational, no target.
+   */
+  floorRatio: number;
   ratio: number;
   status: 'PASS' | 'BELOW' | 'ERROR';
   /** ringcache's CPU per request over Redis's (below 1: ringcache spends less); NaN if unknown. Informational, no target. */
@@ -124,9 +134,12 @@ function summarizeServer(c: Case, runs: readonly Run[]): ServerSummary {
 export function summarize(c: Case, runs: readonly Run[]): CaseSummary {
   const ringcache = summarizeServer(c, runs.filter((r) => r.server === 'ringcache'));
   const redis = summarizeServer(c, runs.filter((r) => r.server === 'redis'));
+  const floorRuns = runs.filter((r) => r.server === 'floor');
+  const floor = floorRuns.length > 0 ? summarizeServer(c, floorRuns) : null;
+  const floorRatio = floor === null ? NaN : ringcache.rps / floor.rps;
   const ratio = ringcache.rps / redis.rps;
   const status = Number.isFinite(ratio) ? (ratio >= c.target ? 'PASS' : 'BELOW') : 'ERROR';
   const cpuRatio = ringcache.cpuUsPerRequest / redis.cpuUsPerRequest;
   const clientCpuRatio = ringcache.clientCpuUsPerRequest / redis.clientCpuUsPerRequest;
-  return { ...c, ringcache, redis, ratio, status, cpuRatio, clientCpuRatio };
+  return { ...c, ringcache, redis, floor, floorRatio, ratio, status, cpuRatio, clientCpuRatio };
 }

@@ -30,6 +30,8 @@ export interface Options {
   redisBenchmarkBin: string;
   /** Per redis-benchmark invocation. */
   timeoutMs: number;
+  /** Also measure the Node floor (bench/lib/node-floor-server.ts) in every case. */
+  floor: boolean;
 }
 
 /** Thrown for bad command lines; the runner prints it as one line and exits 2. */
@@ -38,7 +40,9 @@ export class UsageError extends Error {}
 export const USAGE = `Usage: node --import tsx bench/node-vs-redis.ts [options]
 
 Runs redis-benchmark against ringcache and redis-server alternately and
-reports median ops/s, p50/p99 latency and the ringcache/redis ratio.
+reports median ops/s, p50/p99 latency and the ringcache/redis ratio. A third
+server, the Node floor, runs in turn with them as a control: how fast a Node
+server with ringcache's socket code and nothing behind it is on this machine.
 
   --quick                 smoke run: tiny request counts, 1 repetition
   --reps N                repetitions per case, median reported (default 3; --quick: 1)
@@ -58,6 +62,8 @@ reports median ops/s, p50/p99 latency and the ringcache/redis ratio.
   --redis-server PATH     redis-server executable (default redis-server)
   --redis-benchmark PATH  redis-benchmark executable (default redis-benchmark)
   --timeout SECONDS       limit per redis-benchmark invocation (default 120)
+  --no-floor              skip the Node floor, a control server that answers constants
+                          through ringcache's own socket and protocol code (bench/lib/node-floor-server.ts)
   -h, --help              show this help
 `;
 
@@ -86,6 +92,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
         'redis-server': { type: 'string' },
         'redis-benchmark': { type: 'string' },
         timeout: { type: 'string' },
+        'no-floor': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -122,6 +129,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     redisServerBin: str('redis-server') ?? 'redis-server',
     redisBenchmarkBin: str('redis-benchmark') ?? 'redis-benchmark',
     timeoutMs: int('timeout', str('timeout'), 120, 1) * 1000,
+    floor: values['no-floor'] !== true,
   };
 }
 

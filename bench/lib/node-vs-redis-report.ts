@@ -7,7 +7,7 @@ import {
 import type { BarChartSpec, BarGroup } from './svg-chart.js';
 import { formatBytes, formatFixed, formatInt, formatTable } from './table.js';
 
-export const COLORS: Record<ServerName, string> = { ringcache: '#2563eb', redis: '#dc382d' };
+export const COLORS: Record<ServerName, string> = { ringcache: '#2563eb', redis: '#dc382d', floor: '#9ca3af' };
 
 /** Display order: pipeline, then test, then size (matches the chart panels). */
 export function displayOrder(summaries: readonly CaseSummary[], opts?: Options): CaseSummary[] {
@@ -18,23 +18,26 @@ export function displayOrder(summaries: readonly CaseSummary[], opts?: Options):
 }
 
 export function renderTable(summaries: readonly CaseSummary[]): string {
+  const withFloor = summaries.some((s) => s.floor !== null);
   const rows = displayOrder(summaries).map((s) => [
     s.test.toUpperCase(),
     formatBytes(s.valueSize),
     String(s.pipeline),
     formatInt(s.ringcache.rps),
     formatInt(s.redis.rps),
-    Number.isFinite(s.ratio) ? `${s.ratio.toFixed(2)}x` : '-',
+    ratioText(s.ratio),
     `>=${s.target}x`,
     s.status,
+    ...(withFloor ? [formatInt(s.floor?.rps ?? NaN), ratioText(s.floorRatio)] : []),
     formatFixed(s.ringcache.p50Ms, 3),
     formatFixed(s.redis.p50Ms, 3),
     formatFixed(s.ringcache.p99Ms, 3),
     formatFixed(s.redis.p99Ms, 3),
     formatFixed(s.ringcache.cpuUsPerRequest, 1),
     formatFixed(s.redis.cpuUsPerRequest, 1),
-    Number.isFinite(s.cpuRatio) ? `${s.cpuRatio.toFixed(2)}x` : '-',
-    Number.isFinite(s.clientCpuRatio) ? `${s.clientCpuRatio.toFixed(2)}x` : '-',
+    ...(withFloor ? [formatFixed(s.floor?.cpuUsPerRequest ?? NaN, 1)] : []),
+    ratioText(s.cpuRatio),
+    ratioText(s.clientCpuRatio),
     spreadText(s),
   ]);
   return formatTable(
@@ -42,15 +45,19 @@ export function renderTable(summaries: readonly CaseSummary[]): string {
       { header: 'test' }, { header: 'value', align: 'right' }, { header: 'P', align: 'right' },
       { header: 'ringcache ops/s', align: 'right' }, { header: 'redis ops/s', align: 'right' },
       { header: 'ratio', align: 'right' }, { header: 'target', align: 'right' }, { header: 'check' },
+      ...(withFloor ? [{ header: 'floor ops/s', align: 'right' as const }, { header: 'rc/floor', align: 'right' as const }] : []),
       { header: 'rc p50 ms', align: 'right' }, { header: 'redis p50 ms', align: 'right' },
       { header: 'rc p99 ms', align: 'right' }, { header: 'redis p99 ms', align: 'right' },
       { header: 'rc cpu µs', align: 'right' }, { header: 'redis cpu µs', align: 'right' },
+      ...(withFloor ? [{ header: 'floor cpu µs', align: 'right' as const }] : []),
       { header: 'cpu ratio', align: 'right' }, { header: 'bench cpu ratio', align: 'right' },
       { header: 'spread', align: 'right' },
     ],
     rows,
   );
 }
+
+const ratioText = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '-');
 
 /** Worst (max-min)/median of ops/s over the repetitions of either server: how much to trust the ratio. */
 function spreadText(s: CaseSummary): string {
@@ -79,6 +86,7 @@ export function chartSpec(
   summaries: readonly CaseSummary[], opts: Options, redisVersion: string, cpu: string, cpus: number, when: Date,
 ): BarChartSpec {
   const ordered = displayOrder(summaries, opts);
+  const withFloor = summaries.some((s) => s.floor !== null);
   const panels = opts.pipelines.map((p) => ({
     title: p === 1 ? 'No pipelining (-P 1)' : `Pipeline ${p} (-P ${p})`,
     note: `target: ringcache ≥ ${targetFor(p)}× redis`,
@@ -87,8 +95,8 @@ export function chartSpec(
       .map((s): BarGroup => ({
         label: s.test.toUpperCase(),
         sublabel: formatBytes(s.valueSize),
-        values: [nullIfNaN(s.ringcache.rps), nullIfNaN(s.redis.rps)],
-        ...(opts.reps > 1 ? { ranges: [rangeOf(s.ringcache), rangeOf(s.redis)] } : {}),
+        values: [nullIfNaN(s.ringcache.rps), nullIfNaN(s.redis.rps), ...(withFloor ? [nullIfNaN(s.floor?.rps ?? NaN)] : [])],
+        ...(opts.reps > 1 ? { ranges: [rangeOf(s.ringcache), rangeOf(s.redis), ...(withFloor ? [s.floor ? rangeOf(s.floor) : null] : [])] } : {}),
         badge: Number.isFinite(s.ratio)
           ? { text: `${s.ratio.toFixed(2)}×`, tone: s.status === 'PASS' ? 'good' : 'bad' }
           : { text: 'error', tone: 'neutral' },
@@ -112,6 +120,7 @@ export function chartSpec(
     series: [
       { name: 'ringcache', color: COLORS.ringcache },
       { name: `redis ${redisVersion}`, color: COLORS.redis },
+      ...(withFloor ? [{ name: 'Node floor (control: no commands, no store)', color: COLORS.floor }] : []),
     ],
     panels,
     markerLegend: 'target for ringcache',

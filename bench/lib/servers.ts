@@ -69,6 +69,13 @@ export async function startRingcache(opts: StartRingcacheOptions = {}): Promise<
   return startServerProcess('ringcache', argv, port, opts.startTimeoutMs ?? 10_000, opts.cwd ?? REPO_ROOT, opts.env);
 }
 
+/** The Node floor (node-floor-server.ts), a control server: see that file. */
+export async function startNodeFloor(opts: StartServerOptions = {}): Promise<ServerHandle> {
+  const port = opts.port ?? (await freePort());
+  const argv = [process.execPath, '--import', 'tsx', resolve(REPO_ROOT, 'bench', 'lib', 'node-floor-server.ts'), '--port', String(port)];
+  return startServerProcess('floor', argv, port, opts.startTimeoutMs ?? 10_000, REPO_ROOT);
+}
+
 /** Builds the ringcache command line (default or from a template). */
 export function ringcacheArgv(template: string | undefined, port: number, maxmemory: string | undefined): string[] {
   if (template === undefined || template.trim() === '') {

@@ -1,11 +1,46 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { serverOrder, summarize, type Case, type Run, type ServerName } from '../../bench/lib/node-vs-redis-model.js';
+import { parseOptions } from '../../bench/lib/node-vs-redis-options.js';
+import { renderTable } from '../../bench/lib/node-vs-redis-report.js';
 
-test('repetitions alternate which server goes first', () => {
-  assert.deepEqual(serverOrder(1), ['ringcache', 'redis']);
-  assert.deepEqual(serverOrder(2), ['redis', 'ringcache']);
-  assert.deepEqual(serverOrder(3), ['ringcache', 'redis']);
+test('repetitions rotate which server goes first', () => {
+  assert.deepEqual(serverOrder(1), ['ringcache', 'redis', 'floor']);
+  assert.deepEqual(serverOrder(2), ['redis', 'floor', 'ringcache']);
+  assert.deepEqual(serverOrder(3), ['floor', 'ringcache', 'redis']);
+  assert.deepEqual(serverOrder(4), ['ringcache', 'redis', 'floor']);
+  const two = ['ringcache', 'redis'] as const;
+  assert.deepEqual(serverOrder(1, two), ['ringcache', 'redis']);
+  assert.deepEqual(serverOrder(2, two), ['redis', 'ringcache']);
+  assert.deepEqual(serverOrder(3, two), ['ringcache', 'redis']);
+});
+
+const row = (rps: number) => ({ name: 'GET', test: 'get', rps, avgLatencyMs: 1, minLatencyMs: 1, p50LatencyMs: 1, p95LatencyMs: 1, p99LatencyMs: 1, maxLatencyMs: 1 });
+
+test('the Node floor is summarized beside the two, and ringcache compared with it; without it, its columns go', () => {
+  const c: Case = { test: 'get', valueSize: 32, pipeline: 1, requests: 1000, target: 0.95 };
+  const run = (server: ServerName, rep: number, rps: number): Run => ({
+    case: 0, server, rep, order: rep, startedAt: '', durationMs: 1, argv: [], error: null, serverCpuMs: 16, clientCpuMs: null, result: row(rps),
+  });
+  const runs = [run('ringcache', 1, 90), run('redis', 1, 100), run('floor', 1, 99), run('floor', 2, 95), run('floor', 3, 120)];
+  const s = summarize(c, runs);
+  assert.equal(s.floor?.rps, 99);
+  assert.equal(s.floor?.cpuUsPerRequest, 16);
+  assert.equal(s.floorRatio, 90 / 99);
+  assert.equal(s.ratio, 0.9, 'the verdict is still against redis');
+  const table = renderTable([s]);
+  assert.match(table.split('\n')[0]!, /floor ops\/s +rc\/floor/);
+  assert.match(table.split('\n')[2]!, / 99 +0\.91x /);
+
+  const without = summarize(c, runs.filter((r) => r.server !== 'floor'));
+  assert.equal(without.floor, null);
+  assert.ok(Number.isNaN(without.floorRatio));
+  assert.doesNotMatch(renderTable([without]), /floor/);
+});
+
+test('--no-floor leaves the Node floor out', () => {
+  assert.equal(parseOptions([]).floor, true);
+  assert.equal(parseOptions(['--no-floor']).floor, false);
 });
 
 test('a case is judged on the ratio of the two servers\' median ops/s', () => {
