@@ -9,8 +9,10 @@
 //
 // The Node floor (bench/lib/node-floor-server.ts) runs in turn with the two as
 // a control: ringcache's socket and protocol code answering constants. It
-// shows what part of the gap to Redis is Node's and what part ringcache's. Cases run size -> pipeline -> test with SET before GET,
-// so GET mostly hits keys of the current value size.
+// shows what part of the gap to Redis is Node's and what part ringcache's.
+//
+// Cases run size -> pipeline -> test with SET before GET, so GET mostly hits
+// keys of the current value size.
 //
 // Run: npm run bench -- [flags]   (see --help; bench/lib/node-vs-redis-options.ts)
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -152,7 +154,8 @@ async function main(): Promise<number> {
   if (opts.floor) {
     process.stdout.write(
       'floor: the Node floor, a control server with ringcache\'s socket and protocol code answering constants (no commands, no store); ' +
-        'rc/floor = ringcache/floor ops/s: near 1, ringcache runs as fast as Node lets a server run here, and floor/redis is the platform\'s own gap\n',
+        'rc/floor = ringcache/floor ops/s. At pipeline 1, where redis-benchmark\'s own thread often sets the pace, compare CPU per request ' +
+        '(rc cpu µs, floor cpu µs, redis cpu µs): rc - floor is ringcache\'s own work, floor - redis the platform\'s\n',
     );
   }
 

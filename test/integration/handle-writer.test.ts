@@ -3,14 +3,17 @@
  * private Node API, beside the socket's own Writable. These tests run it on real
  * loopback sockets: the bytes arrive whole and in order whichever path each
  * chunk takes, a write the kernel cannot take at once is accounted for and
- * reported when done, and end() and destroy() behave as with socket.write.
+ * reported when done, and end() and destroy() behave as with socket.write;
+ * and in the node, a client paused by a pending direct write is resumed.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { encodeRequest } from '../../src/protocol/request-encoder.js';
 import { HandleWriter } from '../../src/server/handle-writer.js';
-import { eventually, within } from '../helpers/tools.js';
+import { startRingcache, type Running } from '../helpers/processes.js';
+import { eventually, sleep, within } from '../helpers/tools.js';
 
 const T = { timeout: 30_000 };
 const MIB = 1024 * 1024;
@@ -103,6 +106,29 @@ test('a write the kernel cannot take at once stays accounted until done; later c
   }
 });
 
+test('while the socket itself holds bytes, a chunk queues behind them, not beside', T, async () => {
+  const pair = await connectedPair();
+  try {
+    const writer = new HandleWriter(pair.accepted, () => {});
+    pair.client.pause();
+    const first = numbered(1, 8 * MIB);
+    const second = Buffer.alloc(1000, 'B');
+    const third = Buffer.alloc(1000, 'C');
+    pair.accepted.write(first); // through the Writable: 8 MiB the kernel cannot take at once
+    pair.accepted.write(second); // waits in the Writable's own buffer
+    assert.ok(pair.accepted.writableLength > 0);
+    writer.write(third);
+    const received: Buffer[] = [];
+    pair.client.on('data', (d: Buffer) => received.push(d));
+    pair.client.resume();
+    const want = Buffer.concat([first, second, third]);
+    await eventually(() => Buffer.concat(received).length >= want.length, 'all bytes', 10_000);
+    assert.ok(Buffer.concat(received).equals(want), 'in the order written');
+  } finally {
+    pair.close();
+  }
+});
+
 test('end() after a pending direct write delivers every byte before the FIN', T, async () => {
   const pair = await connectedPair();
   try {
@@ -148,4 +174,41 @@ test('a stream without a libuv handle is written through write()', () => {
   writer.write(Buffer.from('abc'));
   writer.write(Buffer.from('def'));
   assert.equal(String(stream.read()), 'abcdef');
+});
+
+describe('in the node', () => {
+  let node: Running;
+  before(async () => {
+    node = await startRingcache(['--proto-max-bulk-len', '16mb']);
+  });
+  after(async () => {
+    await node?.stop();
+  });
+
+  test('a client paused by one direct write alone is resumed when libuv finishes it', T, async () => {
+    // ECHO's reply is copied into the writer's buffer: one piece of 6 MiB, one
+    // direct write the kernel cannot take at once while the client reads
+    // nothing. Its 6 MiB pass the 4 MiB pause limit, so the node stops reading
+    // this client until that write completes; the socket's own 'drain' never
+    // comes, as the socket itself holds nothing.
+    const big = 'e'.repeat(6 * MIB);
+    const client = net.connect(node.port, '127.0.0.1');
+    client.on('error', () => {});
+    await within(5000, 'the connection', new Promise<void>((resolve) => client.once('connect', () => resolve())));
+    try {
+      const received: Buffer[] = [];
+      client.on('data', (d: Buffer) => received.push(d));
+      client.pause();
+      client.write(encodeRequest(['ECHO', big]));
+      await sleep(500);
+      client.write(encodeRequest(['PING']));
+      await sleep(200);
+      client.resume();
+      const want = `$${big.length}\r\n${big}\r\n+PONG\r\n`;
+      await eventually(() => Buffer.concat(received).length >= want.length, 'the echo and then PONG', 10_000);
+      assert.ok(Buffer.concat(received).toString() === want, 'the whole echo, then PONG');
+    } finally {
+      client.destroy();
+    }
+  });
 });
