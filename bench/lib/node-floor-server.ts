@@ -55,13 +55,7 @@ class FloorConnection implements ParserSink {
     this.parser.feed(chunk);
     const pieces = writer.takeLent();
     if (pieces === null) return;
-    // As the node's Connection.send: one write, or one writev for a reply in pieces (values of 16 KiB and more).
-    if (pieces.length === 1) this.output.write(pieces[0]!);
-    else {
-      this.socket.cork();
-      for (const p of pieces) this.socket.write(p);
-      this.socket.uncork();
-    }
+    this.output.send(pieces); // as the node's Connection does
     writer.returned(this.output.queuedBytes > 0);
     if (this.parser.isStopped) this.socket.end(); // after a protocol error, as the node does
   }

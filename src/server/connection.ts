@@ -216,12 +216,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
 
   private send(pieces: Buffer[]): void {
     for (const p of pieces) this.runtime.stats.netOutputBytes += p.length;
-    if (pieces.length === 1) this.output.write(pieces[0]!);
-    else {
-      this.socket.cork();
-      for (const p of pieces) this.socket.write(p);
-      this.socket.uncork();
-    }
+    this.output.send(pieces);
   }
 
   private afterSend(): void {

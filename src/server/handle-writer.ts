@@ -87,6 +87,17 @@ export class HandleWriter {
     return this.req !== null;
   }
 
+  /** Writes a reply: one chunk with write(), several (values passed by reference) corked into one writev. */
+  send(pieces: readonly Buffer[]): void {
+    if (pieces.length === 1) {
+      this.write(pieces[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const p of pieces) this.socket.write(p);
+    this.socket.uncork();
+  }
+
   write(chunk: Buffer): void {
     const handle = (this.socket as unknown as { _handle?: Partial<WritableHandle> | null })._handle;
     if (
