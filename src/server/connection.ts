@@ -18,6 +18,8 @@ import type { NodeRuntime } from './runtime.js';
 
 /** Unsent output above which we stop reading from the client until it drains. */
 const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
+/** Commands between two looks at the turn budget's clock (a few tens of µs of work). */
+const TURN_CHECK_EVERY = 32;
 /**
  * libuv reads 64 KiB at a time and reads the same socket again at once only
  * after a full read: a chunk that size means more input may wait, and only
@@ -26,8 +28,7 @@ const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
  * calls and a trip through the stream machinery each time, cost 30% of
  * throughput at pipeline 1 with 1 KiB values once 50 clients filled each turn.
  * A long pipeline is still bounded: the parser yields inside any chunk once
- * the turn is spent (TurnBudget.commandRan). A small chunk that arrives after
- * the turn is spent waits whole for the next turn, without a pause either.
+ * the turn is spent (TURN_CHECK_EVERY).
  */
 const STREAMING_CHUNK = READ_BUFFER_BYTES;
 
@@ -54,12 +55,10 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
    * forwarded command holds its place with pieces === null until its reply arrives.
    */
   private readonly order: Array<{ pieces: Buffer[] | null }> = [];
-  /** Waiting for the event loop's turn to end (see TurnBudget); independent of `paused` (output). */
+  /** Paused until the event loop's turn ends (see TurnBudget); independent of `paused` (output). */
   private waitingTurn = false;
-  /** The socket is paused until the turn ends, not only waiting: resume it then. */
-  private pausedForTurn = false;
-  /** This chunk came after the turn had used its budget and waits whole for the next turn. */
-  private deferredWhole = false;
+  /** Commands run since the turn budget was last checked (checking the clock per command costs). */
+  private sinceCheck = 0;
   /** Size of the last chunk read (see STREAMING_CHUNK). */
   private lastChunkBytes = 0;
   /** The client has sent its FIN: end our side once its input has run and its replies are out. */
@@ -119,12 +118,6 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.runtime.stats.netInputBytes += chunk.length;
     this.lastChunkBytes = chunk.length;
     this.beforeInput();
-    if (this.runtime.turn.exhausted && !this.parser.isYielded) {
-      // Other clients used this turn's budget: this input runs in the next
-      // turn, with theirs (the parser keeps a copy until then).
-      this.parser.yield();
-      this.deferredWhole = true;
-    }
     this.parser.feed(chunk);
     this.afterInput();
   }
@@ -141,27 +134,12 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   /** Sends the replies, then gives the loop its turn if this turn's budget is spent. */
   private afterInput(): void {
     this.flush();
-    const streaming = this.lastChunkBytes >= STREAMING_CHUNK;
-    // A small chunk deferred whole was all the client had sent: waiting costs
-    // nothing, and pausing would cost two system calls. Anything more is paused.
-    const pause = streaming || !this.deferredWhole;
-    this.deferredWhole = false;
-    if (this.closed) return;
-    if (this.waitingTurn) {
-      if (pause) this.pauseForTurn(); // more input while it waits
-      return;
-    }
-    if (this.parser.isYielded || (streaming && this.runtime.turn.spent())) {
+    if (this.closed || this.waitingTurn) return;
+    if (this.parser.isYielded || (this.lastChunkBytes >= STREAMING_CHUNK && this.runtime.turn.spent())) {
       this.waitingTurn = true;
-      if (pause) this.pauseForTurn();
+      this.socket.pause();
       this.runtime.turn.wait(this.resumeAfterTurn);
     }
-  }
-
-  private pauseForTurn(): void {
-    if (this.pausedForTurn) return;
-    this.pausedForTurn = true;
-    this.socket.pause();
   }
 
   private readonly resumeAfterTurn = (): void => {
@@ -175,10 +153,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       if (this.waitingTurn) return;
     }
     this.endIfInputDone();
-    if (this.pausedForTurn) {
-      this.pausedForTurn = false;
-      if (!this.paused) this.socket.resume();
-    }
+    if (!this.paused) this.socket.resume();
   };
 
   /**
@@ -200,7 +175,10 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       return;
     }
     // A long pipeline in one chunk: stop at the turn's budget, the rest runs next turn.
-    if (this.runtime.turn.commandRan()) this.parser.yield();
+    if (++this.sinceCheck >= TURN_CHECK_EVERY) {
+      this.sinceCheck = 0;
+      if (this.runtime.turn.spent()) this.parser.yield();
+    }
     // A pipeline of large replies to a client that does not read: stop before
     // the node's memory does.
     if (this.out.length > this.outputBudget) {
@@ -316,7 +294,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     // Both can hold output: resume only once neither holds more than the limit.
     if (this.paused && !this.closed && this.output.queuedBytes <= PAUSE_OUTPUT_BYTES) {
       this.paused = false;
-      if (!this.pausedForTurn) this.socket.resume();
+      if (!this.waitingTurn) this.socket.resume();
     }
   }
 

@@ -8,29 +8,17 @@
  * the turn to end (setImmediate), so timers, the background cycle and other
  * clients get their turn, as Redis bounds what it processes per event-loop pass.
  *
- * The clock is read once every 32 commands, counted over all connections
- * together (and at full 64 KiB reads). A turn's clock starts at its first
- * check, not at its first input, so up to 31 commands run before it starts,
- * on top of the budget. Opening a turn at every input cost a setImmediate per
- * loop turn, and at pipeline 1 nearly every request is a turn of its own: a
- * fifth of the node's allocation per request went to the Immediate and its
- * processing.
- *
- * Once a check finds the turn spent, `exhausted` says so without the clock:
- * input that arrives later in the same turn, on any connection, waits for
- * the next one. So many clients that each send fewer commands than a check
- * takes cannot stretch a turn either.
+ * The turn's clock starts at its first check, not at its first input: each
+ * connection checks after every 32 commands (and at full 64 KiB reads), so up
+ * to 32 commands per connection run before the clock starts, on top of the
+ * budget. Opening a turn at every input cost a setImmediate per loop turn, and
+ * at pipeline 1 nearly every request is a turn of its own: a fifth of the
+ * node's allocation per request went to the Immediate and its processing.
  */
 export class TurnBudget {
-  /** Commands between two looks at the clock (a few tens of µs of work). */
-  static readonly CHECK_EVERY = 32;
   /** Turns in which client input ran over the budget and was cut (INFO's input_turns_over_budget). */
   overBudget = 0;
-  /** A check found this turn spent; cleared when the turn ends. */
-  exhausted = false;
   private startedAt = 0;
-  /** Commands run since the clock was last read, all connections together. */
-  private sinceCheck = 0;
   private open = false;
   /** This turn is already counted in overBudget. */
   private counted = false;
@@ -38,7 +26,6 @@ export class TurnBudget {
   private readonly endTurn = (): void => {
     this.open = false;
     this.counted = false;
-    this.exhausted = false;
     const waiting = this.waiting;
     this.waiting = [];
     for (const resume of waiting) resume();
@@ -48,13 +35,6 @@ export class TurnBudget {
     private readonly budgetMs: number,
     private readonly now: () => number = () => performance.now(),
   ) {}
-
-  /** Counts a command run; every CHECK_EVERY commands, whether the turn has used its budget. */
-  commandRan(): boolean {
-    if (++this.sinceCheck < TurnBudget.CHECK_EVERY) return false;
-    this.sinceCheck = 0;
-    return this.spent();
-  }
 
   /** Whether this turn has used its budget; the turn's first check starts its clock. */
   spent(): boolean {
@@ -66,7 +46,6 @@ export class TurnBudget {
       return false;
     }
     if (this.now() - this.startedAt < this.budgetMs) return false;
-    this.exhausted = true;
     if (!this.counted) {
       this.counted = true;
       this.overBudget++;

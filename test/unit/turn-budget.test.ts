@@ -36,23 +36,3 @@ test('a reader that waits when no turn is open is still resumed when the loop tu
   await loopTurn();
   assert.equal(resumed, 1);
 });
-
-test('the clock is read once every CHECK_EVERY commands, counted over all callers; a spent turn stays exhausted until it ends', async () => {
-  let now = 0;
-  let reads = 0;
-  const budget = new TurnBudget(5, () => (reads++, now));
-  const every = TurnBudget.CHECK_EVERY;
-  for (let i = 1; i < every; i++) assert.equal(budget.commandRan(), false);
-  assert.equal(reads, 0, 'no clock read before the check');
-  assert.equal(budget.commandRan(), false, 'the first check opens the turn');
-  assert.equal(reads, 1);
-  now = 10;
-  assert.equal(budget.exhausted, false, 'not known to be spent until a check says so');
-  for (let i = 1; i < every; i++) assert.equal(budget.commandRan(), false);
-  assert.equal(budget.commandRan(), true, 'the next check finds the budget spent');
-  assert.equal(reads, 2);
-  assert.equal(budget.exhausted, true);
-  assert.equal(budget.overBudget, 1);
-  await loopTurn();
-  assert.equal(budget.exhausted, false, 'a new turn starts unspent');
-});
