@@ -18,7 +18,7 @@ export function displayOrder(summaries: readonly CaseSummary[], opts?: Options):
 }
 
 export function renderTable(summaries: readonly CaseSummary[]): string {
-  const withFloor = summaries.some((s) => s.floor !== null);
+  const withFloor = withFloorIn(summaries);
   const rows = displayOrder(summaries).map((s) => [
     s.test.toUpperCase(),
     formatBytes(s.valueSize),
@@ -57,6 +57,9 @@ export function renderTable(summaries: readonly CaseSummary[]): string {
   );
 }
 
+/** Whether the Node floor ran (not with --no-floor): its columns and bars are shown only then. */
+const withFloorIn = (summaries: readonly CaseSummary[]): boolean => summaries.some((s) => s.floor !== null);
+
 const ratioText = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '-');
 
 /** Worst (max-min)/median of ops/s over the repetitions of either server: how much to trust the ratio. */
@@ -86,7 +89,7 @@ export function chartSpec(
   summaries: readonly CaseSummary[], opts: Options, redisVersion: string, cpu: string, cpus: number, when: Date,
 ): BarChartSpec {
   const ordered = displayOrder(summaries, opts);
-  const withFloor = summaries.some((s) => s.floor !== null);
+  const withFloor = withFloorIn(summaries);
   const panels = opts.pipelines.map((p) => ({
     title: p === 1 ? 'No pipelining (-P 1)' : `Pipeline ${p} (-P ${p})`,
     note: `target: ringcache ≥ ${targetFor(p)}× redis`,

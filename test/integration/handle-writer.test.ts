@@ -52,6 +52,19 @@ function numbered(index: number, bytes: number): Buffer {
   return b;
 }
 
+/** Lets a client that read nothing so far read on, and resolves with all it gets once it has `bytes`. */
+async function readOn(client: net.Socket, bytes: number): Promise<Buffer> {
+  const received: Buffer[] = [];
+  let length = 0;
+  client.on('data', (d: Buffer) => {
+    received.push(d);
+    length += d.length;
+  });
+  client.resume();
+  await eventually(() => length >= bytes, `${bytes} bytes`, 10_000);
+  return Buffer.concat(received);
+}
+
 test('small writes go straight to the handle and arrive in order', T, async () => {
   const pair = await connectedPair();
   try {
@@ -93,12 +106,8 @@ test('a write the kernel cannot take at once stays accounted until done; later c
     assert.ok(firstPending >= 0, '12 MiB to a client that does not read cannot all be taken at once');
     assert.ok(writer.queuedBytes >= MIB, `queued ${writer.queuedBytes} bytes`);
 
-    const received: Buffer[] = [];
-    pair.client.on('data', (d: Buffer) => received.push(d));
-    pair.client.resume();
     const want = Buffer.concat(chunks);
-    await eventually(() => Buffer.concat(received).length >= want.length, 'all 12 MiB', 10_000);
-    assert.ok(Buffer.concat(received).equals(want), 'every byte, in order');
+    assert.ok((await readOn(pair.client, want.length)).equals(want), 'every byte, in order');
     await eventually(() => writer.queuedBytes === 0, 'nothing queued once the client has read it all');
     assert.equal(drained, 1, 'the direct write that waited was reported done once');
   } finally {
@@ -118,12 +127,8 @@ test('while the socket itself holds bytes, a chunk queues behind them, not besid
     pair.accepted.write(second); // waits in the Writable's own buffer
     assert.ok(pair.accepted.writableLength > 0);
     writer.write(third);
-    const received: Buffer[] = [];
-    pair.client.on('data', (d: Buffer) => received.push(d));
-    pair.client.resume();
     const want = Buffer.concat([first, second, third]);
-    await eventually(() => Buffer.concat(received).length >= want.length, 'all bytes', 10_000);
-    assert.ok(Buffer.concat(received).equals(want), 'in the order written');
+    assert.ok((await readOn(pair.client, want.length)).equals(want), 'in the order written');
   } finally {
     pair.close();
   }
