@@ -11,6 +11,7 @@ import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 
 function countKeys(ctx: CommandContext, argv: Argv, op: (key: Key) => boolean): void {
   let n = 0;
+  if (argv.length > 2) ctx.store.prefetchBytes(argv.buf, argv.start, argv.end, 1, argv.length, 1);
   for (let i = 1; i < argv.length; i++) if (op(argv.str(i))) n++;
   ctx.out.integer(n);
 }

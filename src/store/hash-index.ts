@@ -76,6 +76,18 @@ export class HashIndex {
     }
   }
 
+  /**
+   * The chunk address in the first slot of hash h's chain when that slot's tag
+   * matches h, else -1. A hint, not a lookup (the key may sit further along the
+   * chain, or not be there at all): prefetching uses it to load a chunk early.
+   */
+  firstAddr(h: number): number {
+    const t = this.table;
+    const i = h & this.mask;
+    const v = t[2 * i]!;
+    return v !== EMPTY && v !== TOMBSTONE && v >>> ID_BITS === h >>> ID_BITS ? t[2 * i + 1]! : -1;
+  }
+
   /** Adds an id whose key is known not to be in the index, with its chunk address. */
   insert(id: number, h: number, addr: number): void {
     if (this.old !== null) this.migrate(MIGRATE_PER_INSERT);

@@ -151,6 +151,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private keyBuf = this.keyScratch;
   /** The chunk address of the id lookupBytes() last returned. */
   private foundAddr = 0;
+  private readonly prefetchAddrs = new Float64Array(32);
+  /** Sum of the bytes prefetchBytes loaded: kept so the compiler cannot drop the loads. */
+  prefetchSeen = 0;
   private largeBytes = 0;
   private small = new IdQueue();
   private main = new IdQueue();
@@ -364,6 +367,26 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     // LRU's clock is kept under every policy but LFU, so switching to LRU works at once.
     const meta = this.kind === Kind.Lfu ? this.lfuTouch(buf.readUInt32LE(off + META_AT)) : (this.tick = (this.tick + 1) >>> 0);
     buf.writeUInt32LE(meta, off + META_AT);
+  }
+
+  /**
+   * Loads the index slots, then the chunk headers, of several keys before a
+   * command uses them one by one. A lookup is two dependent cache misses (the
+   * slot, then the chunk it points to); done key by key they queue one after
+   * another. Here each pass has no dependency between keys, so the CPU can
+   * have all of a pass's misses in flight at once. Keys are argv-style ranges
+   * of kb: [starts[i], ends[i]) for i = from, from + step, ... below to.
+   */
+  prefetchBytes(kb: Buffer, starts: Int32Array, ends: Int32Array, from: number, to: number, step: number): void {
+    const addrs = this.prefetchAddrs;
+    let n = 0;
+    for (let i = from; i < to && n < addrs.length; i += step) addrs[n++] = this.index.firstAddr(hashBytes(kb, starts[i]!, ends[i]!));
+    let seen = 0;
+    for (let j = 0; j < n; j++) {
+      const a = addrs[j]!;
+      if (a !== -1) seen += this.slab.buffer(a)[SlabAllocator.offset(a)]!;
+    }
+    this.prefetchSeen = seen;
   }
 
   // --- writes ---------------------------------------------------------------

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { Argv } from '../../src/protocol/argv.js';
 import { ManualClock } from '../../src/store/clock.js';
 import { NO_EXPIRY, type EvictionPolicy } from '../../src/store/keyspace.js';
 import { SlabKeyspace } from '../../src/store/slab-keyspace.js';
@@ -35,6 +36,7 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('rename' as const), from: keyArb, to: keyArb }),
   fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 20 }) }),
   fc.record({ kind: fc.constant('upkeep' as const) }),
+  fc.record({ kind: fc.constant('prefetch' as const), keys: fc.array(keyArb, { minLength: 1, maxLength: 40 }) }),
 );
 const policyArb = fc.constantFrom<EvictionPolicy>('allkeys-s3fifo', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-ttl', 'noeviction');
 
@@ -79,6 +81,12 @@ test('property: against a Map model, with TTLs and eviction: memory within maxme
           }
         } else if (o.kind === 'tick') {
           clock.advance(o.ms);
+        } else if (o.kind === 'prefetch') {
+          // A hint only: it may run at any point (mid-rehash, after compaction) and changes nothing.
+          const args = Argv.of(o.keys);
+          const before = { ...ks.stats, size: ks.size, used: ks.usedMemory };
+          ks.prefetchBytes(args.buf, args.start, args.end, 0, args.length, 1);
+          assert.deepEqual({ ...ks.stats, size: ks.size, used: ks.usedMemory }, before);
         } else {
           ks.activeExpire(50);
           ks.maintain(50);
@@ -189,6 +197,19 @@ test('upkeep: dead ids are swept from the FIFOs and reused, so churn without evi
     for (let s = 0; s < 20; s++) ks.maintain(10);
   }
   assert.ok(ks.usedMemory <= settled * 1.5, `used ${ks.usedMemory} vs ${settled} after 200k deletes and re-sets`);
+});
+
+test('prefetchBytes loads the chunks of the keys present and skips the absent ones, at any step', () => {
+  const ks = new SlabKeyspace(new ManualClock());
+  const pairs = Argv.of(['MSET', 'a', '1', 'b', '2', 'c', '3']);
+  ks.prefetchBytes(pairs.buf, pairs.start, pairs.end, 1, pairs.length, 2);
+  assert.equal(ks.prefetchSeen, 0, 'no key yet: no chunk read');
+  for (const k of ['a', 'b', 'c']) ks.set(k, Buffer.from('v'), NO_EXPIRY);
+  ks.prefetchBytes(pairs.buf, pairs.start, pairs.end, 1, pairs.length, 2);
+  assert.ok(ks.prefetchSeen > 0, 'each present key\'s chunk header was read');
+  const values = Argv.of(['1', '2', '3']);
+  ks.prefetchBytes(values.buf, values.start, values.end, 0, values.length, 1);
+  assert.equal(ks.prefetchSeen, 0, 'values are not keys');
 });
 
 test('the index grows incrementally: every key stays findable while a rehash is under way', () => {
