@@ -43,6 +43,13 @@ test('--no-floor leaves the Node floor out', () => {
   assert.equal(parseOptions(['--no-floor']).floor, false);
 });
 
+test('five repetitions per case unless --reps or --quick says otherwise', () => {
+  assert.equal(parseOptions([]).reps, 5);
+  assert.equal(parseOptions(['--quick']).reps, 1);
+  assert.equal(parseOptions(['--reps', '7']).reps, 7);
+  assert.throws(() => parseOptions(['--reps', '0']), /reps/);
+});
+
 test('a case is judged on the ratio of the two servers\' median ops/s', () => {
   const c: Case = { test: 'get', valueSize: 32, pipeline: 1, requests: 1000, target: 0.95 };
   const run = (server: ServerName, rep: number, rps: number): Run => ({
