@@ -258,7 +258,24 @@ const multiCases: Case[] = [
   { name: 'MSET: pairs, a repeated key, odd arguments', steps: ['MSET a 1 b 2 a 3', 'MGET a b', 'MSET x', 'MSET x 1 y', 'EXISTS x y'] },
   { name: 'MSET: clears TTLs', steps: ['SET a 1 EX 100', 'MSET a 2', 'TTL a'] },
   { name: 'MSETNX: all or nothing', steps: ['MSETNX a 1 b 2', 'MSETNX b 3 c 4', 'EXISTS c', 'MGET a b c', 'MSETNX x 1 y', 'MSETNX d 1 d 2', 'GET d'] },
+  // More keys than the store prefetches in one batch (32), repeats and missing keys among them.
+  {
+    name: 'multi-key commands over 40 keys',
+    steps: [
+      `MSET ${manyKeys(40).map((k, i) => `${k} ${i}`).join(' ')}`,
+      `MGET ${manyKeys(45).join(' ')} k0`,
+      `EXISTS ${manyKeys(45).join(' ')}`,
+      `TOUCH ${manyKeys(42).join(' ')}`,
+      `MSETNX ${manyKeys(41).map((k) => `${k} x`).join(' ')}`,
+      `DEL ${manyKeys(45).join(' ')} k1`,
+      'DBSIZE',
+    ],
+  },
 ];
+
+function manyKeys(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `k${i}`);
+}
 
 const NOT_INTEGERS = ['1.5', ' 1', '1 ', '+1', '01', '-0', '', 'abc', '9223372036854775808', '-9223372036854775809', '1e3', '0x10', '123456789012345678901234'];
 
