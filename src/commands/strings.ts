@@ -151,8 +151,8 @@ function getex(ctx: CommandContext, argv: Argv): void {
 }
 
 function mget(ctx: CommandContext, argv: Argv): void {
-  ctx.out.array(argv.length - 1);
   if (argv.length > 2) ctx.store.prefetchBytes(argv.buf, argv.start, argv.end, 1, argv.length, 1);
+  ctx.out.array(argv.length - 1);
   for (let i = 1; i < argv.length; i++) if (!ctx.store.getIntoBytes(argv.buf, argv.start[i]!, argv.end[i]!, ctx.out)) ctx.out.nullBulk();
 }
 

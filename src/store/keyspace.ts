@@ -80,7 +80,12 @@ export interface Keyspace {
   getIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean;
   /** As peek, handing the value to sink; false when there is no key. */
   peekIntoBytes(kb: Buffer, ks: number, ke: number, sink: ValueSink): boolean;
-  /** A hint before a multi-key command: starts loading the keys [starts[i], ends[i]) of kb, i = from, from + step, ... < to. */
+  /**
+   * A hint before a multi-key command: loads the keys [starts[i], ends[i]) of
+   * kb, i = from, from + step, ... < to (the first 32 of them), into the CPU's
+   * caches. It only reads: no data, counter, expiry or eviction state changes,
+   * and an engine may do nothing at all.
+   */
   prefetchBytes(kb: Buffer, starts: Int32Array, ends: Int32Array, from: number, to: number, step: number): void;
   /** Reads a value without counting or marking it (TYPE, STRLEN, OBJECT, internal reads); valid as get's. */
   peek(key: Key): Buffer | undefined;

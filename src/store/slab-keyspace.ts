@@ -152,7 +152,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   /** The chunk address of the id lookupBytes() last returned. */
   private foundAddr = 0;
   private readonly prefetchAddrs = new Float64Array(32);
-  /** Sum of the bytes prefetchBytes loaded: kept so the compiler cannot drop the loads. */
+  /** Sum of the bytes prefetchBytes last loaded: kept so the compiler cannot drop the loads (and read by tests). */
   prefetchSeen = 0;
   private largeBytes = 0;
   private small = new IdQueue();
@@ -375,7 +375,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    * slot, then the chunk it points to); done key by key they queue one after
    * another. Here each pass has no dependency between keys, so the CPU can
    * have all of a pass's misses in flight at once. Keys are argv-style ranges
-   * of kb: [starts[i], ends[i]) for i = from, from + step, ... below to.
+   * of kb: [starts[i], ends[i]) for i = from, from + step, ... below to; only
+   * the first 32, as many as the scratch array holds (enough for the usual
+   * multi-key command: redis-benchmark's MSET has 10 keys).
    */
   prefetchBytes(kb: Buffer, starts: Int32Array, ends: Int32Array, from: number, to: number, step: number): void {
     const addrs = this.prefetchAddrs;

@@ -258,7 +258,7 @@ const multiCases: Case[] = [
   { name: 'MSET: pairs, a repeated key, odd arguments', steps: ['MSET a 1 b 2 a 3', 'MGET a b', 'MSET x', 'MSET x 1 y', 'EXISTS x y'] },
   { name: 'MSET: clears TTLs', steps: ['SET a 1 EX 100', 'MSET a 2', 'TTL a'] },
   { name: 'MSETNX: all or nothing', steps: ['MSETNX a 1 b 2', 'MSETNX b 3 c 4', 'EXISTS c', 'MGET a b c', 'MSETNX x 1 y', 'MSETNX d 1 d 2', 'GET d'] },
-  // More keys than the store prefetches in one batch (32), repeats and missing keys among them.
+  // More keys than the store prefetches (the first 32), repeats and missing keys among them.
   {
     name: 'multi-key commands over 40 keys',
     steps: [
