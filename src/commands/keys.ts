@@ -6,12 +6,12 @@ import { NO_EXPIRY, type Key } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors, userError } from './errors.js';
 import { argInt, argNumber, expiryMs, parseCursor, parseInt64 } from './numbers.js';
-import { stringEncoding } from './strings.js';
+import { prefetchKeys, stringEncoding } from './strings.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 
 function countKeys(ctx: CommandContext, argv: Argv, op: (key: Key) => boolean): void {
   let n = 0;
-  if (argv.length > 2) ctx.store.prefetchBytes(argv.buf, argv.start, argv.end, 1, argv.length, 1);
+  prefetchKeys(ctx, argv, 1);
   for (let i = 1; i < argv.length; i++) if (op(argv.str(i))) n++;
   ctx.out.integer(n);
 }

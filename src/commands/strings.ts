@@ -150,8 +150,13 @@ function getex(ctx: CommandContext, argv: Argv): void {
   else if (at !== undefined) ctx.store.setExpireAt(key, at);
 }
 
+/** Before a command over several keys (arguments 1, 1 + step, ...): the store loads them all first (Keyspace.prefetchBytes). */
+export function prefetchKeys(ctx: CommandContext, argv: Argv, step: 1 | 2): void {
+  if (argv.length > 1 + step) ctx.store.prefetchBytes(argv.buf, argv.start, argv.end, 1, argv.length, step);
+}
+
 function mget(ctx: CommandContext, argv: Argv): void {
-  if (argv.length > 2) ctx.store.prefetchBytes(argv.buf, argv.start, argv.end, 1, argv.length, 1);
+  prefetchKeys(ctx, argv, 1);
   ctx.out.array(argv.length - 1);
   for (let i = 1; i < argv.length; i++) if (!ctx.store.getIntoBytes(argv.buf, argv.start[i]!, argv.end[i]!, ctx.out)) ctx.out.nullBulk();
 }
@@ -162,14 +167,14 @@ function checkPairs(argv: Argv, name: string): void {
 
 function mset(ctx: CommandContext, argv: Argv): void {
   checkPairs(argv, 'mset');
-  if (argv.length > 3) ctx.store.prefetchBytes(argv.buf, argv.start, argv.end, 1, argv.length, 2);
+  prefetchKeys(ctx, argv, 2);
   for (let i = 1; i < argv.length; i += 2) ctx.store.setBytes(argv.buf, argv.start[i]!, argv.end[i]!, argv.buf, argv.start[i + 1]!, argv.end[i + 1]!, NO_EXPIRY);
   ctx.out.raw(OK);
 }
 
 function msetnx(ctx: CommandContext, argv: Argv): void {
   checkPairs(argv, 'msetnx');
-  if (argv.length > 3) ctx.store.prefetchBytes(argv.buf, argv.start, argv.end, 1, argv.length, 2);
+  prefetchKeys(ctx, argv, 2);
   for (let i = 1; i < argv.length; i += 2) if (ctx.store.peek(argv.str(i)) !== undefined) return ctx.out.raw(ZERO);
   for (let i = 1; i < argv.length; i += 2) ctx.store.set(argv.str(i), argv.view(i + 1), NO_EXPIRY);
   ctx.out.raw(ONE);
