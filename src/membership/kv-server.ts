@@ -1,7 +1,9 @@
 /**
- * Serves a KvStore (the MemoryKv `ringcache dev` hosts) over TCP with RESP, so
- * node processes reach it through RemoteKv and run the same membership code as
- * against etcd. Loopback only by intent: there is no authentication.
+ * Serves a MemoryKv (the one `ringcache dev` hosts) over TCP, so node processes
+ * reach it through RemoteKv and run the same membership code as against etcd.
+ * RESP, with the project's own RequestParser and ReplyWriter (RemoteKv frames
+ * replies with replyEnd): no second protocol stack. Loopback only by intent:
+ * there is no authentication.
  *
  * Wire protocol (requests are RESP arrays of bulk strings; JSON is UTF-8):
  *   KV.HELLO                 -> bulk JSON {"storeId","revision"}
@@ -19,18 +21,17 @@
  */
 import net from 'node:net';
 import { RequestParser } from '../protocol/parser.js';
-import { KvUnavailableError, type KvStore, type KvWatch } from './kv.js';
+import { ReplyWriter } from '../protocol/writer.js';
+import { KvUnavailableError, type KvWatch } from './kv.js';
+import type { MemoryKv } from './memory-kv.js';
 
 export class KvServer {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly watches = new Set<KvWatch>();
 
-  constructor(
-    private readonly store: KvStore,
-    /** Sent in KV.HELLO and WATCH so clients can detect a replaced store. */
-    private readonly storeId: string = (store as { storeId?: string }).storeId ?? 'store',
-  ) {}
+  /** The store's id goes out in KV.HELLO and WATCH, so clients can tell a replaced store from a reconnect. */
+  constructor(private readonly store: MemoryKv) {}
 
   /** Starts listening; resolves with the port (useful with port 0). */
   listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -59,28 +60,36 @@ export class KvServer {
   private onConnection(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.setNoDelay(true);
+    const out = new ReplyWriter();
+    /** Sends what was written to `out`; take() copies, so the pieces outlive the next reply. */
+    const flush = (): void => {
+      const pieces = out.take();
+      if (pieces && !socket.destroyed) for (const p of pieces) socket.write(p);
+    };
+    // The store's calls are async: one chain per connection keeps replies in request order.
     let chain: Promise<void> = Promise.resolve();
     let watch: KvWatch | undefined;
     let watching = false;
-    const send = (b: string): void => {
-      if (!socket.destroyed) socket.write(b);
-    };
     const parser = new RequestParser({
       onCommand: (argv) => {
-        const args: string[] = [];
-        for (let i = 0; i < argv.length; i++) args.push(argv.view(i).toString('utf8'));
         if (watching) return; // a watch connection takes no more commands
+        const args: string[] = [];
+        for (let i = 0; i < argv.length; i++) args.push(argv.utf8(i));
         if (args[0]?.toUpperCase() === 'WATCH') {
           watching = true;
           chain = chain.then(async () => {
-            watch = await this.startWatch(socket, args);
+            watch = await this.startWatch(socket, out, flush, args);
           });
           return;
         }
-        chain = chain.then(async () => send(await this.execute(args)));
+        chain = chain.then(async () => {
+          await this.execute(args, out);
+          flush();
+        });
       },
       onProtocolError: (message) => {
-        send(`-ERR ${message}\r\n`);
+        out.error(`ERR ${message}`);
+        flush();
         socket.end();
       },
     });
@@ -98,19 +107,23 @@ export class KvServer {
     });
   }
 
-  private async startWatch(socket: net.Socket, args: string[]): Promise<KvWatch | undefined> {
+  private async startWatch(socket: net.Socket, out: ReplyWriter, flush: () => void, args: string[]): Promise<KvWatch | undefined> {
     const fail = (msg: string): undefined => {
-      if (!socket.destroyed) socket.end(bulk(JSON.stringify({ error: msg })));
+      out.bulkText(JSON.stringify({ error: msg }));
+      flush();
+      socket.end();
       return undefined;
     };
     const [, prefix, from] = args;
-    if (prefix === undefined || from === undefined || !/^\d+$/.test(from)) return fail('usage: WATCH prefix fromRevision');
+    if (args.length !== 3 || prefix === undefined || from === undefined || !/^\d+$/.test(from)) return fail('usage: WATCH prefix fromRevision');
     if (socket.destroyed) return undefined;
-    socket.write(bulk(JSON.stringify({ storeId: this.storeId })));
+    out.bulkText(JSON.stringify({ storeId: this.store.storeId }));
+    flush();
     try {
       const w = await this.store.watch(prefix, Number(from), {
         onEvents: (events) => {
-          if (!socket.destroyed) socket.write(bulk(JSON.stringify({ events })));
+          out.bulkText(JSON.stringify({ events }));
+          flush();
         },
         onError: (err) => fail(err.message),
       });
@@ -125,58 +138,55 @@ export class KvServer {
     }
   }
 
-  private async execute(args: string[]): Promise<string> {
+  /** Runs one request and writes its one reply. */
+  private async execute(args: string[], out: ReplyWriter): Promise<void> {
     const cmd = (args[0] ?? '').toUpperCase();
     const need = (n: number): void => {
       if (args.length !== n + 1) throw new Error(`wrong number of arguments for '${cmd}'`);
     };
     try {
       switch (cmd) {
-        case 'KV.HELLO': {
-          const { revision } = await this.store.range('\u0000none\u0000');
-          return bulk(JSON.stringify({ storeId: this.storeId, revision }));
-        }
+        case 'KV.HELLO':
+          need(0);
+          return out.bulkText(JSON.stringify({ storeId: this.store.storeId, revision: this.store.revision }));
         case 'KV.RANGE':
           need(1);
-          return bulk(JSON.stringify(await this.store.range(args[1]!)));
+          return out.bulkText(JSON.stringify(await this.store.range(args[1]!)));
         case 'KV.GET': {
           need(1);
           const e = await this.store.get(args[1]!);
-          return e ? bulk(JSON.stringify(e)) : '$-1\r\n';
+          return e ? out.bulkText(JSON.stringify(e)) : out.nullBulk();
         }
         case 'KV.TXN': {
           need(1);
-          const body = JSON.parse(args[1]!) as { compares?: unknown; ops?: unknown };
-          if (!Array.isArray(body.compares) || !Array.isArray(body.ops)) throw new Error('KV.TXN wants {"compares":[],"ops":[]}');
-          return bulk(JSON.stringify(await this.store.txn(body.compares, body.ops)));
+          let body: { compares?: unknown; ops?: unknown };
+          try {
+            body = JSON.parse(args[1]!) as typeof body;
+          } catch {
+            throw new Error('KV.TXN wants JSON {"compares":[...],"ops":[...]}');
+          }
+          if (!Array.isArray(body.compares) || !Array.isArray(body.ops)) throw new Error('KV.TXN wants JSON {"compares":[...],"ops":[...]}');
+          return out.bulkText(JSON.stringify(await this.store.txn(body.compares, body.ops)));
         }
         case 'LEASE.GRANT': {
           need(1);
           const ttl = Number(args[1]);
           if (!Number.isFinite(ttl) || ttl <= 0) throw new Error('LEASE.GRANT wants a positive TTL in ms');
-          return bulk(JSON.stringify(await this.store.grantLease(ttl)));
+          return out.bulkText(JSON.stringify(await this.store.grantLease(ttl)));
         }
         case 'LEASE.KEEPALIVE':
           need(1);
-          return (await this.store.keepAlive(args[1]!)) ? ':1\r\n' : ':0\r\n';
+          return out.integer((await this.store.keepAlive(args[1]!)) ? 1 : 0);
         case 'LEASE.REVOKE':
           need(1);
           await this.store.revokeLease(args[1]!);
-          return '+OK\r\n';
+          return out.simple('OK');
         default:
           throw new Error(`unknown command '${cmd}'`);
       }
     } catch (err) {
-      const msg = oneLine((err as Error).message);
-      return err instanceof KvUnavailableError ? `-UNAVAILABLE ${msg}\r\n` : `-ERR ${msg}\r\n`;
+      const msg = (err as Error).message;
+      out.error(err instanceof KvUnavailableError ? `UNAVAILABLE ${msg}` : `ERR ${msg}`);
     }
   }
-}
-
-function bulk(s: string): string {
-  return `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/[\r\n]+/g, ' ');
 }

@@ -91,6 +91,13 @@ export class MemoryKv implements KvStore {
 
   async txn(compares: KvCompare[], ops: KvOp[]): Promise<KvTxnResult> {
     this.check();
+    // etcd refuses a transaction that changes one key twice, whatever its compares say.
+    const touched = new Set<string>();
+    for (const op of ops) {
+      const key = 'put' in op ? op.put : op.delete;
+      if (touched.has(key)) throw new Error(`duplicate key '${key}' in one transaction`);
+      touched.add(key);
+    }
     if (!compares.every((c) => this.holds(c))) return { succeeded: false, revision: this.rev };
     for (const op of ops) {
       if ('put' in op && op.lease && !this.leases.has(op.lease)) {
