@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Topology } from '../cluster/topology.js';
+import { staticMap } from '../membership/static.js';
 
 export interface DevOptions {
   nodes: number;
@@ -81,11 +81,10 @@ export async function runDev(opts: DevOptions): Promise<void> {
     await stopAll(2);
   }
 
-  const topology = new Topology(1, ports.map((port) => ({ host: opts.bind, port })));
-  const slotCount = (key: string) => (topology.rangesByPrimary.get(key) ?? []).reduce((n, r) => n + r.end - r.start + 1, 0);
+  const map = staticMap(ports.map((port) => ({ host: opts.bind, port, weight: 1 })));
   const lines = [
     `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}`,
-    ...topology.nodes.map((n) => `  ${n.key}  id ${n.id.slice(0, 8)}  ${slotCount(n.key)} slots`),
+    ...map.nodes.map((n) => `  ${n.host}:${n.port}  id ${n.id.slice(0, 8)}  ${map.slotCount(n.id)} slots`),
     `  cluster-aware clients: redis-cli -c -p ${opts.basePort}   (ioredis: new Redis.Cluster([{ host: '${opts.bind}', port: ${opts.basePort} }]))`,
     opts.proxy ? `  any client, any node:  redis-cli -p ${opts.basePort}` : `  plain clients: start with --proxy to let any node forward commands to the owner`,
     '  stop: Ctrl-C',

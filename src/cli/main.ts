@@ -42,9 +42,8 @@ function clusterOptions(flags: ServerFlags, bind: string, port: number) {
     throw new ConfigError(`invalid --peers: ${(err as Error).message}`);
   }
   if (port === 0) throw new ConfigError('--peers needs an explicit --port (the members list names this node by host:port)');
-  const self = { host: bind, port };
   if (!members.some((m) => m.host === bind && m.port === port)) throw new ConfigError(`invalid --peers: the list does not include this node (${bind}:${port})`);
-  return { membership: new StaticMembership(members), self, proxy: flags.proxy === true };
+  return { membership: new StaticMembership(members, { host: bind, port }), proxy: flags.proxy === true };
 }
 
 async function runServer(flags: ServerFlags): Promise<void> {
@@ -65,7 +64,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   process.on('SIGINT', exit);
   process.on('SIGTERM', exit);
   process.stdout.write(
-    `ringcache ${VERSION} node ready on ${config.bind}:${port} (pid ${process.pid})${cluster ? `, cluster of ${node.cluster!.topology.nodes.length}${cluster.proxy ? ', proxy mode' : ''}` : ''}\n` +
+    `ringcache ${VERSION} node ready on ${config.bind}:${port} (pid ${process.pid})${cluster ? `, cluster of ${node.cluster!.map?.nodes.length ?? 0}${cluster.proxy ? ', proxy mode' : ''}` : ''}\n` +
       `  connect: redis-cli${cluster && !cluster.proxy ? ' -c' : ''} -p ${port}${config.bind === '127.0.0.1' ? '' : ` -h ${config.bind}`}\n` +
       `  stop:    Ctrl-C (or SIGTERM)\n`,
   );

@@ -1,6 +1,6 @@
 /** One PeerLink per (peer, protocol), created on first use: the proxy's connection pool. */
 import { PeerLink } from './peer-link.js';
-import type { ClusterNode } from './topology.js';
+import type { MapNode } from './cluster-map.js';
 
 /** Longest a forwarded command waits for its owner's reply. */
 export const FORWARD_TIMEOUT_MS = 2000;
@@ -10,8 +10,8 @@ export class PeerPool {
 
   constructor(private readonly password: () => string) {}
 
-  link(node: ClusterNode, protocol: 2 | 3): PeerLink {
-    const key = `${node.key}/${protocol}`;
+  link(node: Pick<MapNode, 'host' | 'port'>, protocol: 2 | 3): PeerLink {
+    const key = `${node.host}:${node.port}/${protocol}`;
     let link = this.links.get(key);
     if (link === undefined) {
       link = new PeerLink({ host: node.host, port: node.port, protocol, password: this.password(), timeoutMs: FORWARD_TIMEOUT_MS });

@@ -1,10 +1,12 @@
 /**
  * Where a command must run: here, on another node (MOVED, or forwarded in proxy
- * mode), or nowhere because its keys span slots (CROSSSLOT). Derived from the
- * command table's key positions; pure.
+ * mode), later (its slot is being handed to this node), nowhere now (its slot
+ * has no live owner), or nowhere because its keys span slots (CROSSSLOT).
+ * Derived from the command table's key positions and the node's ClusterState.
  */
 import type { Argv } from '../protocol/argv.js';
-import type { ClusterNode, Topology } from './topology.js';
+import type { MapNode } from './cluster-map.js';
+import type { ClusterState } from './cluster-state.js';
 import { keySlotOf } from './key-slot.js';
 
 export interface KeySpec {
@@ -15,7 +17,9 @@ export interface KeySpec {
 
 export type Route =
   | { kind: 'local'; slot: number }
-  | { kind: 'remote'; slot: number; node: ClusterNode }
+  | { kind: 'remote'; slot: number; node: MapNode }
+  | { kind: 'wait'; slot: number }
+  | { kind: 'down'; reason: string }
   | { kind: 'crossslot' }
   | { kind: 'keyless' };
 
@@ -28,11 +32,20 @@ export function keySlots(spec: KeySpec, argv: Argv): number[] {
   return out;
 }
 
-export function route(spec: KeySpec, argv: Argv, topology: Topology, self: ClusterNode): Route {
+export function route(spec: KeySpec, argv: Argv, state: ClusterState): Route {
   const slots = keySlots(spec, argv);
   if (slots.length === 0) return { kind: 'keyless' };
   const slot = slots[0]!;
   for (let i = 1; i < slots.length; i++) if (slots[i] !== slot) return { kind: 'crossslot' };
-  const owner = topology.primaryOf(slot);
-  return owner.key === self.key ? { kind: 'local', slot } : { kind: 'remote', slot, node: owner };
+  const r = state.route(slot);
+  switch (r.kind) {
+    case 'local':
+      return { kind: 'local', slot };
+    case 'moved':
+      return { kind: 'remote', slot, node: r.node };
+    case 'wait':
+      return { kind: 'wait', slot };
+    case 'down':
+      return { kind: 'down', reason: r.reason };
+  }
 }

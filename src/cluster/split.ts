@@ -8,7 +8,8 @@
 import type { Argv } from '../protocol/argv.js';
 import { replyEnd } from '../protocol/reply-framer.js';
 import { keySlotOf } from './key-slot.js';
-import type { ClusterNode, Topology } from './topology.js';
+import type { MapNode } from './cluster-map.js';
+import type { ClusterState } from './cluster-state.js';
 
 type Combine = 'array' | 'sum' | 'ok';
 
@@ -23,23 +24,33 @@ export const SPLITTABLE: ReadonlyMap<string, { combine: Combine; stride: number 
 ]);
 
 export interface SplitPart {
-  node: ClusterNode;
+  /** The owner; undefined for this node's own part. */
+  node: MapNode | undefined;
   /** Positions in the original argv of this part's keys (the first argument of each stride). */
   keys: number[];
   /** The sub-command's arguments: the command name, then this part's keys (and values). */
   args: Buffer[];
 }
 
-/** Groups a splittable command's keys by owner, keeping their order within each group. */
-export function splitByOwner(name: string, argv: Argv, topology: Topology): SplitPart[] {
+/**
+ * Groups a splittable command's keys by owner, keeping their order within each
+ * group. Returns an error reply instead when a key's slot cannot be served now
+ * (nothing has run yet, so the client may retry).
+ */
+export function splitByOwner(name: string, argv: Argv, state: ClusterState): SplitPart[] | { error: string } {
   const { stride } = SPLITTABLE.get(name)!;
   const parts = new Map<string, SplitPart>();
   for (let i = 1; i < argv.length; i += stride) {
-    const node = topology.primaryOf(keySlotOf(argv.buf, argv.start[i]!, argv.end[i]!));
-    let part = parts.get(node.key);
+    const slot = keySlotOf(argv.buf, argv.start[i]!, argv.end[i]!);
+    const r = state.route(slot);
+    if (r.kind === 'down') return { error: r.reason };
+    if (r.kind === 'wait') return { error: `TRYAGAIN slot ${slot} is being handed over` };
+    const node = r.kind === 'local' ? undefined : r.node;
+    const key = node?.id ?? '';
+    let part = parts.get(key);
     if (part === undefined) {
       part = { node, keys: [], args: [argv.copy(0)] };
-      parts.set(node.key, part);
+      parts.set(key, part);
     }
     part.keys.push(i);
     for (let k = 0; k < stride; k++) part.args.push(argv.copy(i + k));

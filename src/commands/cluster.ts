@@ -1,47 +1,55 @@
 /** Redis Cluster commands: CLUSTER SLOTS/SHARDS/NODES/INFO/..., READONLY, READWRITE, ASKING. */
-import { keySlot } from '../cluster/topology.js';
-import type { ClusterNode } from '../cluster/topology.js';
+import { keySlot } from '../cluster/key-slot.js';
+import type { ClusterMap, MapNode } from '../cluster/cluster-map.js';
+import type { ClusterState } from '../cluster/cluster-state.js';
 import type { Argv } from '../protocol/argv.js';
 import { OK } from '../protocol/writer.js';
-import type { ClusterView, CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { CommandError } from './errors.js';
 import { argSafeInt } from './numbers.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 
-function view(ctx: CommandContext): ClusterView {
+function state(ctx: CommandContext): ClusterState {
   const v = ctx.node.cluster();
   if (v === undefined) throw new CommandError('ERR This instance has cluster support disabled');
   return v;
 }
 
-function writeNode(ctx: CommandContext, n: ClusterNode): void {
+function map(ctx: CommandContext): ClusterMap {
+  const m = state(ctx).map;
+  if (m === undefined) throw new CommandError('CLUSTERDOWN this node has no cluster map yet');
+  return m;
+}
+
+function writeNode(ctx: CommandContext, n: MapNode): void {
   ctx.out.array(3);
   ctx.out.bulkText(n.host);
   ctx.out.integer(n.port);
   ctx.out.bulkText(n.id);
 }
 
-/*
- * Only primaries are advertised: replicas exist in the topology, but until the
- * replication data flow exists, a client reading from them would read nothing.
- */
+/* Only primaries exist until replication does. */
 function slots(ctx: CommandContext): void {
-  const ranges = view(ctx).topology.ranges();
+  const ranges = map(ctx).ranges();
   ctx.out.array(ranges.length);
   for (const r of ranges) {
     ctx.out.array(3);
     ctx.out.integer(r.start);
     ctx.out.integer(r.end);
-    writeNode(ctx, r.nodes[0]!);
+    writeNode(ctx, r.node);
   }
 }
 
+function health(n: MapNode): string {
+  return n.state === 'failed' ? 'failed' : n.state === 'joining' ? 'loading' : 'online';
+}
+
 function shards(ctx: CommandContext): void {
-  const { topology } = view(ctx);
+  const m = map(ctx);
   const out = ctx.out;
-  out.array(topology.nodes.length);
-  for (const n of topology.nodes) {
-    const ranges = topology.rangesByPrimary.get(n.key) ?? [];
+  out.array(m.nodes.length);
+  for (const n of m.nodes) {
+    const ranges = m.rangesOf(n.id);
     out.map(2);
     out.bulkText('slots');
     out.array(ranges.length * 2);
@@ -58,40 +66,51 @@ function shards(ctx: CommandContext): void {
       ['endpoint', n.host],
       ['role', 'master'],
       ['replication-offset', 0],
-      ['health', 'online'],
+      ['health', health(n)],
     ]);
   }
 }
 
-/** CLUSTER NODES text: one line per node, as redis-cli --cluster and other tools parse it. */
-export function clusterNodesText(v: ClusterView): string {
-  return v.topology.nodes
+/**
+ * CLUSTER NODES text: one line per node, as redis-cli --cluster and other tools
+ * parse it. There is no cluster bus, so the bus port is 0.
+ */
+export function clusterNodesText(s: ClusterState, m: ClusterMap): string {
+  return m.nodes
     .map((n) => {
-      const flags = n.key === v.self.key ? 'myself,master' : 'master';
-      const slots = (v.topology.rangesByPrimary.get(n.key) ?? []).map((r) => (r.start === r.end ? String(r.start) : `${r.start}-${r.end}`));
-      const fields = [n.id, `${n.host}:${n.port}@${n.port + 10000}`, flags, '-', '0', '0', String(v.topology.epoch), 'connected', ...slots];
+      const flags = [...(n.id === s.selfId ? ['myself'] : []), 'master', ...(n.state === 'failed' ? ['fail'] : [])].join(',');
+      const slots = m.rangesOf(n.id).map((r) => (r.start === r.end ? String(r.start) : `${r.start}-${r.end}`));
+      const link = n.state === 'failed' ? 'disconnected' : 'connected';
+      const fields = [n.id, `${n.host}:${n.port}@0`, flags, '-', '0', '0', String(m.epoch), link, ...slots];
       return fields.join(' ') + '\n';
     })
     .join('');
 }
 
-function info(ctx: CommandContext): void {
-  const { topology } = view(ctx);
-  const owning = topology.rangesByPrimary.size;
-  const lines = [
-    'cluster_state:ok',
-    'cluster_slots_assigned:16384',
-    'cluster_slots_ok:16384',
-    'cluster_slots_pfail:0',
-    'cluster_slots_fail:0',
-    `cluster_known_nodes:${topology.nodes.length}`,
-    `cluster_size:${owning}`,
-    `cluster_current_epoch:${topology.epoch}`,
-    `cluster_my_epoch:${topology.epoch}`,
-    'cluster_stats_messages_sent:0',
-    'cluster_stats_messages_received:0',
-    'total_cluster_links_buffer_limit_exceeded:0',
+/** CLUSTER INFO's fields, from the map this node holds (also INFO's cluster section). */
+export function clusterInfoFields(s: ClusterState): Array<[string, string | number]> {
+  const m = s.map;
+  const assigned = m?.assignedSlots() ?? 0;
+  const failed = m?.failedSlots() ?? 0;
+  const ok = assigned === 16384 && failed === 0 && s.fenced === undefined;
+  return [
+    ['cluster_state', ok ? 'ok' : 'fail'],
+    ['cluster_slots_assigned', assigned],
+    ['cluster_slots_ok', assigned - failed],
+    ['cluster_slots_pfail', 0],
+    ['cluster_slots_fail', failed],
+    ['cluster_known_nodes', m?.nodes.length ?? 0],
+    ['cluster_size', m === undefined ? 0 : new Set(m.ranges().map((r) => r.node.id)).size],
+    ['cluster_current_epoch', s.epoch],
+    ['cluster_my_epoch', s.epoch],
+    ['cluster_stats_messages_sent', 0],
+    ['cluster_stats_messages_received', 0],
+    ['total_cluster_links_buffer_limit_exceeded', 0],
   ];
+}
+
+function info(ctx: CommandContext): void {
+  const lines = clusterInfoFields(state(ctx)).map(([k, v]) => `${k}:${v}`);
   ctx.out.verbatim(lines.join('\r\n') + '\r\n');
 }
 
@@ -116,16 +135,16 @@ const group = 'cluster';
 const subcommands: CommandSpec[] = [
   command({ name: 'cluster|slots', arity: 2, flags: ['stale'], group, summary: 'Returns the mapping of cluster slots to nodes.', since: '3.0.0', handler: slots }),
   command({ name: 'cluster|shards', arity: 2, flags: ['stale'], group, summary: 'Returns the mapping of cluster slots to shards.', since: '7.0.0', handler: shards }),
-  command({ name: 'cluster|nodes', arity: 2, flags: ['stale'], group, summary: 'Returns the cluster configuration for a node.', since: '3.0.0', handler: (ctx) => ctx.out.verbatim(clusterNodesText(view(ctx))) }),
+  command({ name: 'cluster|nodes', arity: 2, flags: ['stale'], group, summary: 'Returns the cluster configuration for a node.', since: '3.0.0', handler: (ctx) => ctx.out.verbatim(clusterNodesText(state(ctx), map(ctx))) }),
   command({ name: 'cluster|info', arity: 2, flags: ['stale'], group, summary: 'Returns information about the state of a node.', since: '3.0.0', handler: info }),
-  command({ name: 'cluster|myid', arity: 2, flags: ['stale'], group, summary: 'Returns the ID of a node.', since: '3.0.0', handler: (ctx) => ctx.out.bulkText(view(ctx).self.id) }),
+  command({ name: 'cluster|myid', arity: 2, flags: ['stale'], group, summary: 'Returns the ID of a node.', since: '3.0.0', handler: (ctx) => ctx.out.bulkText(state(ctx).selfId) }),
   command({ name: 'cluster|keyslot', arity: 3, flags: ['stale'], group, summary: 'Returns the hash slot for a key.', since: '3.0.0', handler: (ctx, argv) => ctx.out.integer(keySlot(argv.view(2))) }),
   command({ name: 'cluster|countkeysinslot', arity: 3, flags: ['stale'], group, summary: 'Returns the number of keys in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
-    view(ctx);
+    state(ctx);
     ctx.out.integer(keysInSlot(ctx, slotArg(argv, 2), Infinity).length);
   } }),
   command({ name: 'cluster|getkeysinslot', arity: 4, flags: ['stale'], group, summary: 'Returns the key names in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
-    view(ctx);
+    state(ctx);
     const slot = slotArg(argv, 2);
     const count = argSafeInt(argv, 3, 'ERR Invalid number of keys');
     if (count < 0) throw new CommandError('ERR Invalid number of keys');

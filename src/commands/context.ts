@@ -7,16 +7,9 @@ import type { Argv } from '../protocol/argv.js';
 import type { ReplyWriter, Protocol } from '../protocol/writer.js';
 import type { Clock } from '../store/clock.js';
 import type { Keyspace } from '../store/keyspace.js';
-import type { ClusterNode, Topology } from '../cluster/topology.js';
+import type { MapNode } from '../cluster/cluster-map.js';
+import type { ClusterState } from '../cluster/cluster-state.js';
 import type { SplitPart } from '../cluster/split.js';
-
-/** The cluster as a node sees it; absent on a standalone node. */
-export interface ClusterView {
-  readonly topology: Topology;
-  readonly self: ClusterNode;
-  /** Forward commands for other nodes' slots instead of answering MOVED. */
-  readonly proxy: boolean;
-}
 
 /** Per-connection state that commands read and change. */
 export interface Session {
@@ -58,8 +51,10 @@ export interface NodeServices {
   shutdown(): void;
   readonly version: string;
   readonly runId: string;
-  /** The current cluster view, or undefined on a standalone node. */
-  cluster(): ClusterView | undefined;
+  /** The cluster as this node sees it, or undefined on a standalone node. */
+  cluster(): ClusterState | undefined;
+  /** What the node knows of its coordinator, for CLUSTER INFO and status (undefined: static membership). */
+  coordinator?(): CoordinatorStatus | undefined;
 }
 
 export interface CommandContext {
@@ -72,9 +67,23 @@ export interface CommandContext {
    * Proxy mode: sends the command to the node that owns its slot; the reply
    * takes this command's place in the connection's reply order.
    */
-  readonly forward?: (node: ClusterNode, argv: Argv) => void;
+  readonly forward?: (node: MapNode, argv: Argv) => void;
   /** Proxy mode: runs a multi-key command as one sub-command per owner and combines the replies. */
   readonly forwardSplit?: (name: string, parts: SplitPart[]) => void;
+  /**
+   * Runs the command again once `until` settles (its slot is being handed to
+   * this node); the reply keeps this command's place in the reply order.
+   */
+  readonly defer?: (argv: Argv, until: Promise<void>) => void;
+}
+
+export interface CoordinatorStatus {
+  /** 'etcd' or 'embedded'. */
+  readonly kind: string;
+  readonly reachable: boolean;
+  /** ms since the lease was last renewed. */
+  readonly leaseAgeMs: number;
+  readonly controller: string;
 }
 
 export type Handler = (ctx: CommandContext, argv: Argv) => void;

@@ -18,6 +18,8 @@ import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
 
 /** Most time one write spends evicting before it runs (as Redis's eviction time limit). */
 export const EVICT_BUDGET_MS = 2;
+/** Longest a command waits, in one go, for its slot to be handed to this node before it is looked at again. */
+export const HANDOVER_WAIT_MS = 1000;
 
 export interface MemoryLimits {
   /** Bytes; 0 means no limit. */
@@ -77,8 +79,9 @@ export class Dispatcher {
 
   /**
    * In a cluster, a command runs here only if its keys are in one slot this node
-   * owns. Otherwise it gets CROSSSLOT, is forwarded (proxy mode) or gets MOVED:
-   * never an answer from a node that does not own the key.
+   * serves. Otherwise it gets CROSSSLOT, is forwarded (proxy mode), gets MOVED,
+   * waits (its slot is being handed to this node) or gets CLUSTERDOWN: never an
+   * answer from a node that does not own the key.
    */
   private routedHere(ctx: CommandContext, argv: Argv, container: CommandSpec): boolean {
     const cluster = ctx.node.cluster();
@@ -86,8 +89,17 @@ export class Dispatcher {
     // A container (OBJECT, MEMORY...) routes by its subcommand's key positions.
     const spec = container.subcommands && argv.length > 1 ? (this.subcommandTables.get(container)?.find(argv, 1) ?? container) : container;
     if (spec.firstKey === 0) return true;
-    const r = route(spec, argv, cluster.topology, cluster.self);
+    const r = route(spec, argv, cluster);
     if (r.kind === 'local' || r.kind === 'keyless') return true;
+    if (r.kind === 'down') {
+      ctx.out.error(r.reason);
+      return false;
+    }
+    if (r.kind === 'wait') {
+      if (ctx.defer === undefined) ctx.out.error(`TRYAGAIN slot ${r.slot} is being handed over`);
+      else ctx.defer(argv, cluster.nextChange(HANDOVER_WAIT_MS));
+      return false;
+    }
     if (cluster.proxy && ctx.forward !== undefined && ctx.forwardSplit !== undefined) {
       const split = SPLITTABLE.get(spec.name);
       if (split !== undefined) {
@@ -95,8 +107,12 @@ export class Dispatcher {
           ctx.out.error(Errors.wrongArity(spec.name));
           return false;
         }
-        const parts = splitByOwner(spec.name, argv, cluster.topology);
-        if (parts.length === 1 && parts[0]!.node.key === cluster.self.key) return true; // all keys here
+        const parts = splitByOwner(spec.name, argv, cluster);
+        if (!Array.isArray(parts)) {
+          ctx.out.error(parts.error);
+          return false;
+        }
+        if (parts.length === 1 && parts[0]!.node === undefined) return true; // all keys here
         ctx.forwardSplit(spec.name, parts);
         return false;
       }

@@ -1,18 +1,26 @@
 /**
- * The membership seam: a provider tells the node who the members are, as views
- * stamped with an epoch. The static list (the embedded default) and etcd
- * (production) both implement this one interface; routing only sees views.
+ * The membership seam: a provider gives the node its identity in the cluster
+ * and feeds it cluster maps (and, for a lease-based provider, whether it may
+ * serve). Static membership (`--peers`) and the coordinator agent (etcd or the
+ * embedded store) both implement this one interface; routing only sees maps.
  */
-import type { NodeAddress } from '../cluster/topology.js';
+import type { ClusterMap } from '../cluster/cluster-map.js';
 
-export interface MemberView {
-  /** Grows with every change; a view with an epoch not above the current one is stale. */
-  epoch: number;
-  members: NodeAddress[];
+/** What a provider may do to the node it serves. */
+export interface MembershipHost {
+  /** Applies a map (ignored unless newer); returns once routing follows it. */
+  applyMap(map: ClusterMap): void;
+  /** Stops (reason) or resumes (undefined) serving this node's slots. */
+  setFenced(reason: string | undefined): void;
+  /** The node was removed from the cluster, or must leave: the node process exits. */
+  leave(reason: string): void;
 }
 
 export interface MembershipProvider {
-  /** Starts delivering views; the first arrives before the promise resolves. */
-  start(onView: (view: MemberView) => void): Promise<void>;
+  /** This node's id in the map. */
+  readonly selfId: string;
+  /** Starts; static membership delivers its map before resolving. */
+  start(host: MembershipHost): Promise<void>;
+  /** Leaves gracefully where the provider can (hand slots over), within a bounded time. */
   stop(): Promise<void>;
 }

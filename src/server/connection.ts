@@ -9,7 +9,7 @@ import { adoptAccepted, READ_BUFFER_BYTES, type ChunkReader } from './shared-rea
 import { HandleWriter } from './handle-writer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import { Argv } from '../protocol/argv.js';
-import type { ClusterNode } from '../cluster/topology.js';
+import type { MapNode } from '../cluster/cluster-map.js';
 import { encodeArgv, encodeRequest } from '../protocol/request-encoder.js';
 import { combineReplies, type SplitPart } from '../cluster/split.js';
 import { RequestParser, type ParserLimits, type ParserSink } from '../protocol/parser.js';
@@ -31,6 +31,8 @@ const TURN_CHECK_EVERY = 32;
  * the turn is spent (TURN_CHECK_EVERY).
  */
 const STREAMING_CHUNK = READ_BUFFER_BYTES;
+/** Longest a command waits for its slot's handover to this node before TRYAGAIN. */
+const HANDOVER_DEADLINE_MS = 2000;
 
 /**
  * The connection is its socket's reader and its parser's sink itself, with no
@@ -97,6 +99,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       clock: runtime.clock,
       forward: (node, argv) => this.forward(node, argv),
       forwardSplit: (name, parts) => this.forwardSplit(name, parts),
+      defer: (argv, until) => this.defer(argv, until, Date.now() + HANDOVER_DEADLINE_MS),
     };
     this.parser = new RequestParser(this, limits, reused);
     socket.setNoDelay(true);
@@ -231,26 +234,52 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   }
 
   /** Proxy mode: sends the command to its owner; the reply keeps this command's place in the order. */
-  private forward(node: ClusterNode, argv: Argv): void {
+  private forward(node: MapNode, argv: Argv): void {
     this.holdPlace(this.runtime.peers.link(node, this.session.protocol).send(encodeArgv(argv)));
   }
 
   /** Proxy mode: one sub-command per owner (this node's part runs here), replies combined. */
   private forwardSplit(name: string, parts: SplitPart[]): void {
-    const self = this.runtime.services.cluster()?.self;
     const replies = parts.map((part) => {
-      if (part.node.key === self?.key) return Promise.resolve(this.runLocally(part.args));
+      if (part.node === undefined) return Promise.resolve(this.runLocally(part.args));
       return this.runtime.peers.link(part.node, this.session.protocol).send(encodeRequest(part.args));
     });
     this.holdPlace(Promise.all(replies).then((r) => combineReplies(name, parts.map((p, i) => ({ keys: p.keys, reply: r[i]! })))));
   }
 
   /** Runs a sub-command here and returns its encoded reply. */
-  private runLocally(args: Buffer[]): Buffer {
+  private runLocally(args: Buffer[], ctx: CommandContext = this.ctx): Buffer {
     const out = new ReplyWriter();
     out.protocol = this.session.protocol;
-    this.runtime.dispatcher.execute({ ...this.ctx, out }, Argv.of(args));
+    this.runtime.dispatcher.execute({ ...ctx, out }, Argv.of(args));
     return Buffer.concat(out.take() ?? []);
+  }
+
+  /**
+   * A command for a slot being handed to this node: holds its place and runs it
+   * again once the cluster state changes, until it runs (or is redirected) or the
+   * deadline passes. Nothing has run when TRYAGAIN is answered, so a retry is safe.
+   */
+  private defer(argv: Argv, until: Promise<void>, deadline: number): void {
+    const copy = (a: Argv) => Array.from({ length: a.length }, (_, i) => a.copy(i));
+    const attempt = (args: Buffer[], wait: Promise<void>): Promise<Buffer> =>
+      wait.then(() => {
+        let deferred: Promise<Buffer> | undefined;
+        // No forwarding on a retry: a forwarded reply would take a new place in the order, not this one.
+        const again: CommandContext = {
+          ...this.ctx,
+          forward: undefined,
+          forwardSplit: undefined,
+          defer: (a, next) => {
+            deferred = Date.now() >= deadline
+              ? Promise.resolve(Buffer.from(`-TRYAGAIN slot handover did not finish within ${HANDOVER_DEADLINE_MS} ms\r\n`))
+              : attempt(copy(a), next);
+          },
+        };
+        const reply = this.runLocally(args, again);
+        return deferred ?? reply;
+      });
+    this.holdPlace(attempt(copy(argv), until));
   }
 
   /** Reserves this command's place in the reply order until its reply (or error) arrives. */

@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
-import type { ClusterView, ConfigParam, NodeServices } from '../commands/context.js';
-import { nodeKey, Topology, type NodeAddress } from '../cluster/topology.js';
-import type { MembershipProvider, MemberView } from '../membership/provider.js';
+import type { ConfigParam, CoordinatorStatus, NodeServices } from '../commands/context.js';
+import { ClusterState } from '../cluster/cluster-state.js';
+import type { ClusterMap } from '../cluster/cluster-map.js';
+import { SlotDropper } from '../cluster/slot-dropper.js';
+import type { MembershipHost, MembershipProvider } from '../membership/provider.js';
 import { Dispatcher } from '../commands/dispatch.js';
 import { CommandError } from '../commands/errors.js';
 import { REDIS_COMPAT_VERSION } from '../commands/connection.js';
@@ -39,8 +41,10 @@ export interface NodeOptions {
   store?: Keyspace;
   /** Called when a client asks for SHUTDOWN (the CLI exits the process). */
   onShutdown?: () => void;
-  /** Cluster mode: where the member set comes from, and this node's address in it. */
-  cluster?: { membership: MembershipProvider; self: NodeAddress; proxy: boolean };
+  /** Cluster mode: where the maps come from, and whether to forward for plain clients. */
+  cluster?: { membership: MembershipProvider; proxy: boolean; coordinator?: () => CoordinatorStatus | undefined };
+  /** Called when the membership removes this node from its cluster (the CLI exits). */
+  onLeave?: (reason: string) => void;
 }
 
 /**
@@ -77,7 +81,8 @@ export class CacheNode implements NodeRuntime {
   /** Event-loop delay, reported by INFO stats: what a client waits behind any one long step. */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   private stopping: Promise<void> | undefined;
-  private clusterView: ClusterView | undefined;
+  private readonly clusterState: ClusterState | undefined;
+  private readonly dropper: SlotDropper;
 
   constructor(
     readonly config: NodeConfig,
@@ -87,6 +92,8 @@ export class CacheNode implements NodeRuntime {
     this.store = options.store ?? new SlabKeyspace(this.clock);
     this.log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
     this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
+    this.clusterState = options.cluster ? new ClusterState(options.cluster.membership.selfId, options.cluster.proxy) : undefined;
+    this.dropper = new SlotDropper(this.store, (slots) => this.clusterState?.dropDone(slots));
     this.services = this.makeServices();
     // Half-open: a client's FIN must not close the connection while its last
     // input still waits to run (a yielded pipeline); Connection ends it then.
@@ -95,7 +102,6 @@ export class CacheNode implements NodeRuntime {
 
   /** Listens on config.bind:config.port; resolves with the port actually bound (0 picks a free one). */
   async start(): Promise<number> {
-    if (this.options.cluster) await this.options.cluster.membership.start((view) => this.onMemberView(view));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         reject(new ConfigError(`cannot listen on ${this.config.bind}:${this.config.port}: ${err.code ?? err.message}`));
@@ -107,6 +113,15 @@ export class CacheNode implements NodeRuntime {
       });
     });
     this.server.on('error', (err) => this.log.error({ err }, 'listener error'));
+    // Listening first: a dynamic member registers its address, and must answer once it is listed.
+    if (this.options.cluster) {
+      try {
+        await this.options.cluster.membership.start(this.membershipHost());
+      } catch (err) {
+        this.server.close();
+        throw err;
+      }
+    }
     this.loopDelay.enable();
     this.cycle = setInterval(() => this.backgroundCycle(), Math.max(1, Math.floor(1000 / this.config.hz)));
     this.cycle.unref();
@@ -136,24 +151,36 @@ export class CacheNode implements NodeRuntime {
     return this.stopping;
   }
 
-  /** Takes a newer member view: recomputes the topology. Stale views (epoch not above ours) are dropped. */
-  private onMemberView(view: MemberView): void {
-    const cluster = this.options.cluster!;
-    if (this.clusterView !== undefined && view.epoch <= this.clusterView.topology.epoch) return;
-    const topology = new Topology(view.epoch, view.members);
-    const self = topology.byKey(nodeKey(cluster.self));
-    if (self === undefined) {
-      if (this.clusterView === undefined) throw new ConfigError(`the member list does not include this node (${nodeKey(cluster.self)})`);
-      this.log.error({ epoch: view.epoch }, 'this node is not in the new member view; keeping the previous topology');
-      return;
-    }
-    this.clusterView = { topology, self, proxy: cluster.proxy };
-    this.log.info({ epoch: view.epoch, members: topology.nodes.length }, 'topology updated');
+  private membershipHost(): MembershipHost {
+    return {
+      applyMap: (map) => this.applyMap(map),
+      setFenced: (reason) => {
+        if (reason !== this.clusterState?.fenced) this.log.warn({ reason }, reason === undefined ? 'serving again' : 'fenced: not serving this node\'s slots');
+        this.clusterState?.setFenced(reason);
+      },
+      leave: (reason) => {
+        this.log.warn({ reason }, 'leaving the cluster');
+        if (this.options.onLeave) this.options.onLeave(reason);
+        else void this.stop();
+      },
+    };
   }
 
-  /** The current cluster view (undefined on a standalone node). */
-  get cluster(): ClusterView | undefined {
-    return this.clusterView;
+  /** Takes a newer map: routing follows it at once; keys of slots no longer served are dropped in the background. */
+  private applyMap(map: ClusterMap): void {
+    const state = this.clusterState!;
+    const lost = state.apply(map);
+    if (lost === undefined) return;
+    if (lost.length > 0) {
+      state.dropStarted(lost);
+      this.dropper.drop(lost);
+    }
+    this.log.info({ epoch: map.epoch, nodes: map.nodes.length, slots: map.slotCount(state.selfId), dropping: lost.length }, 'cluster map applied');
+  }
+
+  /** The cluster as this node sees it (undefined on a standalone node). */
+  get cluster(): ClusterState | undefined {
+    return this.clusterState;
   }
 
   private accept(socket: net.Socket): void {
@@ -239,7 +266,8 @@ export class CacheNode implements NodeRuntime {
       shutdown: () => setImmediate(() => (this.options.onShutdown ? this.options.onShutdown() : void this.stop())),
       version: VERSION,
       runId: this.runId,
-      cluster: () => this.clusterView,
+      cluster: () => this.clusterState,
+      coordinator: () => this.options.cluster?.coordinator?.(),
     };
   }
 
@@ -288,7 +316,7 @@ export class CacheNode implements NodeRuntime {
       expires: this.store.volatileSize,
       cpuUser: cpu.user / 1e6,
       cpuSys: cpu.system / 1e6,
-      clusterEnabled: this.clusterView !== undefined,
+      clusterEnabled: this.clusterState !== undefined,
       eventLoopDelayP99: this.loopDelayMs(this.loopDelay.percentile(99)),
       eventLoopDelayMax: this.loopDelayMs(this.loopDelay.max),
       inputTurnsOverBudget: this.turn.overBudget,

@@ -1,0 +1,132 @@
+/**
+ * The cluster as one node sees it, with one owner: the map it holds (applied in
+ * epoch order, never an older one after a newer), which node it is, and whether
+ * it may serve at all (a node that lost its coordinator lease while others kept
+ * theirs is fenced). Routing, the CLUSTER commands, INFO and proxy forwarding
+ * all read it here. Pure state and decisions; the node feeds it maps and the
+ * lease's state.
+ */
+import type { ClusterMap, MapNode } from './cluster-map.js';
+import { SLOT_COUNT } from './planner.js';
+
+/** Where a command for one slot goes, as this node sees the map now. */
+export type SlotRoute =
+  | { kind: 'local' }
+  /** Another node owns the slot (or is taking it over): MOVED, or forward in proxy mode. */
+  | { kind: 'moved'; node: MapNode }
+  /** The slot is being handed to this node, or its old keys are still being dropped: hold the command. */
+  | { kind: 'wait' }
+  /** Nobody can serve the slot now. */
+  | { kind: 'down'; reason: string };
+
+export class ClusterState {
+  private current: ClusterMap | undefined;
+  /** Why this node must not serve its slots now (lease lost), or undefined. */
+  private fenceReason: string | undefined;
+  /** Per slot: 1 while keys left from an earlier ownership are being dropped. */
+  private readonly dropping = new Uint8Array(SLOT_COUNT);
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    readonly selfId: string,
+    readonly proxy: boolean,
+  ) {}
+
+  get map(): ClusterMap | undefined {
+    return this.current;
+  }
+
+  get epoch(): number {
+    return this.current?.epoch ?? 0;
+  }
+
+  /** This node's entry in the map (undefined before it is listed, or after it was removed). */
+  get self(): MapNode | undefined {
+    return this.current?.node(this.selfId);
+  }
+
+  get fenced(): string | undefined {
+    return this.fenceReason;
+  }
+
+  /**
+   * Takes a newer map. Returns the slots this node served under the old map
+   * and does not serve under the new one (their keys must be dropped), or
+   * undefined when the map was not newer and nothing changed.
+   */
+  apply(next: ClusterMap): number[] | undefined {
+    if (this.current !== undefined && next.epoch <= this.current.epoch) return undefined;
+    const before = this.current;
+    this.current = next;
+    const lost: number[] = [];
+    if (before !== undefined) {
+      for (let s = 0; s < SLOT_COUNT; s++) if (this.serves(before, s) && !this.serves(next, s)) lost.push(s);
+    }
+    this.changed();
+    return lost;
+  }
+
+  /** Marks slots whose old keys are being dropped: commands for them wait until dropDone. */
+  dropStarted(slots: readonly number[]): void {
+    for (const s of slots) this.dropping[s] = 1;
+  }
+
+  dropDone(slots: readonly number[]): void {
+    for (const s of slots) this.dropping[s] = 0;
+    this.changed();
+  }
+
+  isDropping(slot: number): boolean {
+    return this.dropping[slot] === 1;
+  }
+
+  setFenced(reason: string | undefined): void {
+    if (reason === this.fenceReason) return;
+    this.fenceReason = reason;
+    this.changed();
+  }
+
+  /** Whether this node answers for the slot under a map: it owns it and is not handing it over. */
+  private serves(map: ClusterMap, slot: number): boolean {
+    return map.ownerOf(slot)?.id === this.selfId && map.incomingOf(slot) === undefined;
+  }
+
+  route(slot: number): SlotRoute {
+    const map = this.current;
+    if (map === undefined) return { kind: 'down', reason: 'CLUSTERDOWN this node has no cluster map yet' };
+    const owner = map.ownerOf(slot);
+    const incoming = map.incomingOf(slot);
+    if (owner === undefined) return { kind: 'down', reason: `CLUSTERDOWN Hash slot ${slot} is not served` };
+    if (owner.id === this.selfId) {
+      if (incoming !== undefined) return { kind: 'moved', node: incoming };
+      if (this.fenceReason !== undefined) return { kind: 'down', reason: `CLUSTERDOWN ${this.fenceReason}` };
+      if (this.dropping[slot] === 1) return { kind: 'wait' };
+      return { kind: 'local' };
+    }
+    if (incoming?.id === this.selfId) return { kind: 'wait' };
+    if (owner.state === 'failed') return { kind: 'down', reason: `CLUSTERDOWN Hash slot ${slot} is not served (its node failed)` };
+    return { kind: 'moved', node: incoming ?? owner };
+  }
+
+  /** Resolves at the next change of map, fence or drop state, or after timeoutMs. */
+  nextChange(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.listeners.add(done);
+    });
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}
