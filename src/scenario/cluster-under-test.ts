@@ -1,0 +1,77 @@
+/**
+ * The cluster a scenario drives, as one interface, so the same scenario runs on
+ * every backend: today's ringcache nodes with static membership
+ * (static-cluster.ts), a Redis Cluster of the same shape for `--against
+ * redis-cluster` (redis-cluster.ts), and next the dynamic cluster of the node
+ * manager (issue 14), which adds addNode/removeNode.
+ *
+ * A backend starts its processes on free loopback ports, reports its nodes,
+ * injects process faults on them and stops everything it started. Faults take
+ * a node (handle or id) and resolve once the fault is in effect: kill9 once the
+ * process has exited, restart once the node is ready again on its address.
+ */
+
+export type NodeState = 'running' | 'paused' | 'stopped' | 'killed' | 'removed';
+
+export interface NodeHandle {
+  /** Stable for the node's whole life, restarts included (host:port for the static and Redis backends). */
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  /** The current process, null while it is not running. */
+  readonly pid: number | null;
+  readonly state: NodeState;
+}
+
+export interface ClusterCapabilities {
+  /** How members are known: the promise a scenario's verdicts are held to depends on it. */
+  membership: 'static' | 'dynamic' | 'redis-cluster' | 'standalone';
+  /** Copies of each key beyond the primary (0: a dead node's keys are gone). */
+  replicas: number;
+  /** addNode/removeNode work. */
+  addRemove: boolean;
+  /** Clients must speak the cluster protocol (MOVED, CLUSTER SLOTS); false for a standalone node. */
+  clustered: boolean;
+}
+
+export interface ClusterUnderTest {
+  /** 'ringcache' or 'redis-cluster': the column of the report. */
+  readonly system: 'ringcache' | 'redis-cluster';
+  /** One line, e.g. "ringcache, 3 nodes, static membership, no replicas". */
+  readonly description: string;
+  readonly capabilities: ClusterCapabilities;
+  /** Starts every node and resolves once the cluster serves every slot. */
+  start(): Promise<void>;
+  /** Snapshots of the nodes, removed ones included (state 'removed'). */
+  nodes(): NodeHandle[];
+  /** host:port addresses a client may start from (the running nodes). */
+  seeds(): string[];
+  /** SIGKILL; resolves once the process has exited. */
+  kill9(node: NodeRef): Promise<void>;
+  /** SIGSTOP: the process stays, its sockets stop answering. */
+  pause(node: NodeRef): Promise<void>;
+  /** SIGCONT. */
+  resume(node: NodeRef): Promise<void>;
+  /** SIGTERM (a graceful stop); resolves once the process has exited. */
+  terminate(node: NodeRef): Promise<void>;
+  /** Starts a killed or stopped node again on its address; resolves once it is ready. */
+  restart(node: NodeRef): Promise<void>;
+  /** A new member; rejects with NotSupportedError where membership is static. */
+  addNode(): Promise<NodeHandle>;
+  /** Takes a member out of the cluster; rejects with NotSupportedError where membership is static. */
+  removeNode(node: NodeRef): Promise<void>;
+  /** Stops every process this cluster started (idempotent). */
+  stop(): Promise<void>;
+}
+
+export type NodeRef = NodeHandle | string;
+
+/** An operation this backend cannot do (scenarios report it, they do not crash). */
+export class NotSupportedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotSupportedError';
+  }
+}
+
+export const refId = (node: NodeRef): string => (typeof node === 'string' ? node : node.id);
