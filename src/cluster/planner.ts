@@ -196,57 +196,88 @@ function fillDeficits(owners: Int32Array, count: Int32Array, quota: Int32Array):
   };
 
   // 1. Growth: every receiver takes what it can from runs touching its own
-  //    ranges (no new range). The longest touching run first; a run between two
-  //    of its ranges taken whole joins them.
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (const m of receivers) {
-      while (deficit[m]! > 0) {
-        let best: Run | undefined;
-        let bestLow = true;
-        let bestScore = -1;
-        for (const r of runs) {
-          if (r.start > r.end) continue;
-          const low = ownerAt(r.start - 1) === m;
-          const high = ownerAt(r.end + 1) === m;
-          if (!low && !high) continue;
-          const l = len(r);
-          // Prefer a run it can close whole (both sides its own, or it fits), then the longest.
-          const closes = l <= deficit[m]! ? 1 : 0;
-          const score = closes * SLOT_COUNT * 2 + (low && high ? SLOT_COUNT : 0) + Math.min(l, deficit[m]!);
-          if (score > bestScore) {
-            best = r;
-            bestScore = score;
-            // Take from the side whose other neighbour is not waiting, so that one can grow too.
-            bestLow = low && (!high || !waiting(r.end + 1));
-          }
-        }
-        if (best === undefined) break;
-        give(best, Math.min(len(best), deficit[m]!), m, bestLow);
-        progress = true;
+  //    ranges (no new range). A run it can take whole first (one between two of
+  //    its ranges first, then the longest), else the rest of its deficit from
+  //    one (between two of its ranges first, then the lowest). A receiver only
+  //    takes from a side it touches, so which members touch a run never changes
+  //    here: each receiver's list of touching runs is built once, and one pass
+  //    over it, sorted, makes the same choices as rescanning all runs would.
+  const touching: number[][] = Array.from({ length: n }, () => []);
+  for (let k = 0; k < runs.length; k++) {
+    const lo = ownerAt(runs[k]!.start - 1);
+    const hi = ownerAt(runs[k]!.end + 1);
+    if (lo >= 0 && deficit[lo]! > 0) touching[lo]!.push(k);
+    if (hi >= 0 && hi !== lo && deficit[hi]! > 0) touching[hi]!.push(k);
+  }
+  const both = (r: Run, m: number): number => (ownerAt(r.start - 1) === m && ownerAt(r.end + 1) === m ? 1 : 0);
+  /** Gives k slots of r to m from the side it touches (the one whose other neighbour is not waiting, if both). */
+  const grow = (r: Run, k: number, m: number): void => {
+    const low = ownerAt(r.start - 1) === m;
+    const high = ownerAt(r.end + 1) === m;
+    give(r, k, m, low && (!high || !waiting(r.end + 1)));
+  };
+  for (const m of receivers) {
+    const list = touching[m]!.filter((k) => runs[k]!.start <= runs[k]!.end);
+    if (list.length === 0) continue;
+    list.sort((a, b) => both(runs[b]!, m) - both(runs[a]!, m) || len(runs[b]!) - len(runs[a]!) || a - b);
+    for (const k of list) {
+      const r = runs[k]!;
+      if (deficit[m] === 0) break;
+      if (len(r) <= deficit[m]!) grow(r, len(r), m);
+    }
+    if (deficit[m]! > 0) {
+      let best = -1;
+      for (const k of list) {
+        const r = runs[k]!;
+        if (r.start > r.end) continue;
+        if (best === -1 || both(r, m) > both(runs[best]!, m) || (both(r, m) === both(runs[best]!, m) && k < best)) best = k;
       }
+      if (best >= 0) grow(runs[best]!, deficit[m]!, m);
     }
   }
 
-  // 2. New ranges: the smallest run that holds the whole deficit, else the largest run whole.
+  // 2. New ranges: the smallest run that holds the whole deficit, else the
+  //    largest run whole (ties: the lowest run). Runs kept sorted by length.
+  const pool = runs.map((_, k) => k).filter((k) => runs[k]!.start <= runs[k]!.end);
+  const before = (a: number, b: number): boolean => len(runs[a]!) < len(runs[b]!) || (len(runs[a]!) === len(runs[b]!) && a < b);
+  pool.sort((a, b) => (before(a, b) ? -1 : 1));
+  /** The first position in pool whose run has at least l slots. */
+  const atLeast = (l: number): number => {
+    let lo = 0;
+    let hi = pool.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (len(runs[pool[mid]!]!) < l) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   for (const m of receivers) {
     while (deficit[m]! > 0) {
+      if (pool.length === 0) throw new Error('planSlots: internal error: a member below quota but no free slot left');
       const d = deficit[m]!;
-      let fit: Run | undefined;
-      let largest: Run | undefined;
-      for (const r of runs) {
-        if (r.start > r.end) continue;
-        const l = len(r);
-        if (l >= d && (fit === undefined || l < len(fit))) fit = r;
-        if (largest === undefined || l > len(largest)) largest = r;
-      }
-      if (fit !== undefined) {
+      const at = atLeast(d);
+      if (at < pool.length) {
+        const k = pool[at]!;
+        const fit = runs[k]!;
+        pool.splice(at, 1);
         // Leave the rest of the run next to a member still waiting, if one side has one.
         give(fit, d, m, !(waiting(fit.start - 1) && !waiting(fit.end + 1)));
-      } else if (largest !== undefined) {
-        give(largest, len(largest), m, true);
+        if (fit.start <= fit.end) {
+          let lo = 0;
+          let hi = pool.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (before(pool[mid]!, k)) lo = mid + 1;
+            else hi = mid;
+          }
+          pool.splice(lo, 0, k);
+        }
       } else {
-        throw new Error('planSlots: internal error: a member below quota but no free slot left');
+        const at = atLeast(len(runs[pool[pool.length - 1]!]!));
+        const largest = runs[pool[at]!]!;
+        pool.splice(at, 1);
+        give(largest, len(largest), m, true);
       }
     }
   }
