@@ -13,6 +13,8 @@
  *   is one keep-alive round trip, false when etcd says the lease is gone;
  * - a compacted or cancelled watch is not recovered by etcd3: it reaches
  *   onError, and the caller re-reads and watches again;
+ * - a reconnected watch resumes after the last event delivered, not after the
+ *   last header revision (which can run ahead of what was delivered);
  * - revisions come as decimal strings: numbers here (safe far beyond any
  *   revision a cluster reaches).
  * Raw RPCs (kv.txn, leaseGrant) are used rather than the builders: they give
@@ -108,6 +110,13 @@ export class EtcdKv implements KvStore {
         watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: WATCH_BACKOFF_MAX_MS }) as unknown as IBackoff<unknown>,
       },
     });
+  }
+
+  /** Waits for p at most timeoutMs, ignoring its outcome (etcd3's watcher.cancel() waits for etcd's answer). */
+  private async bounded(p: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, this.timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** Runs a call with the deadline enforced here too, mapping transport failures to KvUnavailableError. */
@@ -215,12 +224,27 @@ export class EtcdKv implements KvStore {
       if (ended) return;
       ended = true;
       this.watchers.delete(watcher);
-      await watcher.cancel().catch(() => {});
+      await this.bounded(watcher.cancel());
     };
     let lastRevision = fromRevision;
+    // etcd3 resumes a reconnected watch from the last response's header revision + 1, but
+    // etcd sends a catch-up batch (at most 1000 revisions) and the 'created' reply with
+    // the store's current revision: a disconnect right after either would skip events
+    // never delivered. These listeners run after etcd3's own and reset the resume point
+    // to the last revision actually delivered + 1.
+    const resumeAfterDelivered = (): void => {
+      watcher.request.start_revision = String(lastRevision + 1);
+    };
+    watcher.on('connected', resumeAfterDelivered);
     watcher.on('data', (res: IWatchResponse) => {
-      if (ended || res.events.length === 0) return;
+      if (ended) return;
+      if (res.events.length === 0) {
+        // A progress notification: etcd sends one only when everything up to it was sent.
+        lastRevision = Math.max(lastRevision, toNum(res.header.revision));
+        return resumeAfterDelivered();
+      }
       lastRevision = Math.max(lastRevision, ...res.events.map((ev: IEvent) => toNum(ev.kv.mod_revision)));
+      resumeAfterDelivered();
       const events: KvEvent[] = res.events.map((ev: IEvent) => ({ type: ev.type === 'Delete' ? 'delete' : 'put', entry: entry(ev.kv) }));
       handlers.onEvents(events);
     });
@@ -240,8 +264,8 @@ export class EtcdKv implements KvStore {
         });
         void reject;
       });
-    }).catch(async (err: unknown) => {
-      await cancel();
+    }).catch((err: unknown) => {
+      void cancel(); // not awaited: watch() settles within timeoutMs
       throw err;
     });
     created = true;
@@ -269,7 +293,7 @@ export class EtcdKv implements KvStore {
   }
 
   async close(): Promise<void> {
-    for (const w of [...this.watchers]) await w.cancel().catch(() => {});
+    await Promise.all([...this.watchers].map((w) => this.bounded(w.cancel())));
     this.watchers.clear();
     this.client.close();
   }
