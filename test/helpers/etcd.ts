@@ -3,7 +3,8 @@
  * (/dev/shm; etcd 3.4 has no --unsafe-no-fsync), the fast election flags from
  * the etcd notes (which also bring the lease TTL floor down to 1 s), and a
  * bounded readiness wait. kill9() and restart() (same ports, same data) let
- * tests take it away and bring it back; stop() kills it and removes the data.
+ * tests take it away and bring it back, pause() and resume() (SIGSTOP, SIGCONT)
+ * make it hang with its connections open; stop() kills it and removes the data.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,10 @@ export interface RunningEtcd {
   kill9(): Promise<void>;
   /** Starts it again on the same ports and data dir (after kill9), and waits until it is ready. */
   restart(): Promise<void>;
+  /** SIGSTOP: connections stay open but nothing answers (a hung or partitioned member). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Kills it and removes the data dir. */
   stop(): Promise<void>;
 }
@@ -77,6 +82,7 @@ export async function startEtcd(): Promise<RunningEtcd> {
 
   const kill9 = async (): Promise<void> => {
     log = output();
+    proc.kill('SIGCONT');
     proc.kill('SIGKILL');
     await exited(proc);
   };
@@ -88,6 +94,8 @@ export async function startEtcd(): Promise<RunningEtcd> {
     output: () => output(),
     kill9,
     restart: launch,
+    pause: () => void proc.kill('SIGSTOP'),
+    resume: () => void proc.kill('SIGCONT'),
     stop: async () => {
       await kill9();
       rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { KvUnavailableError, type KvEvent, type KvStore, type KvWatch } from '..
 import { MemoryKv } from '../../src/membership/memory-kv.js';
 import { KvServer } from '../../src/membership/kv-server.js';
 import { RemoteKv } from '../../src/membership/remote-kv.js';
-import { EtcdKv } from '../../src/membership/etcd-kv.js';
+import { EtcdKv, parseEtcdEndpoints } from '../../src/membership/etcd-kv.js';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
 import { freePort } from '../helpers/processes.js';
 
@@ -219,6 +219,18 @@ describe('MemoryKv specifics', () => {
   });
 });
 
+describe('parseEtcdEndpoints', () => {
+  test('host:port lists, and a clear error naming a bad entry', () => {
+    assert.deepEqual(parseEtcdEndpoints('127.0.0.1:2379'), ['127.0.0.1:2379']);
+    assert.deepEqual(parseEtcdEndpoints('etcd-0:2379, etcd-1.local:2380,[::1]:2379'), ['etcd-0:2379', 'etcd-1.local:2380', '[::1]:2379']);
+    assert.throws(() => parseEtcdEndpoints(''), /no etcd endpoints/);
+    assert.throws(() => parseEtcdEndpoints('a:1,http://b:2'), /'http:\/\/b:2'/);
+    assert.throws(() => parseEtcdEndpoints('a:1,b'), /bad etcd endpoint 'b'/);
+    assert.throws(() => parseEtcdEndpoints('a:99999'), /'a:99999'/);
+    assert.throws(() => parseEtcdEndpoints('a:1,,b:2'), /bad etcd endpoint ''/);
+  });
+});
+
 describe('RemoteKv failures', () => {
   // Cleanups registered as things start, so a failing test still stops them.
   let cleanups: Array<() => Promise<unknown>> = [];
@@ -285,6 +297,20 @@ describe('RemoteKv failures', () => {
     await w.watch.cancel();
   });
 
+  test('a watch from before the served store\'s history fails with onError', async () => {
+    const store = new MemoryKv(3);
+    defer(() => store.close());
+    const server = new KvServer(store);
+    defer(() => server.close());
+    const remote = new RemoteKv({ host: '127.0.0.1', port: await server.listen(0, '127.0.0.1') });
+    defer(() => remote.close());
+    for (let i = 0; i < 6; i++) await remote.txn([], [put(`c/${i}`, 'v')]);
+    const w = await collect(remote, 'c/', 0);
+    await until('the compaction error', 2000, async () => w.errors.length > 0);
+    assert.match(w.errors[0]!.message, /compacted/);
+    assert.deepEqual(w.events, []);
+  });
+
   test('a different store behind the same port ends the watch with onError', async () => {
     const first = new MemoryKv();
     const second = new MemoryKv();
@@ -343,6 +369,30 @@ describe('EtcdKv failures', () => {
     assert.deepEqual(w.errors, []);
     console.log(`# EtcdKv: killed -> calls rejected in ${downMs.join('/')} ms; restart: etcd ready in ${readyMs} ms, calls ${upMs} ms later, watch event ${watchMs} ms after the restart began`);
     await w.watch.cancel();
+  });
+
+  test('hung etcd (SIGSTOP): every call settles within the timeout; after SIGCONT calls work again', async () => {
+    await kv.txn([], [put('h/1', 'x')]);
+    const lease = await kv.grantLease(5000);
+    node.pause();
+    try {
+      const took: number[] = [];
+      for (const call of [() => kv.get('h/1'), () => kv.txn([], [put('h/2', 'y')]), () => kv.keepAlive(lease.id), () => kv.grantLease(1000), () => kv.revokeLease(lease.id)]) {
+        const t0 = Date.now();
+        await assert.rejects(call(), KvUnavailableError);
+        took.push(Date.now() - t0);
+      }
+      const t0 = Date.now();
+      await assert.rejects(kv.watch('h/', 0, { onEvents: () => {}, onError: () => {} }), KvUnavailableError);
+      took.push(Date.now() - t0);
+      for (const ms of took) assert.ok(ms < 1500, `settled after ${ms} ms`);
+      console.log(`# EtcdKv: hung etcd -> calls rejected in ${took.join('/')} ms (timeout 1000)`);
+    } finally {
+      node.resume();
+    }
+    const t1 = Date.now();
+    assert.equal((await until('a call to succeed', 5000, () => kv.get('h/1')))?.value, 'x');
+    console.log(`# EtcdKv: after SIGCONT calls back in ${Date.now() - t1} ms`);
   });
 
   test('a watch from a compacted revision fails with onError', async () => {
