@@ -1,37 +1,65 @@
 /**
- * `ringcache dev`: a local cluster in one command. Starts N node processes with
- * static membership on 127.0.0.1, prints the topology and how to connect, and
- * stops them all on Ctrl-C. A node that dies is reported, never restarted
- * silently.
+ * `ringcache dev`: a local cluster in one command. The dev process hosts the
+ * embedded coordinator (an in-memory store with etcd's semantics, served to the
+ * nodes over loopback) and runs the controller itself; it starts N node
+ * processes that join through it, exactly as nodes join through etcd. While it
+ * runs, lines typed in its terminal change the cluster (`add`, `kill <port>`,
+ * `stop <port>`, `status`); `ringcache cluster status` works against it too.
+ * Ctrl-C stops everything. A node that dies is reported, never restarted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { staticMap } from '../membership/static.js';
+import { pino } from 'pino';
+import { ClusterMap } from '../cluster/cluster-map.js';
+import type { MemberRecord } from '../cluster/reconcile.js';
+import { Controller } from '../membership/controller.js';
+import { KvServer } from '../membership/kv-server.js';
+import { clusterKeys } from '../membership/layout.js';
+import { MemoryKv } from '../membership/memory-kv.js';
+import { readStatus } from './cluster.js';
 
 export interface DevOptions {
   nodes: number;
   basePort: number;
+  /** Port of the embedded coordinator (default basePort - 1). */
+  coordinatorPort: number;
   bind: string;
   proxy: boolean;
+  cluster: string;
   /** Flags passed through to every node (--maxmemory ...). */
   nodeArgs: string[];
 }
 
 const CLI = fileURLToPath(new URL('../../bin/ringcache.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
+/** The controller's own lease in the embedded store (the dev process is its only candidate). */
+const CONTROLLER_TTL_MS = 5000;
 
 export async function runDev(opts: DevOptions): Promise<void> {
-  const ports = Array.from({ length: opts.nodes }, (_, i) => opts.basePort + i);
-  if (ports[ports.length - 1]! > 65535) throw new Error(`ports ${ports[0]}-${ports[ports.length - 1]} do not fit below 65536`);
-  const peers = ports.map((p) => `${opts.bind}:${p}`).join(',');
+  const last = opts.basePort + opts.nodes - 1;
+  if (last > 65535) throw new Error(`ports ${opts.basePort}-${last} do not fit below 65536`);
+  const log = pino({ level: process.env.RINGCACHE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const store = new MemoryKv();
+  const server = new KvServer(store);
+  try {
+    await server.listen(opts.coordinatorPort, opts.bind);
+  } catch (err) {
+    throw new Error(`cannot listen on ${opts.bind}:${opts.coordinatorPort} for the embedded coordinator (${(err as Error).message}); choose another with --coordinator-port`);
+  }
+  const lease = await store.grantLease(CONTROLLER_TTL_MS);
+  const keepAlive = setInterval(() => void store.keepAlive(lease.id), CONTROLLER_TTL_MS / 4);
+  const controller = new Controller({ kv: store, cluster: opts.cluster, lease: lease.id, name: 'dev', log });
+  await controller.start();
+  const coordinator = `${opts.bind}:${opts.coordinatorPort}`;
+
   const children = new Map<number, ChildProcess>();
   let stopping = false;
-
   const stopAll = async (code: number) => {
     stopping = true;
     const exits = [...children.values()].map((c) => new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => c.kill('SIGKILL'), 12_000);
       c.once('exit', () => {
         clearTimeout(timer);
         resolve();
@@ -39,13 +67,16 @@ export async function runDev(opts: DevOptions): Promise<void> {
       c.kill('SIGTERM');
     }));
     await Promise.all(exits);
+    clearInterval(keepAlive);
+    await controller.stop();
+    await server.close();
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  const ready = ports.map((port) => new Promise<void>((resolve, reject) => {
-    const args = [CLI, 'server', '--port', String(port), '--bind', opts.bind, '--peers', peers, ...(opts.proxy ? ['--proxy'] : []), ...opts.nodeArgs];
+  const startNode = (port: number) => new Promise<void>((resolve, reject) => {
+    const args = [CLI, 'server', '--port', String(port), '--bind', opts.bind, '--coordinator', coordinator, '--cluster', opts.cluster, ...(opts.proxy ? ['--proxy'] : []), ...opts.nodeArgs];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(port, child);
     const timer = setTimeout(() => reject(new Error(`node ${port} was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
@@ -70,24 +101,63 @@ export async function runDev(opts: DevOptions): Promise<void> {
       if (!seenReady) reject(new Error(`node ${port} exited before it was ready (code ${code ?? signal})`));
       else if (!stopping) process.stderr.write(`ringcache dev: node ${port} exited (code ${code ?? signal}); it is not restarted\n`);
       children.delete(port);
-      if (children.size === 0 && !stopping) process.exit(1);
     });
-  }));
+  });
 
   try {
-    await Promise.all(ready);
+    await Promise.all(Array.from({ length: opts.nodes }, (_, i) => startNode(opts.basePort + i)));
+    await settled(store, opts.cluster, opts.nodes);
   } catch (err) {
     process.stderr.write(`ringcache: ${(err as Error).message}\n`);
     await stopAll(2);
   }
 
-  const map = staticMap(ports.map((port) => ({ host: opts.bind, port, weight: 1 })));
+  const status = await readStatus(store, opts.cluster);
   const lines = [
-    `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}`,
-    ...map.nodes.map((n) => `  ${n.host}:${n.port}  id ${n.id.slice(0, 8)}  ${map.slotCount(n.id)} slots`),
+    `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}, embedded coordinator on ${coordinator}, epoch ${status.epoch}`,
+    ...status.nodes.map((n) => `  ${n.address}  id ${n.id.slice(0, 8)}  ${n.slots} slots`),
     `  cluster-aware clients: redis-cli -c -p ${opts.basePort}   (ioredis: new Redis.Cluster([{ host: '${opts.bind}', port: ${opts.basePort} }]))`,
     opts.proxy ? `  any client, any node:  redis-cli -p ${opts.basePort}` : `  plain clients: start with --proxy to let any node forward commands to the owner`,
+    `  change it: type add | kill <port> | stop <port> | status   (or: ringcache cluster status --coordinator ${coordinator})`,
     '  stop: Ctrl-C',
   ];
   process.stdout.write(lines.join('\n') + '\n');
+
+  if (process.stdin.isTTY || process.env.RINGCACHE_DEV_COMMANDS === '1') {
+    let nextPort = last + 1;
+    const rl = createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      const [cmd, arg] = line.trim().split(/\s+/);
+      const child = arg === undefined ? undefined : children.get(Number(arg));
+      if (cmd === 'add') {
+        const port = nextPort++;
+        startNode(port).then(() => process.stdout.write(`ringcache dev: node ${port} joined\n`), (err: Error) => process.stderr.write(`ringcache dev: ${err.message}\n`));
+      } else if ((cmd === 'kill' || cmd === 'stop') && child !== undefined) {
+        child.kill(cmd === 'kill' ? 'SIGKILL' : 'SIGTERM');
+      } else if (cmd === 'status') {
+        void readStatus(store, opts.cluster).then((s) => process.stdout.write(s.nodes.map((n) => `  ${n.address}  ${n.id.slice(0, 8)}  ${n.state}  ${n.slots} slots`).join('\n') + `\n  epoch ${s.epoch}, ${s.moves.length} moves in progress\n`));
+      } else if (cmd !== undefined && cmd !== '') {
+        process.stderr.write(`ringcache dev: unknown '${line.trim()}' (add | kill <port> | stop <port> | status; ports: ${[...children.keys()].join(', ')})\n`);
+      }
+    });
+  }
+}
+
+/** Waits (bounded) until the map lists n nodes that own slots, with no handover in flight. */
+async function settled(store: MemoryKv, cluster: string, n: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const keys = clusterKeys(cluster);
+  while (Date.now() < deadline) {
+    const entry = await store.get(keys.map);
+    if (entry !== undefined) {
+      const map = ClusterMap.parse(entry.value);
+      const owning = map.nodes.filter((node) => map.slotCount(node.id) > 0).length;
+      // Every node applied this version too, so no node answers from an older one.
+      const { entries } = await store.range(keys.members);
+      const applied = entries.every((e) => (JSON.parse(e.value) as MemberRecord).appliedEpoch >= map.epoch);
+      if (owning >= n && map.moves.length === 0 && map.assignedSlots() === 16384 && applied) return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the cluster did not settle within ${READY_TIMEOUT_MS} ms`);
 }

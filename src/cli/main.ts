@@ -3,10 +3,17 @@
  * stderr and exit code 2, never a stack trace.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { pino } from 'pino';
 import { ConfigError, parseNodeConfig } from '../server/config.js';
 import { CacheNode, VERSION } from '../server/node.js';
 import { EVICTION_POLICIES } from '../store/keyspace.js';
 import { parsePeers, StaticMembership } from '../membership/static.js';
+import { CoordinatedMembership } from '../membership/agent.js';
+import { EtcdKv, parseEtcdEndpoints } from '../membership/etcd-kv.js';
+import { RemoteKv } from '../membership/remote-kv.js';
+import { CLUSTER_NAME } from '../membership/layout.js';
+import type { KvStore } from '../membership/kv.js';
+import { registerClusterCommand } from './cluster.js';
 import { runDev } from './dev.js';
 
 const EXIT_USAGE = 2;
@@ -27,6 +34,46 @@ interface ServerFlags {
   clientOutputLimit?: string;
   peers?: string;
   proxy?: boolean;
+  etcd?: string;
+  coordinator?: string;
+  cluster: string;
+  leaseTtl: string;
+  weight: string;
+}
+
+/** Longest start-up waits for the coordinator before giving up (exit 2). */
+const COORDINATOR_START_TIMEOUT_MS = 5000;
+
+/** Cluster mode through a coordinator (--etcd, or --coordinator: the store `ringcache dev` serves). */
+function coordinatedOptions(flags: ServerFlags, bind: string, port: number, password: () => string) {
+  if (flags.etcd !== undefined && flags.coordinator !== undefined) throw new ConfigError('give --etcd or --coordinator, not both');
+  if (flags.peers !== undefined) throw new ConfigError('--peers (static membership) cannot be combined with --etcd or --coordinator');
+  if (!CLUSTER_NAME.test(flags.cluster)) throw new ConfigError(`invalid --cluster '${flags.cluster}': 1-64 letters, digits, '.', '_' or '-'`);
+  const ttlMs = Number(flags.leaseTtl);
+  if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs > 60_000) throw new ConfigError('invalid --lease-ttl: milliseconds from 1000 to 60000');
+  const weight = Number(flags.weight);
+  if (!(weight > 0) || !Number.isFinite(weight) || weight > 1000) throw new ConfigError('invalid --weight: a number above 0, at most 1000');
+  if (port === 0) throw new ConfigError('--etcd and --coordinator need an explicit --port (the node registers its address)');
+  let kv: KvStore;
+  let kind: string;
+  if (flags.etcd !== undefined) {
+    let endpoints;
+    try {
+      endpoints = parseEtcdEndpoints(flags.etcd);
+    } catch (err) {
+      throw new ConfigError(`invalid --etcd: ${(err as Error).message}`);
+    }
+    kv = new EtcdKv({ endpoints });
+    kind = 'etcd';
+  } else {
+    const m = /^([^\s:]+):(\d{1,5})$/.exec(flags.coordinator!);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(`invalid --coordinator '${flags.coordinator}' (expected host:port)`);
+    kv = new RemoteKv({ host: m[1]!, port: Number(m[2]) });
+    kind = 'embedded';
+  }
+  // In etcd mode every node stands for controller; the embedded store's controller runs in the dev process.
+  const membership = new CoordinatedMembership({ kv, kind, cluster: flags.cluster, host: bind, port, weight, ttlMs, controller: kind === 'etcd', password, log: nodeLog });
+  return { membership, proxy: flags.proxy === true, coordinator: () => membership.status() };
 }
 
 /** Cluster mode from --peers: static membership that must include this node. */
@@ -46,6 +93,8 @@ function clusterOptions(flags: ServerFlags, bind: string, port: number) {
   return { membership: new StaticMembership(members, { host: bind, port }), proxy: flags.proxy === true };
 }
 
+const nodeLog = pino({ level: process.env.RINGCACHE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+
 async function runServer(flags: ServerFlags): Promise<void> {
   const config = parseNodeConfig({
     port: flags.port,
@@ -57,14 +106,34 @@ async function runServer(flags: ServerFlags): Promise<void> {
     ...(flags.protoMaxBulkLen !== undefined && { protoMaxBulkLen: flags.protoMaxBulkLen }),
     ...(flags.clientOutputLimit !== undefined && { clientOutputLimit: flags.clientOutputLimit }),
   });
-  const cluster = clusterOptions(flags, config.bind, config.port);
-  const node: CacheNode = new CacheNode(config, { onShutdown: () => exit(), ...(cluster && { cluster }) });
-  const exit = () => void node.stop().then(() => process.exit(0));
-  const port = await node.start();
+  const cluster = flags.etcd !== undefined || flags.coordinator !== undefined
+    ? coordinatedOptions(flags, config.bind, config.port, () => config.requirepass)
+    : clusterOptions(flags, config.bind, config.port);
+  const node: CacheNode = new CacheNode(config, { log: nodeLog, onShutdown: () => exit(), onLeave: (reason) => {
+    process.stderr.write(`ringcache: ${reason}; exiting\n`);
+    exit();
+  }, ...(cluster && { cluster }) });
+  let exiting = false;
+  const exit = () => {
+    if (exiting) return;
+    exiting = true;
+    void node.stop().then(() => process.exit(0));
+  };
+  let startTimer: NodeJS.Timeout | undefined;
+  const port = await Promise.race([
+    node.start(),
+    new Promise<never>((_, reject) => {
+      startTimer = setTimeout(() => reject(new ConfigError(`cannot reach the coordinator within ${COORDINATOR_START_TIMEOUT_MS} ms (${flags.etcd !== undefined ? `etcd ${flags.etcd}` : `--coordinator ${flags.coordinator}`})`)), COORDINATOR_START_TIMEOUT_MS);
+    }),
+  ]).catch((err: Error) => {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(err.message);
+  });
+  clearTimeout(startTimer);
   process.on('SIGINT', exit);
   process.on('SIGTERM', exit);
   process.stdout.write(
-    `ringcache ${VERSION} node ready on ${config.bind}:${port} (pid ${process.pid})${cluster ? `, cluster of ${node.cluster!.map?.nodes.length ?? 0}${cluster.proxy ? ', proxy mode' : ''}` : ''}\n` +
+    `ringcache ${VERSION} node ready on ${config.bind}:${port} (pid ${process.pid})${cluster ? `, ${flags.etcd !== undefined || flags.coordinator !== undefined ? `member ${node.cluster!.selfId.slice(0, 8)} of cluster ${flags.cluster}` : `cluster of ${node.cluster!.map?.nodes.length ?? 0}`}${cluster.proxy ? ', proxy mode' : ''}` : ''}\n` +
       `  connect: redis-cli${cluster && !cluster.proxy ? ' -c' : ''} -p ${port}${config.bind === '127.0.0.1' ? '' : ` -h ${config.bind}`}\n` +
       `  stop:    Ctrl-C (or SIGTERM)\n`,
   );
@@ -90,11 +159,20 @@ const server = program
   .option('--client-output-limit <size>', 'unsent replies after which a client that does not read is disconnected', undefined)
   .option('--peers <list>', 'cluster members as host:port[@weight],... including this node (static membership)')
   .option('--proxy', 'forward commands for other nodes\' slots to their owner instead of answering MOVED')
+  .option('--etcd <endpoints>', 'join a cluster managed through etcd: host:port[,host:port...]')
+  .option('--coordinator <host:port>', 'join a cluster managed by a `ringcache dev` process (its embedded store)')
+  .option('--cluster <name>', 'cluster name (several clusters can share one etcd)', 'ringcache')
+  .option('--lease-ttl <ms>', 'membership lease TTL: a node silent this long loses its slots (etcd grants whole seconds)', '2000')
+  .option('--weight <w>', 'relative capacity: slots in proportion to weight', '1')
   .action(async (flags: ServerFlags) => runServer(flags));
+
+registerClusterCommand(program);
 
 interface DevFlags {
   nodes: string;
   basePort: string;
+  coordinatorPort?: string;
+  cluster: string;
   bind: string;
   proxy?: boolean;
   maxmemory?: string;
@@ -103,9 +181,11 @@ interface DevFlags {
 
 program
   .command('dev')
-  .description('Run a local cluster of N nodes on 127.0.0.1 (static membership).')
+  .description('Run a local cluster of N nodes on 127.0.0.1, managed by an embedded coordinator (nodes can join and leave while it runs).')
   .option('--nodes <n>', 'number of nodes', '3')
   .option('--base-port <port>', 'port of the first node; the others follow', '7000')
+  .option('--coordinator-port <port>', 'port of the embedded coordinator (default: base port - 1)')
+  .option('--cluster <name>', 'cluster name', 'ringcache')
   .option('--bind <address>', 'address of every node', '127.0.0.1')
   .option('--proxy', 'every node forwards commands for other nodes\' slots (for cluster-unaware clients)')
   .option('--maxmemory <size>', 'memory limit of each node')
@@ -119,7 +199,10 @@ program
       ...(flags.maxmemory !== undefined ? ['--maxmemory', flags.maxmemory] : []),
       ...(flags.maxmemoryPolicy !== undefined ? ['--maxmemory-policy', flags.maxmemoryPolicy] : []),
     ];
-    await runDev({ nodes, basePort, bind: flags.bind, proxy: flags.proxy === true, nodeArgs });
+    const coordinatorPort = flags.coordinatorPort === undefined ? basePort - 1 : Number(flags.coordinatorPort);
+    if (!Number.isInteger(coordinatorPort) || coordinatorPort < 1 || coordinatorPort > 65535) throw new ConfigError('invalid --coordinator-port: must be 1 to 65535');
+    if (!CLUSTER_NAME.test(flags.cluster)) throw new ConfigError(`invalid --cluster '${flags.cluster}': 1-64 letters, digits, '.', '_' or '-'`);
+    await runDev({ nodes, basePort, coordinatorPort, bind: flags.bind, proxy: flags.proxy === true, cluster: flags.cluster, nodeArgs });
   });
 
 // The top-level help documents the server's flags too: `ringcache --help` is where users look first.

@@ -138,6 +138,14 @@ const subcommands: CommandSpec[] = [
   command({ name: 'cluster|nodes', arity: 2, flags: ['stale'], group, summary: 'Returns the cluster configuration for a node.', since: '3.0.0', handler: (ctx) => ctx.out.verbatim(clusterNodesText(state(ctx), map(ctx))) }),
   command({ name: 'cluster|info', arity: 2, flags: ['stale'], group, summary: 'Returns information about the state of a node.', since: '3.0.0', handler: info }),
   command({ name: 'cluster|myid', arity: 2, flags: ['stale'], group, summary: 'Returns the ID of a node.', since: '3.0.0', handler: (ctx) => ctx.out.bulkText(state(ctx).selfId) }),
+  command({ name: 'cluster|coordinator', arity: 2, flags: ['stale'], group, summary: 'ringcache: whether this node reaches its coordinator (reachable, ms since its lease was renewed, kind).', since: '0.1.0', handler: (ctx) => {
+    state(ctx);
+    const c = ctx.node.coordinator?.();
+    ctx.out.array(3);
+    ctx.out.integer(c === undefined ? 0 : c.reachable ? 1 : 0);
+    ctx.out.integer(c?.leaseAgeMs ?? -1);
+    ctx.out.bulkText(c?.kind ?? 'static');
+  } }),
   command({ name: 'cluster|keyslot', arity: 3, flags: ['stale'], group, summary: 'Returns the hash slot for a key.', since: '3.0.0', handler: (ctx, argv) => ctx.out.integer(keySlot(argv.view(2))) }),
   command({ name: 'cluster|countkeysinslot', arity: 3, flags: ['stale'], group, summary: 'Returns the number of keys in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
     state(ctx);

@@ -1,0 +1,127 @@
+/**
+ * `ringcache cluster status|remove|rebalance`: the operator's view of a cluster
+ * managed through a coordinator (etcd, or a `ringcache dev` process). Reads and
+ * requests go through the coordination store, never through a node, so they
+ * work while nodes are down.
+ */
+import type { Command } from 'commander';
+import { ClusterMap, type NodeState } from '../cluster/cluster-map.js';
+import { planSlots, movedSlots } from '../cluster/planner.js';
+import type { MemberRecord } from '../cluster/reconcile.js';
+import { EtcdKv, parseEtcdEndpoints } from '../membership/etcd-kv.js';
+import type { KvStore } from '../membership/kv.js';
+import { clusterKeys } from '../membership/layout.js';
+import { RemoteKv } from '../membership/remote-kv.js';
+import { ConfigError } from '../server/config.js';
+
+interface StoreFlags {
+  etcd?: string;
+  coordinator?: string;
+  cluster: string;
+  json?: boolean;
+}
+
+function openStore(flags: StoreFlags): KvStore {
+  if (flags.etcd !== undefined) {
+    try {
+      return new EtcdKv({ endpoints: parseEtcdEndpoints(flags.etcd) });
+    } catch (err) {
+      throw new ConfigError(`invalid --etcd: ${(err as Error).message}`);
+    }
+  }
+  const addr = flags.coordinator ?? '127.0.0.1:6999';
+  const m = /^([^\s:]+):(\d{1,5})$/.exec(addr);
+  if (!m) throw new ConfigError(`invalid --coordinator '${addr}' (expected host:port)`);
+  return new RemoteKv({ host: m[1]!, port: Number(m[2]) });
+}
+
+export interface ClusterStatus {
+  cluster: string;
+  epoch: number;
+  controller: string;
+  nodes: Array<{ id: string; address: string; role: string; state: NodeState | 'registered'; weight: number; slots: number; alive: boolean }>;
+  moves: Array<{ from: string; to: string; slots: number }>;
+  unassignedSlots: number;
+}
+
+export async function readStatus(kv: KvStore, cluster: string): Promise<ClusterStatus> {
+  const keys = clusterKeys(cluster);
+  const { entries } = await kv.range(keys.root);
+  const mapEntry = entries.find((e) => e.key === keys.map);
+  const map = mapEntry ? ClusterMap.parse(mapEntry.value) : undefined;
+  const members = entries.filter((e) => e.key.startsWith(keys.members)).map((e) => JSON.parse(e.value) as MemberRecord);
+  const leader = entries.filter((e) => e.key.startsWith(keys.election)).sort((a, b) => a.createRevision - b.createRevision)[0];
+  const nodes: ClusterStatus['nodes'] = (map?.nodes ?? []).map((n) => ({
+    id: n.id, address: `${n.host}:${n.port}`, role: n.role, state: n.state, weight: n.weight, slots: map!.slotCount(n.id), alive: members.some((m) => m.id === n.id),
+  }));
+  for (const m of members) {
+    if (!nodes.some((n) => n.id === m.id)) nodes.push({ id: m.id, address: `${m.host}:${m.port}`, role: 'primary', state: 'registered', weight: m.weight, slots: 0, alive: true });
+  }
+  return {
+    cluster,
+    epoch: map?.epoch ?? 0,
+    controller: leader?.value ?? '',
+    nodes,
+    moves: (map?.moves ?? []).map((m) => ({ from: m.from, to: m.to, slots: m.ranges.reduce((n, [a, b]) => n + b - a + 1, 0) })),
+    unassignedSlots: map === undefined ? 16384 : 16384 - map.assignedSlots(),
+  };
+}
+
+function printStatus(s: ClusterStatus): void {
+  const lines = [
+    `cluster ${s.cluster}  epoch ${s.epoch}  controller ${s.controller === '' ? '(none)' : s.controller.slice(0, 8)}${s.unassignedSlots > 0 ? `  ${s.unassignedSlots} slots unassigned` : ''}`,
+    ...s.nodes.map((n) => `  ${n.id.slice(0, 8)}  ${n.address.padEnd(21)}  ${n.role}  ${n.state.padEnd(10)}  weight ${n.weight}  ${String(n.slots).padStart(5)} slots${n.alive ? '' : '  (lease gone)'}`),
+    ...s.moves.map((m) => `  moving ${m.slots} slots ${m.from.slice(0, 8)} -> ${m.to.slice(0, 8)}`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function withStore<T>(flags: StoreFlags, run: (kv: KvStore) => Promise<T>): Promise<T> {
+  const kv = openStore(flags);
+  try {
+    return await run(kv);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  } finally {
+    await kv.close().catch(() => {});
+  }
+}
+
+export function registerClusterCommand(program: Command): void {
+  const cluster = program.command('cluster').description('Inspect and change a cluster managed through etcd or `ringcache dev`.');
+  const common = (c: Command) => c
+    .option('--etcd <endpoints>', 'etcd endpoints host:port[,host:port...]')
+    .option('--coordinator <host:port>', 'the `ringcache dev` process\'s store (default 127.0.0.1:6999)')
+    .option('--cluster <name>', 'cluster name', 'ringcache');
+  common(cluster.command('status').description('Epoch, controller, nodes (id, address, role, state, slots) and moves in progress.'))
+    .option('--json', 'print JSON')
+    .action(async (flags: StoreFlags) => {
+      const s = await withStore(flags, (kv) => readStatus(kv, flags.cluster));
+      if (flags.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      else printStatus(s);
+    });
+  common(cluster.command('remove <node-id>').description('Hand a node\'s slots to the others, then forget it (the node exits).'))
+    .action(async (prefix: string, flags: StoreFlags) => {
+      await withStore(flags, async (kv) => {
+        const s = await readStatus(kv, flags.cluster);
+        const matches = s.nodes.filter((n) => n.id.startsWith(prefix.toLowerCase()));
+        if (prefix.length < 4 || matches.length !== 1) throw new Error(matches.length > 1 ? `node id '${prefix}' is ambiguous` : `no node with id '${prefix}' in cluster ${flags.cluster}`);
+        const id = matches[0]!.id;
+        await kv.txn([], [{ put: clusterKeys(flags.cluster).removal(id), value: String(Date.now()) }]);
+        process.stdout.write(`removing ${id}: its slots are being handed over; see ringcache cluster status\n`);
+      });
+    });
+  common(cluster.command('rebalance').description('Check the map against the planner\'s target (the controller rebalances on every change).'))
+    .action(async (flags: StoreFlags) => {
+      await withStore(flags, async (kv) => {
+        const keys = clusterKeys(flags.cluster);
+        const entry = await kv.get(keys.map);
+        if (entry === undefined) throw new Error(`cluster ${flags.cluster} has no map yet`);
+        const map = ClusterMap.parse(entry.value);
+        const live = map.nodes.filter((n) => n.state === 'up' || n.state === 'joining');
+        const target = planSlots(map.slotOwners(), live.map((n) => ({ id: n.id, weight: n.weight })));
+        const moved = movedSlots(map.slotOwners(), target);
+        process.stdout.write(moved === 0 && map.moves.length === 0 ? `balanced: epoch ${map.epoch}, nothing to move\n` : `${moved} slots to move; the controller is moving them (epoch ${map.epoch})\n`);
+      });
+    });
+}

@@ -1,0 +1,227 @@
+/**
+ * A node's membership through a coordination store (etcd, or the store that
+ * `ringcache dev` serves): it registers the node under a lease, renews the lease
+ * itself (so it knows when the last renewal was sent), applies the cluster map
+ * in epoch order and acknowledges each version in its member record, and may
+ * stand as a controller candidate.
+ *
+ * Fencing. etcd expires a lease TTL after the last renewal it received, so a
+ * node that stops serving at (send time of its last acknowledged renewal) + TTL
+ * - margin has stopped before the controller can see its lease go and give its
+ * slots away. But a cache must stay up when its coordinator is down for
+ * everyone. So when renewals fail, the node asks its peers (CLUSTER
+ * COORDINATOR): if any peer still reaches the coordinator, or it cannot reach a
+ * majority of the map's nodes, it fences itself (CLUSTERDOWN for its slots);
+ * if a majority answer and none reaches the coordinator, it keeps serving the
+ * map it holds and changes nothing until the coordinator is back.
+ */
+import type { Logger } from 'pino';
+import { ClusterMap } from '../cluster/cluster-map.js';
+import type { MemberRecord } from '../cluster/reconcile.js';
+import { PeerLink } from '../cluster/peer-link.js';
+import { encodeRequest } from '../protocol/request-encoder.js';
+import type { CoordinatorStatus } from '../commands/context.js';
+import { Controller } from './controller.js';
+import type { KvStore, KvWatch } from './kv.js';
+import { clusterKeys, newNodeId } from './layout.js';
+import type { MembershipHost, MembershipProvider } from './provider.js';
+
+/** Renewals are sent this many times per TTL. */
+const RENEWALS_PER_TTL = 4;
+/** Fence this long before the lease could expire (clock rates, the peer check's own time). */
+const FENCE_MARGIN_MS = 300;
+/** Longest a graceful leave waits for its slots to be handed over. */
+const LEAVE_TIMEOUT_MS = 10_000;
+const PEER_CHECK_TIMEOUT_MS = 250;
+
+export interface AgentOptions {
+  kv: KvStore;
+  /** 'etcd' or 'embedded', for status. */
+  kind: string;
+  cluster: string;
+  host: string;
+  port: number;
+  weight: number;
+  ttlMs: number;
+  /** Stand as a controller candidate (etcd mode: every node does). */
+  controller: boolean;
+  password: () => string;
+  log: Logger;
+}
+
+export class CoordinatedMembership implements MembershipProvider {
+  readonly selfId = newNodeId();
+  private readonly keys;
+  private host: MembershipHost | undefined;
+  private lease = '';
+  private ttlMs = 0;
+  private lastRenewSent = 0;
+  private reachable = true;
+  private record: MemberRecord;
+  private map: ClusterMap | undefined;
+  private watch: KvWatch | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private controller: Controller | undefined;
+  private stopped = false;
+  private wasListed = false;
+  private renewing = false;
+  private readonly peerLinks = new Map<string, PeerLink>();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.keys = clusterKeys(opts.cluster);
+    this.record = { id: this.selfId, host: opts.host, port: opts.port, weight: opts.weight, state: 'up', appliedEpoch: 0 };
+  }
+
+  status(): CoordinatorStatus {
+    return {
+      kind: this.opts.kind,
+      reachable: this.reachable,
+      leaseAgeMs: this.lastRenewSent === 0 ? -1 : Date.now() - this.lastRenewSent,
+      controller: this.controller?.isActive ? 'self' : '',
+    };
+  }
+
+  async start(host: MembershipHost): Promise<void> {
+    this.host = host;
+    const { kv } = this.opts;
+    const sent = Date.now();
+    const granted = await kv.grantLease(this.opts.ttlMs);
+    this.lease = granted.id;
+    this.ttlMs = granted.ttlMs;
+    this.lastRenewSent = sent;
+    // A second live member at the same address is refused: one of them is misconfigured.
+    const { entries } = await kv.range(this.keys.members);
+    const clash = entries.map((e) => JSON.parse(e.value) as MemberRecord).find((m) => m.host === this.opts.host && m.port === this.opts.port);
+    if (clash !== undefined) {
+      await kv.revokeLease(this.lease).catch(() => {});
+      throw new Error(`another live member (${clash.id}) already has the address ${this.opts.host}:${this.opts.port}`);
+    }
+    await this.putRecord();
+    await this.watchMap();
+    this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / RENEWALS_PER_TTL)));
+    this.timer.unref();
+    if (this.opts.controller) {
+      this.controller = new Controller({ kv, cluster: this.opts.cluster, lease: this.lease, name: this.selfId, log: this.opts.log });
+      await this.controller.start();
+    }
+  }
+
+  private async putRecord(): Promise<void> {
+    await this.opts.kv.txn([], [{ put: this.keys.member(this.selfId), value: JSON.stringify(this.record), lease: this.lease }]);
+  }
+
+  private async watchMap(): Promise<void> {
+    const { kv } = this.opts;
+    const current = await kv.get(this.keys.map);
+    const { revision } = await kv.range(this.keys.map);
+    if (current !== undefined) await this.onMap(current.value);
+    this.watch = await kv.watch(this.keys.map, Math.max(revision, current?.modRevision ?? 0), {
+      onEvents: (events) => {
+        const last = events.filter((e) => e.type === 'put').pop();
+        if (last !== undefined) void this.onMap(last.entry.value);
+      },
+      onError: (err) => {
+        this.opts.log.warn({ err: err.message }, 'map watch lost; reading the map again');
+        void this.watch?.cancel().catch(() => {});
+        if (!this.stopped) setTimeout(() => void this.watchMap().catch(() => {}), 200).unref();
+      },
+    });
+  }
+
+  private async onMap(json: string): Promise<void> {
+    let map: ClusterMap;
+    try {
+      map = ClusterMap.parse(json);
+    } catch (err) {
+      this.opts.log.error({ err: (err as Error).message }, 'ignoring an invalid cluster map');
+      return;
+    }
+    if (this.map !== undefined && map.epoch <= this.map.epoch) return;
+    this.map = map;
+    this.host?.applyMap(map);
+    const listed = map.node(this.selfId) !== undefined;
+    if (listed) this.wasListed = true;
+    else if (this.wasListed && !this.stopped && this.record.state !== 'leaving') {
+      // Dropped from the map while not leaving: an operator removed it.
+      this.host?.leave('removed from the cluster by the controller');
+    }
+    this.record = { ...this.record, appliedEpoch: map.epoch };
+    await this.putRecord().catch((err: Error) => this.opts.log.warn({ err: err.message }, 'could not acknowledge the map'));
+  }
+
+  private async renew(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    this.renewing = true;
+    const sent = Date.now();
+    try {
+      const alive = await this.opts.kv.keepAlive(this.lease);
+      if (!alive) {
+        // The coordinator forgot us (we were paused or cut off past the TTL): our slots are gone.
+        this.host?.setFenced('this node lost its membership lease');
+        this.host?.leave('lost its membership lease; a restarted node joins as a new member');
+        return;
+      }
+      this.lastRenewSent = sent;
+      this.reachable = true;
+      this.host?.setFenced(undefined);
+    } catch {
+      this.reachable = false;
+      if (Date.now() >= this.lastRenewSent + this.ttlMs - FENCE_MARGIN_MS) await this.checkPeers();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /** Renewals fail: fence unless a majority of the map's nodes answer and none of them reaches the coordinator. */
+  private async checkPeers(): Promise<void> {
+    const map = this.map;
+    const others = (map?.nodes ?? []).filter((n) => n.id !== this.selfId && n.state !== 'failed');
+    const answers = await Promise.all(others.map((n) => this.askPeer(n.host, n.port)));
+    const answered = answers.filter((a) => a !== undefined);
+    const someoneReaches = answered.some((a) => a === true);
+    const majority = answered.length + 1 > ((others.length + 1) / 2);
+    if (someoneReaches || !majority) this.host?.setFenced(`this node cannot reach the coordinator (${this.opts.kind}) while ${someoneReaches ? 'other nodes can' : 'it cannot reach most of the cluster either'}`);
+    else this.host?.setFenced(undefined);
+  }
+
+  /** Whether a peer reaches the coordinator (undefined when it does not answer in time). */
+  private async askPeer(host: string, port: number): Promise<boolean | undefined> {
+    const key = `${host}:${port}`;
+    let link = this.peerLinks.get(key);
+    if (link === undefined) {
+      link = new PeerLink({ host, port, protocol: 2, password: this.opts.password(), timeoutMs: PEER_CHECK_TIMEOUT_MS });
+      this.peerLinks.set(key, link);
+    }
+    try {
+      const reply = (await link.send(encodeRequest(['CLUSTER', 'COORDINATOR']))).toString();
+      // *3 :reachable :leaseAgeMs $kind
+      const m = /^\*\d+\r\n:(\d)\r\n/.exec(reply);
+      return m === null ? undefined : m[1] === '1';
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Graceful leave: mark the record leaving, wait (bounded) until the controller handed every slot over, then go. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const owns = () => (this.map?.slotCount(this.selfId) ?? 0) > 0 || (this.map?.moves.some((m) => m.from === this.selfId) ?? false);
+    if (this.reachable && this.map?.node(this.selfId) !== undefined) {
+      this.record = { ...this.record, state: 'leaving' };
+      try {
+        await this.putRecord();
+        const deadline = Date.now() + LEAVE_TIMEOUT_MS;
+        while (Date.now() < deadline && (owns() || this.map?.node(this.selfId) !== undefined)) await new Promise((r) => setTimeout(r, 50));
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, 'could not leave gracefully');
+      }
+    }
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.controller?.stop();
+    await this.watch?.cancel().catch(() => {});
+    await this.opts.kv.revokeLease(this.lease).catch(() => {});
+    for (const l of this.peerLinks.values()) l.close();
+    await this.opts.kv.close().catch(() => {});
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Where a cluster's state lives in the coordination store. Every key is under
+ * `/ringcache/<cluster>/`, so several clusters share one etcd without mixing.
+ */
+import { randomBytes } from 'node:crypto';
+
+export function clusterKeys(cluster: string) {
+  const root = `/ringcache/${cluster}/`;
+  return {
+    root,
+    /** The cluster map document (ClusterMap JSON), written only by the controller. */
+    map: `${root}map`,
+    /** One record per live member (MemberRecord JSON), under the member's lease. */
+    members: `${root}members/`,
+    member: (id: string) => `${root}members/${id}`,
+    /** Controller candidates, under their leases: the oldest is the controller. */
+    election: `${root}election/`,
+    /** Operator requests to remove a node (`ringcache cluster remove`). */
+    removals: `${root}removals/`,
+    removal: (id: string) => `${root}removals/${id}`,
+  };
+}
+
+/** A new member id: 40 hex digits, as Redis Cluster's node ids. */
+export function newNodeId(): string {
+  return randomBytes(20).toString('hex');
+}
+
+export const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
