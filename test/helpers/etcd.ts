@@ -6,7 +6,7 @@
  * tests take it away and bring it back, pause() and resume() (SIGSTOP, SIGCONT)
  * make it hang with its connections open; stop() kills it and removes the data.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort, track } from './processes.js';
 
@@ -68,12 +68,14 @@ export async function startEtcd(): Promise<RunningEtcd> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}: ${output()}`);
-      const health = spawnSync('etcdctl', ['--endpoints', endpoint, '--dial-timeout', '500ms', '--command-timeout', '500ms', 'endpoint', 'health'], {
-        env: { ...process.env, ETCDCTL_API: '3' },
-        encoding: 'utf8',
-        timeout: 2000,
-      });
-      if (health.status === 0) return;
+      // Async, not spawnSync: a blocked event loop would stall the test's own timers and watches.
+      const healthy = await new Promise<boolean>((resolve) =>
+        execFile('etcdctl', ['--endpoints', endpoint, '--dial-timeout', '500ms', '--command-timeout', '500ms', 'endpoint', 'health'], {
+          env: { ...process.env, ETCDCTL_API: '3' },
+          timeout: 2000,
+        }, (err) => resolve(err === null)),
+      );
+      if (healthy) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     proc.kill('SIGKILL');
@@ -87,7 +89,19 @@ export async function startEtcd(): Promise<RunningEtcd> {
     await exited(proc);
   };
 
-  await launch();
+  // A test process that ends without stop() (an uncaught error) must not leave etcd and its data behind.
+  const onExit = (): void => {
+    proc?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  try {
+    await launch();
+  } catch (err) {
+    process.off('exit', onExit);
+    onExit();
+    throw err;
+  }
   return {
     endpoint,
     clientPort,
@@ -97,6 +111,7 @@ export async function startEtcd(): Promise<RunningEtcd> {
     pause: () => void proc.kill('SIGSTOP'),
     resume: () => void proc.kill('SIGCONT'),
     stop: async () => {
+      process.off('exit', onExit);
       await kill9();
       rmSync(dir, { recursive: true, force: true });
     },
