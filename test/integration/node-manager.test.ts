@@ -1,0 +1,256 @@
+/**
+ * The node manager with real processes: nodes joining and leaving a cluster
+ * through a real etcd (Debian's etcd-server on free loopback ports) and through
+ * `ringcache dev`'s embedded coordinator; kill -9 of a node and of the
+ * controller; etcd killed and restarted while nodes serve; two clusters in one
+ * etcd. Clients: redis-cli and ioredis, unchanged.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { Cluster } from 'ioredis';
+import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
+import { CLI, freePort, runCli, stopper, track } from '../helpers/processes.js';
+import { freePortRun } from '../helpers/cluster.js';
+import { eventually, redisCli, sleep, within } from '../helpers/tools.js';
+
+const T = { timeout: 90_000 };
+const LEASE_TTL_MS = 1000;
+
+interface Member {
+  port: number;
+  proc: ChildProcess;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+async function startMember(endpoint: string, cluster: string): Promise<Member> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--etcd', endpoint, '--cluster', cluster, '--lease-ttl', String(LEASE_TTL_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = track(proc);
+  await eventually(() => {
+    if (proc.exitCode !== null) throw new Error(`node exited ${proc.exitCode}: ${output()}`);
+    return / ready on /.test(output());
+  }, `node ${port} ready`, 10_000);
+  return { port, proc, output, stop: stopper(proc) };
+}
+
+interface Status {
+  epoch: number;
+  controller: string;
+  nodes: Array<{ id: string; address: string; state: string; slots: number; alive: boolean }>;
+  moves: unknown[];
+  unassignedSlots: number;
+}
+
+async function status(endpoint: string, cluster: string): Promise<Status> {
+  const r = await runCli(['cluster', 'status', '--etcd', endpoint, '--cluster', cluster, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Status;
+}
+
+/** The map gives every slot to exactly these ports, with no move in flight. */
+async function settledOn(endpoint: string, cluster: string, ports: number[], timeoutMs = 10_000): Promise<Status> {
+  let last: Status | undefined;
+  await eventually(async () => {
+    last = await status(endpoint, cluster);
+    const owning = last.nodes.filter((n) => n.slots > 0).map((n) => Number(n.address.split(':')[1])).sort();
+    return last.moves.length === 0 && last.unassignedSlots === 0 && JSON.stringify(owning) === JSON.stringify([...ports].sort());
+  }, `cluster ${cluster} settled on ${ports.join(',')} (last: ${JSON.stringify(last)})`, timeoutMs);
+  return last!;
+}
+
+/** Every node answers CLUSTER SLOTS with the same map, whose owners are exactly these ports. */
+async function nodesAgree(ports: number[]): Promise<void> {
+  await eventually(async () => {
+    const replies = await Promise.all(ports.map((p) => redisCli(p, ['CLUSTER', 'SLOTS'])));
+    const owners = (text: string) => [...new Set(text.split('\n').filter((l) => /^\d{4,5}$/.test(l.trim()) && ports.includes(Number(l.trim()))))].sort().join(',');
+    return replies.every((r) => r.stdout === replies[0]!.stdout) && owners(replies[0]!.stdout) === [...ports].sort().join(',');
+  }, `nodes ${ports.join(',')} agree on the map`, 5000);
+}
+
+describe('the node manager on a real etcd', () => {
+  let etcd: RunningEtcd;
+  const members: Member[] = [];
+  const cluster = 'nm-a';
+  before(async () => {
+    etcd = await startEtcd();
+  });
+  after(async () => {
+    await Promise.all(members.map((m) => m.stop()));
+    await etcd?.stop();
+  });
+
+  test('join 3 -> 4 -> 5 under ioredis load, leave 5 -> 4 by SIGTERM, kill -9 of a node, of the controller', T, async () => {
+    for (let i = 0; i < 3; i++) members.push(await startMember(etcd.endpoint, cluster));
+    await settledOn(etcd.endpoint, cluster, members.map((m) => m.port));
+    await nodesAgree(members.map((m) => m.port));
+
+    const client = new Cluster([{ host: '127.0.0.1', port: members[0]!.port }], { redisOptions: { maxRetriesPerRequest: 20 }, retryDelayOnMoved: 20 });
+    const errors: string[] = [];
+    const written = new Map<string, string>();
+    let stopLoad = false;
+    let seq = 0;
+    const load = (async () => {
+      while (!stopLoad && seq < 200_000) {
+        const key = `nm:${seq % 500}`;
+        const value = `v${seq++}`;
+        try {
+          await client.set(key, value);
+          written.set(key, value);
+          const got = await client.get(key);
+          // Handovers are empty (no warm migration yet): a key may be missing, never wrong.
+          if (got !== null && got !== value) errors.push(`wrong value for ${key}: ${got} != ${value}`);
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+    })();
+    try {
+      await sleep(300);
+      members.push(await startMember(etcd.endpoint, cluster));
+      await settledOn(etcd.endpoint, cluster, members.map((m) => m.port));
+      members.push(await startMember(etcd.endpoint, cluster));
+      const five = await settledOn(etcd.endpoint, cluster, members.map((m) => m.port));
+      for (const n of five.nodes) assert.ok(n.slots >= 3276 && n.slots <= 3277, `balanced: ${n.address} owns ${n.slots}`);
+      await nodesAgree(members.map((m) => m.port));
+      const before = seq;
+      await sleep(300);
+      assert.ok(seq > before + 50, 'the load goes on through the joins');
+      assert.deepEqual(errors.filter((e) => e.startsWith('wrong')), []);
+      // ioredis retries MOVED and TRYAGAIN itself: nothing reached the application.
+      assert.deepEqual(errors, [], 'no error surfaced to the application during the joins');
+
+      // SIGTERM: a graceful leave, exit 0, slots handed to the others.
+      const leaving = members.pop()!;
+      assert.equal(await within(15_000, 'the leaving node to exit', leaving.stop()), 0, leaving.output());
+      await settledOn(etcd.endpoint, cluster, members.map((m) => m.port));
+      assert.deepEqual((errors as string[]).filter((e) => e.startsWith('wrong')), []);
+    } finally {
+      stopLoad = true;
+      await load;
+      client.disconnect();
+    }
+
+    // kill -9: the survivors own its slots within the lease TTL + 1 s.
+    const victim = members.pop()!;
+    const killedAt = Date.now();
+    victim.proc.kill('SIGKILL');
+    await settledOn(etcd.endpoint, cluster, members.map((m) => m.port), LEASE_TTL_MS + 4000);
+    const recovery = Date.now() - killedAt;
+    assert.ok(recovery <= LEASE_TTL_MS + 2000, `slots served again ${recovery} ms after kill -9`);
+    await nodesAgree(members.map((m) => m.port));
+    for (const [key] of [...written].slice(0, 50)) {
+      const got = (await redisCli(members[0]!.port, ['-c', 'GET', key])).stdout.trim();
+      assert.ok(got === '' || /^v\d+$/.test(got), `GET ${key} after the kill: nil or a value written, got '${got}'`);
+    }
+
+    // kill -9 of the controller: another node takes over and the cluster still changes.
+    const s = await status(etcd.endpoint, cluster);
+    const controller = members.find((m) => s.nodes.some((n) => n.id === s.controller && n.address.endsWith(`:${m.port}`)));
+    assert.ok(controller, `the controller (${s.controller}) is one of the nodes`);
+    members.splice(members.indexOf(controller), 1);
+    controller.proc.kill('SIGKILL');
+    await settledOn(etcd.endpoint, cluster, members.map((m) => m.port), LEASE_TTL_MS + 6000);
+    members.push(await startMember(etcd.endpoint, cluster));
+    await settledOn(etcd.endpoint, cluster, members.map((m) => m.port));
+    const after = await status(etcd.endpoint, cluster);
+    assert.notEqual(after.controller, s.controller, 'a new controller');
+  });
+
+  test('etcd killed and restarted while nodes serve: no node stops serving, changes resume', T, async () => {
+    const ports = members.map((m) => m.port);
+    await redisCli(ports[0]!, ['-c', 'SET', 'during-outage', 'before']);
+    await etcd.kill9();
+    // Longer than the lease TTL: nodes cannot renew, but none of them can, so all keep serving.
+    await sleep(LEASE_TTL_MS * 2 + 500);
+    for (const p of ports) {
+      const info = (await redisCli(p, ['CLUSTER', 'INFO'])).stdout;
+      assert.match(info, /cluster_state:ok/, `node ${p} still serving while etcd is down`);
+    }
+    assert.equal((await redisCli(ports[0]!, ['-c', 'SET', 'during-outage', 'written'])).stdout.trim(), 'OK');
+    assert.equal((await redisCli(ports[1]!, ['-c', 'GET', 'during-outage'])).stdout.trim(), 'written');
+    await etcd.restart();
+    members.push(await startMember(etcd.endpoint, cluster));
+    await settledOn(etcd.endpoint, cluster, members.map((m) => m.port), 15_000);
+  });
+
+  test('two clusters share one etcd without mixing', T, async () => {
+    const other = await startMember(etcd.endpoint, 'nm-b');
+    try {
+      await settledOn(etcd.endpoint, 'nm-b', [other.port]);
+      await settledOn(etcd.endpoint, cluster, members.map((m) => m.port));
+      const slots = (await redisCli(other.port, ['CLUSTER', 'NODES'])).stdout.trim().split('\n');
+      assert.equal(slots.length, 1, 'cluster nm-b lists only its own node');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('bad input: unreachable etcd, a bad endpoint, an unknown node id: clear errors, exit 2', T, async () => {
+    const dead = await freePort();
+    const unreachable = await runCli(['server', '--port', String(await freePort()), '--etcd', `127.0.0.1:${dead}`], 15_000);
+    assert.equal(unreachable.code, 2);
+    assert.match(unreachable.stderr, /^ringcache: .*(coordinator|etcd)/m);
+    const bad = await runCli(['server', '--port', String(await freePort()), '--etcd', 'nohost']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^ringcache: invalid --etcd/m);
+    const remove = await runCli(['cluster', 'remove', 'ffffffff', '--etcd', etcd.endpoint, '--cluster', cluster]);
+    assert.equal(remove.code, 2);
+    assert.match(remove.stderr, /no node with id 'ffffffff'/);
+    const clash = await runCli(['server', '--port', String(members[0]!.port), '--etcd', etcd.endpoint, '--cluster', cluster], 15_000);
+    assert.equal(clash.code, 2, clash.stderr);
+  });
+
+  test('ringcache cluster remove drains a node, then it exits', T, async () => {
+    const victim = members.pop()!;
+    const s = await status(etcd.endpoint, cluster);
+    const id = s.nodes.find((n) => n.address.endsWith(`:${victim.port}`))!.id;
+    const r = await runCli(['cluster', 'remove', id.slice(0, 10), '--etcd', etcd.endpoint, '--cluster', cluster]);
+    assert.equal(r.code, 0, r.stderr);
+    const exited = new Promise<number | null>((resolve) => victim.proc.once('exit', (code) => resolve(code)));
+    assert.equal(await within(15_000, 'the removed node to exit', exited), 0);
+    await settledOn(etcd.endpoint, cluster, members.map((m) => m.port));
+  });
+});
+
+describe('the node manager embedded in ringcache dev', () => {
+  let dev: ChildProcess;
+  let output: () => string;
+  let base = 0;
+  before(async () => {
+    base = await freePortRun(6);
+  });
+  after(() => {
+    if (dev?.pid !== undefined) {
+      try {
+        process.kill(-dev.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  test('typed add joins a node; kill -9 of a node: its slots served again; SIGINT stops all', T, async () => {
+    dev = spawn(process.execPath, [CLI, 'dev', '--nodes', '3', '--base-port', String(base)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, RINGCACHE_DEV_COMMANDS: '1' } });
+    output = track(dev);
+    await eventually(() => /nodes ready/.test(output()), 'ringcache dev ready', 20_000);
+    const coordinator = `127.0.0.1:${base - 1}`;
+    const st = async () => JSON.parse((await runCli(['cluster', 'status', '--coordinator', coordinator, '--json'])).stdout) as Status;
+    dev.stdin!.write('add\n');
+    await eventually(async () => {
+      const s = await st();
+      return s.nodes.filter((n) => n.slots > 0).length === 4 && s.moves.length === 0;
+    }, '4 nodes own slots after add', 15_000);
+    await nodesAgree([base, base + 1, base + 2, base + 3]);
+    dev.stdin!.write(`kill ${base + 1}\n`);
+    await eventually(async () => {
+      const s = await st();
+      return s.nodes.filter((n) => n.slots > 0).length === 3 && s.unassignedSlots === 0 && !s.nodes.some((n) => n.address.endsWith(`:${base + 1}`));
+    }, 'the killed node\'s slots owned again', 5000);
+    assert.equal((await redisCli(base, ['-c', 'SET', 'after-kill', 'x'])).stdout.trim(), 'OK');
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+    dev.kill('SIGINT');
+    assert.equal(await within(20_000, 'ringcache dev to exit after SIGINT', exited), 0, output());
+  });
+});
