@@ -15,7 +15,9 @@
  *   LEASE.REVOKE <id>        -> +OK
  *   WATCH <prefix> <fromRev> -> the connection becomes a watch: bulk JSON
  *                               {"storeId"} first, then one bulk JSON per batch,
- *                               {"events":[KvEvent...]}, or {"error":msg} and close.
+ *                               {"events":[KvEvent...]}, or {"error":msg} and close;
+ *                               `{}` every HEARTBEAT_MS, so the client can tell a
+ *                               hung server from a quiet prefix.
  * Errors: `-UNAVAILABLE msg` when the store is unavailable, `-ERR msg` otherwise
  * (an unknown lease, a malformed request). Replies come in request order.
  */
@@ -24,6 +26,9 @@ import { RequestParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/writer.js';
 import { KvUnavailableError, type KvWatch } from './kv.js';
 import type { MemoryKv } from './memory-kv.js';
+
+/** Interval of the empty messages on a watch connection (RemoteKv re-connects a watch silent for about 3 of them). */
+export const HEARTBEAT_MS = 1000;
 
 export class KvServer {
   private server: net.Server | undefined;
@@ -119,6 +124,12 @@ export class KvServer {
     if (socket.destroyed) return undefined;
     out.bulkText(JSON.stringify({ storeId: this.store.storeId }));
     flush();
+    const beat = setInterval(() => {
+      out.bulkText('{}');
+      flush();
+    }, HEARTBEAT_MS);
+    beat.unref();
+    socket.once('close', () => clearInterval(beat));
     try {
       const w = await this.store.watch(prefix, Number(from), {
         onEvents: (events) => {

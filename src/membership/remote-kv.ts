@@ -8,7 +8,8 @@
  * server cannot be reached (a timed-out connection is dropped, so a half-open
  * socket cannot hold later calls); the next call reconnects. A watch keeps its
  * own connection, reconnects every RETRY_MS until cancelled and resumes after
- * the last revision it delivered; a server now hosting a different store
+ * the last revision it delivered (also when the server goes silent: it sends
+ * a heartbeat every second); a server now hosting a different store
  * (another storeId: revisions restarted) ends the watch with onError.
  */
 import net from 'node:net';
@@ -35,6 +36,8 @@ export interface RemoteKvOptions {
 
 /** Delay between a watch's reconnection attempts. */
 const RETRY_MS = 200;
+/** A watch connection silent this long (the server sends a heartbeat every second) is dropped and re-made. */
+const WATCH_SILENCE_MS = 3500;
 
 type Reply = { kind: 'ok' | 'bulk'; text: string } | { kind: 'int'; n: number } | { kind: 'null' } | { kind: 'err'; text: string };
 
@@ -217,16 +220,25 @@ export class RemoteKv implements KvStore {
         s.setNoDelay(true);
         const reader = new ReplyReader();
         let greeted = false;
-        const timer = setTimeout(() => s.destroy(), this.timeoutMs);
+        // Until the greeting: timeoutMs; after it, WATCH_SILENCE_MS without any message.
+        let timer = setTimeout(() => s.destroy(), this.timeoutMs);
         timer.unref();
         s.on('data', (d: Buffer) => {
+          if (greeted) timer.refresh();
           for (const r of reader.push(d)) {
             if (done || socket !== s) return;
             if (r.kind !== 'bulk') return end(this.replyError(r));
-            const msg = JSON.parse(r.text) as { storeId?: string; events?: KvEvent[]; error?: string };
+            let msg: { storeId?: string; events?: KvEvent[]; error?: string };
+            try {
+              msg = JSON.parse(r.text) as typeof msg;
+            } catch {
+              return end(new Error(`malformed watch message from the kv server: ${r.text.slice(0, 80)}`));
+            }
             if (!greeted) {
               greeted = true;
               clearTimeout(timer);
+              timer = setTimeout(() => s.destroy(), WATCH_SILENCE_MS);
+              timer.unref();
               if (storeId !== undefined && msg.storeId !== storeId) {
                 return end(new Error(`the kv server now hosts another store (${msg.storeId ?? '?'}, was ${storeId}): re-read and watch again`));
               }

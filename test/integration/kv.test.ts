@@ -265,6 +265,37 @@ describe('RemoteKv failures', () => {
     await assert.rejects(remote.range(''), KvUnavailableError);
     const took = Date.now() - t0;
     assert.ok(took >= 250 && took < 800, `took ${took} ms`);
+    const t1 = Date.now();
+    await assert.rejects(remote.watch('x', 0, { onEvents: () => {}, onError: () => {} }), KvUnavailableError);
+    assert.ok(Date.now() - t1 < 800, `watch took ${Date.now() - t1} ms`);
+  });
+
+  test('a watch whose server goes silent after the greeting reconnects, from the last revision delivered', async () => {
+    const net = await import('node:net');
+    const requests: string[] = [];
+    const held: import('node:net').Socket[] = [];
+    const hung = net.createServer((s) => {
+      held.push(s);
+      s.once('data', (d: Buffer) => {
+        requests.push(d.toString().split('\r\n').filter((x) => x && !/^[*$]/.test(x)).join(' '));
+        const hello = JSON.stringify({ storeId: 'hung' });
+        const batch = JSON.stringify({ events: [{ type: 'put', entry: { key: 'h/a', value: '1', createRevision: 7, modRevision: 7, lease: '' } }] });
+        // The first connection delivers one event at revision 7, then nothing (no heartbeats).
+        s.write(`$${hello.length}\r\n${hello}\r\n` + (requests.length === 1 ? `$${batch.length}\r\n${batch}\r\n` : ''));
+      });
+    });
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+    defer(async () => {
+      for (const s of held) s.destroy();
+      await new Promise<void>((r) => hung.close(() => r()));
+    });
+    const remote = new RemoteKv({ host: '127.0.0.1', port: (hung.address() as import('node:net').AddressInfo).port });
+    defer(() => remote.close());
+    const w = await collect(remote, 'h/', 3);
+    await until('a second watch connection', 6000, async () => requests.length >= 2);
+    assert.deepEqual(requests.slice(0, 2), ['WATCH h/ 3', 'WATCH h/ 7']);
+    assert.equal(w.events.length, 1);
+    assert.deepEqual(w.errors, []);
   });
 
   test('server closed: calls reject fast; listening again with the same store: calls and the watch resume', async () => {
