@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
+import { FaultProxy } from '../../src/scenario/fault-proxy.js';
 import { CLI, freePort, runCli, stopper, track } from '../helpers/processes.js';
 import { freePortRun } from '../helpers/cluster.js';
 import { eventually, redisCli, sleep, within } from '../helpers/tools.js';
@@ -67,6 +68,16 @@ async function nodesAgree(ports: number[]): Promise<void> {
     const owners = (text: string) => [...new Set(text.split('\n').filter((l) => /^\d{4,5}$/.test(l.trim()) && ports.includes(Number(l.trim()))))].sort().join(',');
     return replies.every((r) => r.stdout === replies[0]!.stdout) && owners(replies[0]!.stdout) === [...ports].sort().join(',');
   }, `nodes ${ports.join(',')} agree on the map`, 5000);
+}
+
+/** A key whose slot the node at port owns, by asking it (CLUSTER KEYSLOT + CLUSTER SLOTS). */
+async function ownedKey(port: number): Promise<string> {
+  for (let i = 0; i < 1000; i++) {
+    const key = `fence:${i}`;
+    const r = await redisCli(port, ['GET', key]);
+    if (!/MOVED/.test(r.stdout)) return key;
+  }
+  throw new Error(`no key owned by ${port} in 1000 tries`);
 }
 
 describe('the node manager on a real etcd', () => {
@@ -173,6 +184,33 @@ describe('the node manager on a real etcd', () => {
     await etcd.restart();
     members.push(await startMember(etcd.endpoint, cluster));
     await settledOn(etcd.endpoint, cluster, members.map((m) => m.port), 15_000);
+  });
+
+  test('a node cut off from etcd while the others reach it fences itself before its slots are given away', T, async () => {
+    const [host, port] = etcd.endpoint.split(':');
+    const proxy = new FaultProxy({ host: host!, port: Number(port) });
+    const proxyPort = await proxy.listen();
+    const cutOff = await startMember(`127.0.0.1:${proxyPort}`, cluster);
+    try {
+      await settledOn(etcd.endpoint, cluster, [...members, cutOff].map((m) => m.port));
+      const key = await ownedKey(cutOff.port);
+      assert.equal((await redisCli(cutOff.port, ['SET', key, 'x'])).stdout.trim(), 'OK');
+      proxy.setMode({ kind: 'blackhole' });
+      const cutAt = Date.now();
+      // Before the lease can expire (TTL after its last renewal), the node answers CLUSTERDOWN for its slots.
+      await eventually(async () => /CLUSTERDOWN/.test((await redisCli(cutOff.port, ['GET', key])).stdout), 'the cut-off node fenced', LEASE_TTL_MS + 1000);
+      const fencedAfter = Date.now() - cutAt;
+      await settledOn(etcd.endpoint, cluster, members.map((m) => m.port), LEASE_TTL_MS + 4000);
+      const reassignedAfter = Date.now() - cutAt;
+      assert.ok(fencedAfter < reassignedAfter, `fenced after ${fencedAfter} ms, slots reassigned after ${reassignedAfter} ms`);
+      // Back in touch, it finds its lease gone and exits: a restarted node joins as a new member.
+      const exited = new Promise<number | null>((resolve) => cutOff.proc.once('exit', (code) => resolve(code)));
+      proxy.setMode({ kind: 'pass' });
+      await within(10_000, 'the fenced node to exit once it learns its lease is gone', exited);
+    } finally {
+      await cutOff.stop();
+      await proxy.stop();
+    }
   });
 
   test('two clusters share one etcd without mixing', T, async () => {
