@@ -112,8 +112,11 @@ function contract(name: string, make: () => Promise<KvStore>, done: () => Promis
       fresh();
       const lease = await kv.grantLease(1000);
       assert.ok(lease.ttlMs >= 1000, `granted ${lease.ttlMs}`);
-      await kv.txn([], [put(`${p}a`, '1', lease.id), put(`${p}b`, '2')]);
+      await kv.txn([], [put(`${p}a`, '1', lease.id), put(`${p}b`, '2'), put(`${p}moved`, 'm', lease.id)]);
       assert.equal((await kv.get(`${p}a`))?.lease, lease.id);
+      // A put without the lease detaches the key from it: the expiry leaves it alone.
+      await kv.txn([], [put(`${p}moved`, 'm2')]);
+      assert.equal((await kv.get(`${p}moved`))?.lease, '');
       const w = await collect(kv, p, (await kv.range(p)).revision);
       const t0 = Date.now();
       for (let i = 0; i < 3; i++) {
@@ -125,10 +128,17 @@ function contract(name: string, make: () => Promise<KvStore>, done: () => Promis
       const took = Date.now() - t0;
       assert.ok(took >= 1000, `expired after ${took} ms`);
       assert.equal((await kv.get(`${p}b`))?.value, '2');
+      assert.equal((await kv.get(`${p}moved`))?.value, 'm2');
       assert.equal(await kv.keepAlive(lease.id), false);
       await until('the delete event', 2000, async () => w.events.length > 0);
       assert.deepEqual(w.events.map((e) => [e.type, e.entry.key, e.entry.value]), [['delete', `${p}a`, '']]);
       await w.watch.cancel();
+    });
+
+    test('a transaction changing one key twice is refused (not as unavailability)', async () => {
+      fresh();
+      await assert.rejects(kv.txn([], [put(`${p}k`, '1'), put(`${p}k`, '2')]), (err: Error) => !(err instanceof KvUnavailableError));
+      assert.equal(await kv.get(`${p}k`), undefined);
     });
 
     test('revoke deletes the keys at once', async () => {
