@@ -7,7 +7,7 @@
  * make it hang with its connections open; stop() kills it and removes the data.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { freePort, track } from './processes.js';
 
 export interface RunningEtcd {
@@ -20,7 +20,7 @@ export interface RunningEtcd {
   /** Starts it again on the same ports and data dir (after kill9), and waits until it is ready. */
   restart(): Promise<void>;
   /** SIGSTOP: connections stay open but nothing answers (a hung or partitioned member). */
-  pause(): void;
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** Kills it and removes the data dir. */
@@ -108,7 +108,19 @@ export async function startEtcd(): Promise<RunningEtcd> {
     output: () => output(),
     kill9,
     restart: launch,
-    pause: () => void proc.kill('SIGSTOP'),
+    pause: async () => {
+      proc.kill('SIGSTOP');
+      // The stop is asynchronous: wait (bounded) until every thread is stopped ('T' in /proc), or a
+      // request sent right after could still be answered.
+      const deadline = Date.now() + 2000;
+      while (Date.now() < deadline) {
+        const tasks = readdirSync(`/proc/${proc.pid}/task`);
+        const state = (t: string): string | undefined => /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${proc.pid}/task/${t}/stat`, 'utf8'))?.[1];
+        if (tasks.every((t) => state(t) === 'T')) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      throw new Error('etcd did not stop after SIGSTOP');
+    },
     resume: () => void proc.kill('SIGCONT'),
     stop: async () => {
       process.off('exit', onExit);

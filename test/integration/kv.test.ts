@@ -415,7 +415,7 @@ describe('EtcdKv failures', () => {
   test('hung etcd (SIGSTOP): every call settles within the timeout; after SIGCONT calls work again', async () => {
     await kv.txn([], [put('h/1', 'x')]);
     const lease = await kv.grantLease(5000);
-    node.pause();
+    await node.pause();
     try {
       const took: number[] = [];
       for (const call of [() => kv.get('h/1'), () => kv.txn([], [put('h/2', 'y')]), () => kv.keepAlive(lease.id), () => kv.grantLease(1000), () => kv.revokeLease(lease.id)]) {
@@ -434,6 +434,37 @@ describe('EtcdKv failures', () => {
     const t1 = Date.now();
     assert.equal((await until('a call to succeed', 5000, () => kv.get('h/1')))?.value, 'x');
     console.log(`# EtcdKv: after SIGCONT calls back in ${Date.now() - t1} ms`);
+  });
+
+  test('kill -9 while a watch catches up on 2500 revisions: after restart every event arrives once, in order', async () => {
+    const start = (await kv.range('big/')).revision;
+    for (let i = 0; i < 2500; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => kv.txn([], [put(`big/${i + j}`, String(i + j))])));
+    }
+    const events: KvEvent[] = [];
+    const errors: Error[] = [];
+    let killed: Promise<void> | undefined;
+    const watch = await kv.watch('big/', start, {
+      onEvents: (batch) => {
+        events.push(...batch);
+        killed ??= node.kill9(); // right after the first catch-up batch
+      },
+      onError: (e) => errors.push(e),
+    });
+    try {
+      await until('the first batch', 5000, async () => killed !== undefined);
+      await killed;
+      await node.restart();
+      await until('all 2500 events', 10_000, async () => events.length >= 2500);
+      await sleep(100);
+      const revs = events.map((e) => e.entry.modRevision);
+      assert.equal(revs.length, 2500, 'no duplicates');
+      assert.equal(new Set(revs).size, 2500);
+      assert.deepEqual(revs, [...revs].sort((a, b) => a - b));
+      assert.deepEqual(errors, []);
+    } finally {
+      await watch.cancel();
+    }
   });
 
   test('a watch from a compacted revision fails with onError', async () => {
