@@ -5,6 +5,7 @@ import type { CommandContext } from './context.js';
 import { CommandError, Errors, userError } from './errors.js';
 import { parseInt64 } from './numbers.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
+import { endTransaction } from './transactions.js';
 
 /** The Redis version whose protocol and commands ringcache follows; clients gate features on it. */
 export const REDIS_COMPAT_VERSION = '7.0.0';
@@ -107,6 +108,7 @@ function reset(ctx: CommandContext): void {
   ctx.out.protocol = 2;
   s.name = '';
   s.authenticated = ctx.node.requirepass() === '';
+  endTransaction(s);
   ctx.out.simple('RESET');
 }
 

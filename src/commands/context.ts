@@ -10,6 +10,7 @@ import type { Keyspace } from '../store/keyspace.js';
 import type { MapNode } from '../cluster/cluster-map.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { SplitPart } from '../cluster/split.js';
+import type { Transaction } from './transactions.js';
 
 /** Per-connection state that commands read and change. */
 export interface Session {
@@ -21,6 +22,8 @@ export interface Session {
   authenticated: boolean;
   /** Set by QUIT and CLIENT KILL of oneself: close once the pending replies are written. */
   closeAfterReply: boolean;
+  /** MULTI and WATCH state (transactions.ts), made on the client's first MULTI or WATCH. */
+  tx?: Transaction;
 }
 
 /** One runtime setting, as CONFIG GET/SET see it. */

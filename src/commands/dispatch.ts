@@ -7,7 +7,10 @@ import type { Argv } from '../protocol/argv.js';
 import type { EvictionPolicy } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
-import { arityOk, CommandTable, subcommandTable, type CommandSpec } from './table.js';
+import { arityOk, CommandTable, keyPositions, subcommandTable, type CommandSpec } from './table.js';
+import { refused, transactionCommands, type QueuedCommand, type Transaction } from './transactions.js';
+import { QUEUED } from '../protocol/writer.js';
+import { keySlotOf } from '../cluster/key-slot.js';
 import { connectionCommands } from './connection.js';
 import { keyCommands } from './keys.js';
 import { commandCommands, serverCommands } from './server.js';
@@ -42,7 +45,7 @@ export class Dispatcher {
     extra: readonly CommandSpec[] = [],
   ) {
     const specs: CommandSpec[] = [...stringCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
-    specs.push(...commandCommands(() => this.table));
+    specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
   }
@@ -55,14 +58,11 @@ export class Dispatcher {
   /** Runs the command (resolved by resolve()) and writes its reply. Checks in Redis's order: name, arity, auth, routing, memory. */
   execute(ctx: CommandContext, argv: Argv, spec: CommandSpec | undefined = this.resolve(argv)): void {
     this.processed++;
-    if (spec === undefined) {
-      const args = [];
-      for (let i = 1; i < argv.length && i <= 43; i++) args.push(argv.utf8(i));
-      ctx.out.error(Errors.unknownCommand(argv.utf8(0), args));
-      return;
-    }
-    if (!arityOk(spec, argv.length)) ctx.out.error(Errors.wrongArity(spec.name));
-    else if (!ctx.session.authenticated && !spec.noAuth) ctx.out.error(Errors.noAuth);
+    const tx = ctx.session.tx;
+    if (tx !== undefined && tx.queue !== null && tx.queues(spec)) return this.queue(ctx, argv, spec, tx);
+    if (spec === undefined) return ctx.out.error(unknownCommand(argv));
+    if (!arityOk(spec, argv.length)) ctx.out.error(refused(ctx, spec, Errors.wrongArity(spec.name)));
+    else if (!ctx.session.authenticated && !spec.noAuth) ctx.out.error(refused(ctx, spec, Errors.noAuth));
     else if (!this.routedHere(ctx, argv, spec)) return;
     else if (this.memory.maxmemory > 0 && spec.denyoom) {
       // Before the write, as Redis: a node over its limit refuses (noeviction) or evicts.
@@ -126,6 +126,49 @@ export class Dispatcher {
     return false;
   }
 
+  /**
+   * Inside MULTI: execute's checks at queue time, then QUEUED. A command
+   * refused by one is not queued and makes EXEC abort (Redis's flagTransaction).
+   */
+  private queue(ctx: CommandContext, argv: Argv, spec: CommandSpec | undefined, tx: Transaction): void {
+    const refuse = (error: string | null): void => {
+      tx.failed = true;
+      if (error !== null) ctx.out.error(error);
+    };
+    if (spec === undefined) return refuse(unknownCommand(argv));
+    if (!arityOk(spec, argv.length)) return refuse(Errors.wrongArity(spec.name));
+    if (!ctx.session.authenticated && !spec.noAuth) return refuse(Errors.noAuth);
+    // MOVED or CROSSSLOT now (never forwarded: a transaction runs on one node).
+    if (!this.routedHere(notForwarding(ctx), argv, spec)) return refuse(null);
+    // Over maxmemory, every command is refused in MULTI, not only writes (Redis: the queue takes memory).
+    if (this.memory.maxmemory > 0 && !ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS)) return refuse(Errors.oom);
+    tx.add(argv, spec);
+    ctx.out.raw(QUEUED);
+  }
+
+  /**
+   * EXEC in a cluster: all queued keys in one slot this node owns, as Redis
+   * Cluster checks EXEC; writes CROSSSLOT or MOVED and returns false otherwise.
+   */
+  queuedRunHere(ctx: CommandContext, queue: readonly QueuedCommand[]): boolean {
+    if (ctx.node.cluster() === undefined) return true;
+    let slot = -1;
+    let first: QueuedCommand | undefined;
+    for (const q of queue) {
+      const { argv, spec } = q;
+      const keys = spec.subcommands && argv.length > 1 ? (this.subcommandTables.get(spec)?.find(argv, 1) ?? spec) : spec;
+      for (const i of keyPositions(keys, argv.length)) {
+        const s = keySlotOf(argv.buf, argv.start[i]!, argv.end[i]!);
+        if (first === undefined) [slot, first] = [s, q];
+        else if (s !== slot) {
+          ctx.out.error(Errors.crossSlot);
+          return false;
+        }
+      }
+    }
+    return first === undefined || this.routedHere(notForwarding(ctx), first.argv, first.spec);
+  }
+
   private run(ctx: CommandContext, argv: Argv, spec: CommandSpec): void {
     const mark = ctx.out.mark();
     try {
@@ -139,3 +182,12 @@ export class Dispatcher {
     }
   }
 }
+
+function unknownCommand(argv: Argv): string {
+  const args = [];
+  for (let i = 1; i < argv.length && i <= 43; i++) args.push(argv.utf8(i));
+  return Errors.unknownCommand(argv.utf8(0), args);
+}
+
+/** The context without proxy forwarding: routing answers MOVED or CROSSSLOT instead. */
+const notForwarding = (ctx: CommandContext): CommandContext => ({ ...ctx, forward: undefined, forwardSplit: undefined });

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { adoptAccepted, READ_BUFFER_BYTES, type ChunkReader } from './shared-read-buffer.js';
 import { HandleWriter } from './handle-writer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
+import { endTransaction } from '../commands/transactions.js';
 import { Argv } from '../protocol/argv.js';
 import type { MapNode } from '../cluster/cluster-map.js';
 import { encodeArgv, encodeRequest } from '../protocol/request-encoder.js';
@@ -90,6 +91,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       protocol: 2,
       authenticated: runtime.config.requirepass === '',
       closeAfterReply: false,
+      tx: undefined,
     };
     this.ctx = {
       out: runtime.writer,
@@ -343,6 +345,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     if (this.closed) return;
     this.closed = true;
     this.parser.stop();
+    endTransaction(this.session);
     this.runtime.forget(this);
   }
 
@@ -362,7 +365,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       ['sub', 0],
       ['psub', 0],
       ['ssub', 0],
-      ['multi', -1],
+      ['multi', this.session.tx?.queue?.length ?? -1],
       ['qbuf', this.parser.bufferedBytes],
       ['qbuf-free', 0],
       ['argv-mem', 0],

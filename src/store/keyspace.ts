@@ -56,7 +56,20 @@ export interface ValueSink {
   bulk(src: Buffer, start: number, end: number): void;
 }
 
+/**
+ * WATCH's modification signal (transactions.ts): the store calls touch() with
+ * every key it writes, deletes, expires or evicts, while one is set. Unset
+ * (null) when no key is watched, so a write pays one null check.
+ */
+export interface KeyWatch {
+  touch(key: Key): void;
+  /** The watched keys (FLUSHALL touches those that exist). */
+  keys(): Iterable<Key>;
+}
+
 export interface Keyspace {
+  /** Set by WATCH while some key is watched; null otherwise. */
+  watch: KeyWatch | null;
   /** Live and not-yet-collected keys. */
   readonly size: number;
   /** Keys that carry an expiry. */

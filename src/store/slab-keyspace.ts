@@ -34,7 +34,7 @@ import { systemClock, type Clock } from './clock.js';
 import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
 import { IdQueue } from './id-queue.js';
 import { hashBytes } from './key-hash.js';
-import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type ValueSink } from './keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type KeyWatch, type ValueSink } from './keyspace.js';
 import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator, classOf } from './slab-allocator.js';
 
 const ID_SHIFT = 12;
@@ -169,6 +169,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private policy: EvictionPolicy = 'allkeys-s3fifo';
   private tick = 0;
   readonly stats: KeyspaceStats = { hits: 0, misses: 0, expired: 0, evicted: 0 };
+  /** WATCH's signal (Keyspace.watch): null unless a key is watched. */
+  watch: KeyWatch | null = null;
 
   constructor(
     private readonly clock: Clock = systemClock,
@@ -399,6 +401,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   setBytes(kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, expireAt: number, hint?: EncodingHint): void {
+    if (this.watch !== null) this.watch.touch(kb.latin1Slice(ks, ke));
     const h = hashBytes(kb, ks, ke);
     let id = this.lookupBytes(kb, ks, ke, h);
     let a = this.foundAddr;
@@ -606,6 +609,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   /** Deletes an entry: out of the index, memory freed; the id waits in its FIFO as DEAD. */
   private removeEntry(id: number): void {
+    if (this.watch !== null) this.watch.touch(this.keyOf(id));
     const b = id >>> ID_SHIFT;
     const i = id & ID_MASK;
     this.chargeQueue(id, -this.entryBytes(id));
@@ -675,7 +679,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const id = this.lookup(key);
     if (id < 0) return false;
     if (at !== NO_EXPIRY && at <= this.clock.now()) this.removeEntry(id);
-    else this.setExpiry(id, at);
+    else {
+      // PERSIST of a key without a TTL changes nothing: no signal, as in Redis.
+      if (this.watch !== null && (at !== NO_EXPIRY || this.expiryOf(id) !== NO_EXPIRY)) this.watch.touch(key);
+      this.setExpiry(id, at);
+    }
     return true;
   }
 
@@ -694,6 +702,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   flush(): void {
+    // As Redis 7: a flush touches the watched keys that exist.
+    if (this.watch !== null) for (const k of [...this.watch.keys()]) if (this.lookup(k) >= 0) this.watch.touch(k);
     this.slab = new SlabAllocator();
     this.index = new HashIndex(this);
     this.addr = [];

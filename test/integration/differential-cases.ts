@@ -580,6 +580,7 @@ const arityCases: Case[] = Object.entries(WRONG_ARITY).map(([name, calls]) => ({
 /** The cases about what commands do, beyond their arity. */
 export const behaviourCases: Case[] = [
   ...setCases, ...getSetFamilyCases, ...multiCases, ...counterCases, ...floatCases, ...rangeCases, ...keyCases, ...globCases, ...scanCases, ...dbCases, ...objectCases, ...connectionCases, ...serverCases, ...unknownCases,
+  ...transactionCases(),
 ];
 
 export const cases: Case[] = [...behaviourCases, ...arityCases];
@@ -587,4 +588,69 @@ export const cases: Case[] = [...behaviourCases, ...arityCases];
 /** COMMAND INFO of every ringcache command, compared with Redis's (names filled in by the test from ringcache's table). */
 export function commandInfoCase(names: readonly string[]): Case {
   return { name: 'COMMAND INFO: arity, flags and key positions of every command', steps: names.map((n) => ({ cmd: ['COMMAND', 'INFO', n], check: commandInfo })) };
+}
+
+// ---------------------------------------------------------------- transactions
+
+/** MULTI/EXEC/DISCARD/WATCH/UNWATCH (a function: these cases are appended after the others' definitions). */
+function transactionCases(): Case[] {
+  /** An EXEC after WATCH: nil when a watched key changed, [PONG] when not. */
+  const execPing: Step[] = ['MULTI', 'PING', 'EXEC'];
+  return [
+    { name: 'MULTI/EXEC: QUEUED, then every reply in order', steps: ['MULTI', 'SET a 1', 'INCR a', 'GET a', 'SET b x EX 100', 'TTL b', 'EXEC', 'GET a', 'EXISTS b'] },
+    { name: 'MULTI/EXEC: nothing runs before EXEC', steps: ['MULTI', 'SET a 1', 'GET a', 'EXEC', 'GET a'] },
+    { name: 'MULTI/EXEC: an empty transaction', steps: ['MULTI', 'EXEC', 'EXEC'] },
+    { name: 'MULTI/EXEC: runtime errors are per command, the rest runs', steps: ['SET a x', 'MULTI', 'INCR a', 'SET b 2', 'INCRBY b 3', 'SET c v EX 0', 'GET b', 'EXEC', 'GET b', 'EXISTS c'] },
+    { name: 'MULTI: an unknown command aborts EXEC', steps: ['MULTI', 'SET a 1', 'FOO bar', 'SET b 1', 'EXEC', 'EXISTS a b', 'EXEC'] },
+    { name: 'MULTI: a wrong arity aborts EXEC', steps: ['MULTI', 'SET a', 'SET b 1', 'GET', 'EXEC', 'EXISTS b'] },
+    { name: 'MULTI: nested MULTI is an error and aborts nothing', steps: ['MULTI', 'MULTI', 'SET a 1', 'EXEC', 'GET a'] },
+    { name: 'MULTI: WATCH inside is an error and aborts nothing', steps: ['MULTI', 'WATCH a', 'SET a 1', 'EXEC', 'GET a'] },
+    { name: 'EXEC and DISCARD without MULTI', steps: ['EXEC', 'DISCARD', 'exec', 'discard'] },
+    { name: 'DISCARD: drops the queue and leaves MULTI', steps: ['MULTI', 'SET a 1', 'DISCARD', 'GET a', 'EXEC', 'DISCARD'] },
+    { name: 'DISCARD: after a refused command, a new MULTI starts clean', steps: ['MULTI', 'FOO', 'DISCARD', 'MULTI', 'SET a 1', 'EXEC', 'GET a'] },
+    { name: 'MULTI: OOM at queue time aborts EXEC', steps: ['SET a 1', 'CONFIG SET maxmemory 1', 'MULTI', 'SET b 1', 'GET a', 'EXEC', 'CONFIG SET maxmemory 0', 'EXISTS b'] },
+    { name: 'MULTI: RESET leaves the transaction', steps: ['SET a 1', 'WATCH a', 'MULTI', 'SET a 2', 'RESET', 'EXEC', 'GET a', 'SET a 3', ...execPing] },
+    { name: 'MULTI: QUIT is not queued', steps: ['MULTI', 'SET a 1', 'QUIT', { closed: true }] },
+    { name: 'MULTI: case-insensitive names', steps: ['multi', 'set a 1', 'Exec', 'Multi', 'dIsCaRd'] },
+    { name: 'WATCH: an untouched key lets EXEC run', steps: ['SET a 1', 'WATCH a b', 'GET a', 'EXISTS b', 'MULTI', 'SET a 2', 'GET a', 'EXEC', 'GET a'] },
+    { name: 'WATCH: a SET by this client fails EXEC (nil), even to the same value', steps: ['SET a 1', 'WATCH a', 'SET a 1', 'MULTI', 'SET a 2', 'EXEC', 'GET a'] },
+    { name: 'WATCH: INCR, APPEND, SETRANGE, GETSET, MSET fail EXEC', steps: [
+      ...['INCR a', 'APPEND a x', 'SETRANGE a 0 y', 'GETSET a z', 'MSET q 1 a 2', 'SETEX a 100 v', 'INCRBYFLOAT n 1.5', 'GETDEL a'].flatMap((cmd): Step[] => ['SET a 1', 'SET n 1', 'WATCH a n', cmd, ...execPing]),
+    ] },
+    { name: 'WATCH: DEL, EXPIRE, PERSIST, RENAME (either side), FLUSHALL fail EXEC', steps: [
+      'SET a 1', 'WATCH a', 'DEL a', ...execPing,
+      'SET a 1', 'WATCH a', 'EXPIRE a 100', ...execPing,
+      'SET a 1 EX 100', 'WATCH a', 'PERSIST a', ...execPing,
+      'SET a 1', 'WATCH a', 'RENAME a b', ...execPing,
+      'SET a 1', 'WATCH b', 'RENAME a b', ...execPing,
+      'SET a 1', 'WATCH a', 'FLUSHALL', ...execPing,
+      'SET a 1', 'WATCH a', 'GETEX a EX 100', ...execPing,
+    ] },
+    { name: 'WATCH: commands that change nothing leave EXEC to run', steps: [
+      'WATCH a', 'DEL a', ...execPing,
+      'WATCH a', 'EXPIRE a 100', ...execPing,
+      'SET a 1', 'WATCH a', 'PERSIST a', ...execPing,
+      'SET a 1', 'WATCH a', 'SETNX a 2', 'SET a 3 NX', 'GET a', 'TTL a', 'GETEX a', 'GETEX a PERSIST', ...execPing,
+      'SET a x', 'WATCH a', 'INCR a', 'APPEND b x', 'RENAME c d', ...execPing,
+      'WATCH missing', 'FLUSHALL', ...execPing,
+    ] },
+    { name: 'WATCH: a key that expires before EXEC fails it, one expired before WATCH does not', steps: [
+      'SET a 1 PX 100', 'WATCH a', { sleep: 200 }, ...execPing,
+      'SET a 1 PX 50', { sleep: 150 }, 'WATCH a', ...execPing,
+      'SET a 1 PX 100', 'WATCH a', { sleep: 200 }, 'GET a', ...execPing,
+    ] },
+    { name: 'WATCH: EXEC, DISCARD and UNWATCH end the watch', steps: [
+      'SET a 1', 'WATCH a', ...execPing, 'SET a 2', ...execPing,
+      'WATCH a', 'MULTI', 'DISCARD', 'SET a 3', ...execPing,
+      'WATCH a', 'UNWATCH', 'SET a 4', ...execPing,
+      'WATCH a', 'SET a 5', 'UNWATCH', ...execPing,
+      'WATCH a', 'SET a 6', 'MULTI', 'PING', 'DISCARD', ...execPing,
+    ] },
+    { name: 'WATCH: an aborted transaction reports EXECABORT before the watch', steps: ['SET a 1', 'WATCH a', 'SET a 2', 'MULTI', 'FOO', 'EXEC', ...execPing] },
+    { name: 'WATCH: a transaction\'s own writes do not fail it; UNWATCH inside MULTI is queued', steps: ['WATCH a', 'MULTI', 'SET a 1', 'UNWATCH', 'SET a 2', 'EXEC', 'GET a'] },
+    { name: 'WATCH: a key watched twice, many keys', steps: ['WATCH a a b c', 'WATCH a', 'SET c 1', ...execPing, 'WATCH a b', 'WATCH c', 'SET b 1', ...execPing] },
+    { name: 'wrong arity: MULTI EXEC DISCARD WATCH UNWATCH', steps: ['MULTI x', 'EXEC x', 'DISCARD x', 'WATCH', 'UNWATCH x', 'EXEC', 'MULTI', 'WATCH', 'SET a 1', 'EXEC', 'MULTI', 'SET a 1', 'EXEC x', 'EXEC', 'MULTI', 'DISCARD x', 'EXEC', 'EXISTS a'] },
+    { name: 'COMMAND INFO: MULTI EXEC DISCARD WATCH UNWATCH', steps: ['multi', 'exec', 'discard', 'watch', 'unwatch'].map((n) => ({ cmd: ['COMMAND', 'INFO', n], check: commandInfo })) },
+    { name: 'COMMAND DOCS: transactions', steps: ['multi', 'exec', 'discard', 'watch', 'unwatch'].map((n) => ({ cmd: ['COMMAND', 'DOCS', n], check: commandDocs })) },
+  ];
 }
