@@ -5,18 +5,22 @@
  * processes that join through it, exactly as nodes join through etcd. While it
  * runs, lines typed in its terminal change the cluster (`add`, `kill <port>`,
  * `stop <port>`, `status`); `ringcache cluster status` works against it too.
+ * With `--etcd host:port` the nodes join through that etcd instead (the
+ * production path, with the controller elected among the nodes).
  * Ctrl-C stops everything. A node that dies is reported, never restarted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { ClusterMap } from '../cluster/cluster-map.js';
 import type { MemberRecord } from '../cluster/reconcile.js';
 import { Controller } from '../membership/controller.js';
 import { KvServer } from '../membership/kv-server.js';
 import { clusterKeys } from '../membership/layout.js';
 import { MemoryKv } from '../membership/memory-kv.js';
+import { EtcdKv, parseEtcdEndpoints } from '../membership/etcd-kv.js';
+import type { KvStore } from '../membership/kv.js';
 import { readStatus } from './cluster.js';
 
 export interface DevOptions {
@@ -27,6 +31,8 @@ export interface DevOptions {
   bind: string;
   proxy: boolean;
   cluster: string;
+  /** Use this etcd instead of the embedded coordinator: nodes join through it and elect the controller among themselves. */
+  etcd?: string;
   /** Flags passed through to every node (--maxmemory ...). */
   nodeArgs: string[];
 }
@@ -40,18 +46,7 @@ export async function runDev(opts: DevOptions): Promise<void> {
   const last = opts.basePort + opts.nodes - 1;
   if (last > 65535) throw new Error(`ports ${opts.basePort}-${last} do not fit below 65536`);
   const log = pino({ level: process.env.RINGCACHE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const store = new MemoryKv();
-  const server = new KvServer(store);
-  try {
-    await server.listen(opts.coordinatorPort, opts.bind);
-  } catch (err) {
-    throw new Error(`cannot listen on ${opts.bind}:${opts.coordinatorPort} for the embedded coordinator (${(err as Error).message}); choose another with --coordinator-port`);
-  }
-  const lease = await store.grantLease(CONTROLLER_TTL_MS);
-  const keepAlive = setInterval(() => void store.keepAlive(lease.id), CONTROLLER_TTL_MS / 4);
-  const controller = new Controller({ kv: store, cluster: opts.cluster, lease: lease.id, name: 'dev', log });
-  await controller.start();
-  const coordinator = `${opts.bind}:${opts.coordinatorPort}`;
+  const { store, coordinator, joinFlag, close } = opts.etcd !== undefined ? await useEtcd(opts.etcd) : await embedded(opts, log);
 
   const children = new Map<number, ChildProcess>();
   let stopping = false;
@@ -67,16 +62,14 @@ export async function runDev(opts: DevOptions): Promise<void> {
       c.kill('SIGTERM');
     }));
     await Promise.all(exits);
-    clearInterval(keepAlive);
-    await controller.stop();
-    await server.close();
+    await close();
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
   const startNode = (port: number) => new Promise<void>((resolve, reject) => {
-    const args = [CLI, 'server', '--port', String(port), '--bind', opts.bind, '--coordinator', coordinator, '--cluster', opts.cluster, ...(opts.proxy ? ['--proxy'] : []), ...opts.nodeArgs];
+    const args = [CLI, 'server', '--port', String(port), '--bind', opts.bind, joinFlag, coordinator, '--cluster', opts.cluster, ...(opts.proxy ? ['--proxy'] : []), ...opts.nodeArgs];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(port, child);
     const timer = setTimeout(() => reject(new Error(`node ${port} was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
@@ -114,11 +107,11 @@ export async function runDev(opts: DevOptions): Promise<void> {
 
   const status = await readStatus(store, opts.cluster);
   const lines = [
-    `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}, embedded coordinator on ${coordinator}, epoch ${status.epoch}`,
+    `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}, ${opts.etcd !== undefined ? 'etcd' : 'embedded coordinator'} on ${coordinator}, epoch ${status.epoch}`,
     ...status.nodes.map((n) => `  ${n.address}  id ${n.id.slice(0, 8)}  ${n.slots} slots`),
     `  cluster-aware clients: redis-cli -c -p ${opts.basePort}   (ioredis: new Redis.Cluster([{ host: '${opts.bind}', port: ${opts.basePort} }]))`,
     opts.proxy ? `  any client, any node:  redis-cli -p ${opts.basePort}` : `  plain clients: start with --proxy to let any node forward commands to the owner`,
-    `  change it: type add | kill <port> | stop <port> | status   (or: ringcache cluster status --coordinator ${coordinator})`,
+    `  change it: type add | kill <port> | stop <port> | status   (or: ringcache cluster status ${joinFlag} ${coordinator})`,
     '  stop: Ctrl-C',
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -143,8 +136,59 @@ export async function runDev(opts: DevOptions): Promise<void> {
   }
 }
 
+interface Coordination {
+  store: KvStore;
+  /** What nodes are given to join: `--coordinator` or `--etcd`, and its address. */
+  joinFlag: string;
+  coordinator: string;
+  close(): Promise<void>;
+}
+
+/** The embedded coordinator: an in-memory store served to the nodes, and the controller in this process. */
+async function embedded(opts: DevOptions, log: Logger): Promise<Coordination> {
+  const store = new MemoryKv();
+  const server = new KvServer(store);
+  try {
+    await server.listen(opts.coordinatorPort, opts.bind);
+  } catch (err) {
+    throw new Error(`cannot listen on ${opts.bind}:${opts.coordinatorPort} for the embedded coordinator (${(err as Error).message}); choose another with --coordinator-port`);
+  }
+  const lease = await store.grantLease(CONTROLLER_TTL_MS);
+  const keepAlive = setInterval(() => void store.keepAlive(lease.id), CONTROLLER_TTL_MS / 4);
+  const controller = new Controller({ kv: store, cluster: opts.cluster, lease: lease.id, name: 'dev', log });
+  await controller.start();
+  return {
+    store,
+    joinFlag: '--coordinator',
+    coordinator: `${opts.bind}:${opts.coordinatorPort}`,
+    close: async () => {
+      clearInterval(keepAlive);
+      await controller.stop();
+      await server.close();
+    },
+  };
+}
+
+/** The production path on one machine: the nodes join through an etcd the user runs, and elect a controller among themselves. */
+async function useEtcd(endpoints: string): Promise<Coordination> {
+  let list: string[];
+  try {
+    list = parseEtcdEndpoints(endpoints);
+  } catch (err) {
+    throw new Error(`invalid --etcd: ${(err as Error).message}`);
+  }
+  const store = new EtcdKv({ endpoints: list });
+  try {
+    await store.range('/ringcache/');
+  } catch (err) {
+    await store.close();
+    throw new Error(`cannot reach etcd at ${endpoints}: ${(err as Error).message}`);
+  }
+  return { store, joinFlag: '--etcd', coordinator: list.join(','), close: () => store.close() };
+}
+
 /** Waits (bounded) until the map lists n nodes that own slots, with no handover in flight. */
-async function settled(store: MemoryKv, cluster: string, n: number): Promise<void> {
+async function settled(store: KvStore, cluster: string, n: number): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const keys = clusterKeys(cluster);
   while (Date.now() < deadline) {

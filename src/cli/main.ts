@@ -15,6 +15,7 @@ import { CLUSTER_NAME } from '../membership/layout.js';
 import type { KvStore } from '../membership/kv.js';
 import { registerClusterCommand } from './cluster.js';
 import { runDev } from './dev.js';
+import { registerScenarioCommand } from './scenario.js';
 
 const EXIT_USAGE = 2;
 
@@ -167,12 +168,14 @@ const server = program
   .action(async (flags: ServerFlags) => runServer(flags));
 
 registerClusterCommand(program);
+registerScenarioCommand(program);
 
 interface DevFlags {
   nodes: string;
   basePort: string;
   coordinatorPort?: string;
   cluster: string;
+  etcd?: string;
   bind: string;
   proxy?: boolean;
   maxmemory?: string;
@@ -186,6 +189,7 @@ program
   .option('--base-port <port>', 'port of the first node; the others follow', '7000')
   .option('--coordinator-port <port>', 'port of the embedded coordinator (default: base port - 1)')
   .option('--cluster <name>', 'cluster name', 'ringcache')
+  .option('--etcd <endpoints>', 'use this etcd (host:port[,...]) instead of the embedded coordinator: the production path')
   .option('--bind <address>', 'address of every node', '127.0.0.1')
   .option('--proxy', 'every node forwards commands for other nodes\' slots (for cluster-unaware clients)')
   .option('--maxmemory <size>', 'memory limit of each node')
@@ -202,7 +206,7 @@ program
     const coordinatorPort = flags.coordinatorPort === undefined ? basePort - 1 : Number(flags.coordinatorPort);
     if (!Number.isInteger(coordinatorPort) || coordinatorPort < 1 || coordinatorPort > 65535) throw new ConfigError('invalid --coordinator-port: must be 1 to 65535');
     if (!CLUSTER_NAME.test(flags.cluster)) throw new ConfigError(`invalid --cluster '${flags.cluster}': 1-64 letters, digits, '.', '_' or '-'`);
-    await runDev({ nodes, basePort, coordinatorPort, bind: flags.bind, proxy: flags.proxy === true, cluster: flags.cluster, nodeArgs });
+    await runDev({ nodes, basePort, coordinatorPort, bind: flags.bind, proxy: flags.proxy === true, cluster: flags.cluster, ...(flags.etcd !== undefined && { etcd: flags.etcd }), nodeArgs });
   });
 
 // The top-level help documents the server's flags too: `ringcache --help` is where users look first.
