@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
+import { RingCache } from '../../src/client/index.js';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
 import { FaultProxy } from '../../src/scenario/fault-proxy.js';
 import { CLI, freePort, runCli, stopper, track } from '../helpers/processes.js';
@@ -275,12 +276,40 @@ describe('the node manager embedded in ringcache dev', () => {
     await eventually(() => /nodes ready/.test(output()), 'ringcache dev ready', 20_000);
     const coordinator = `127.0.0.1:${base - 1}`;
     const st = async () => JSON.parse((await runCli(['cluster', 'status', '--coordinator', coordinator, '--json'])).stdout) as Status;
+    // The project's client under load through the join: no error reaches the caller, no wrong value.
+    const cache = new RingCache({ seeds: [`127.0.0.1:${base}`] });
+    const problems: string[] = [];
+    let stop = false;
+    let ops = 0;
+    const load = (async () => {
+      while (!stop && ops < 100_000) {
+        const key = `rc:${ops % 300}`;
+        const value = `v${ops++}`;
+        try {
+          await cache.set(key, value);
+          const got = await cache.get(key);
+          if (got !== null && got !== value) problems.push(`wrong value for ${key}: ${String(got)}`);
+        } catch (err) {
+          problems.push((err as Error).message);
+        }
+      }
+    })();
     dev.stdin!.write('add\n');
-    await eventually(async () => {
-      const s = await st();
-      return s.nodes.filter((n) => n.slots > 0).length === 4 && s.moves.length === 0;
-    }, '4 nodes own slots after add', 15_000);
-    await nodesAgree([base, base + 1, base + 2, base + 3]);
+    try {
+      await eventually(async () => {
+        const s = await st();
+        return s.nodes.filter((n) => n.slots > 0).length === 4 && s.moves.length === 0;
+      }, '4 nodes own slots after add', 15_000);
+      await nodesAgree([base, base + 1, base + 2, base + 3]);
+      const before = ops;
+      await sleep(300);
+      assert.ok(ops > before, 'the client keeps working after the join');
+    } finally {
+      stop = true;
+      await load;
+      await cache.close();
+    }
+    assert.deepEqual(problems, [], 'the project\'s client surfaced nothing during the join');
     dev.stdin!.write(`kill ${base + 1}\n`);
     await eventually(async () => {
       const s = await st();
