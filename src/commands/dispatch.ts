@@ -4,7 +4,7 @@
  * a client sends can throw out of here and take the node down.
  */
 import type { Argv } from '../protocol/argv.js';
-import type { EvictionPolicy } from '../store/keyspace.js';
+import { WrongTypeError, type EvictionPolicy } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
 import { arityOk, CommandTable, keyPositions, subcommandTable, type CommandSpec } from './table.js';
@@ -138,7 +138,7 @@ export class Dispatcher {
     if (spec === undefined) return refuse(unknownCommand(argv));
     if (!arityOk(spec, argv.length)) return refuse(Errors.wrongArity(spec.name));
     if (!ctx.session.authenticated && !spec.noAuth) return refuse(Errors.noAuth);
-    // MOVED or CROSSSLOT now (never forwarded: a transaction runs on one node).
+    // MOVED, CROSSSLOT or TRYAGAIN now (never forwarded or deferred: a transaction runs on one node, at once).
     if (!this.routedHere(notForwarding(ctx), argv, spec)) return refuse(null);
     // Over maxmemory, every command is refused in MULTI, not only writes (Redis: the queue takes memory).
     if (this.memory.maxmemory > 0 && !ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS)) return refuse(Errors.oom);
@@ -175,7 +175,7 @@ export class Dispatcher {
       spec.handler(ctx, argv);
     } catch (err) {
       ctx.out.rollback(mark);
-      if (err instanceof CommandError) return ctx.out.error(err.reply);
+      if (err instanceof CommandError || err instanceof WrongTypeError) return ctx.out.error(err.reply);
       this.internalErrors++;
       this.onInternalError(err, spec);
       ctx.out.error(`ERR internal error while running '${spec.name}'`);
@@ -189,5 +189,5 @@ function unknownCommand(argv: Argv): string {
   return Errors.unknownCommand(argv.utf8(0), args);
 }
 
-/** The context without proxy forwarding: routing answers MOVED or CROSSSLOT instead. */
-const notForwarding = (ctx: CommandContext): CommandContext => ({ ...ctx, forward: undefined, forwardSplit: undefined });
+/** The context without proxy forwarding or deferral: routing answers MOVED, CROSSSLOT or TRYAGAIN at once instead. */
+const notForwarding = (ctx: CommandContext): CommandContext => ({ ...ctx, forward: undefined, forwardSplit: undefined, defer: undefined });

@@ -9,6 +9,7 @@ import { adoptAccepted, READ_BUFFER_BYTES, type ChunkReader } from './shared-rea
 import { HandleWriter } from './handle-writer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import { endTransaction } from '../commands/transactions.js';
+import { keySlotOf } from '../cluster/key-slot.js';
 import { Argv } from '../protocol/argv.js';
 import type { MapNode } from '../cluster/cluster-map.js';
 import { encodeArgv, encodeRequest } from '../protocol/request-encoder.js';
@@ -237,6 +238,8 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
 
   /** Proxy mode: sends the command to its owner; the reply keeps this command's place in the order. */
   private forward(node: MapNode, argv: Argv): void {
+    // WATCH serves this connection's transactions, which run here: MOVED, as without a proxy.
+    if (argv.is(0, 'watch')) return this.out.error(`MOVED ${keySlotOf(argv.buf, argv.start[1]!, argv.end[1]!)} ${node.host}:${node.port}`);
     this.holdPlace(this.runtime.peers.link(node, this.session.protocol).send(encodeArgv(argv)));
   }
 

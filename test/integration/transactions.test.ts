@@ -180,6 +180,9 @@ describe('transactions in a 3-node cluster', () => {
           assert.match(moved, new RegExp(`^-MOVED ${keySlot(remote)} `), 'never forwarded inside MULTI');
           assert.match(text(await c.call('MSET', `{${local}}a`, '1', remote, '2')) as string, /^-(CROSSSLOT|MOVED)/);
           assert.match(text(await c.call('EXEC')) as string, /^-EXECABORT/);
+          // WATCH is never forwarded: the transaction it guards runs on this node.
+          assert.match(text(await c.call('WATCH', remote)) as string, new RegExp(`^-MOVED ${keySlot(remote)} `));
+          assert.equal(await c.call('WATCH', local), 'OK');
         });
         assert.equal(await call(here, 'GET', local), null, 'the local half did not run');
         assert.equal(await call(there, 'GET', remote), null, 'the remote half did not run');
