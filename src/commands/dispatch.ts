@@ -4,7 +4,7 @@
  * a client sends can throw out of here and take the node down.
  */
 import type { Argv } from '../protocol/argv.js';
-import { WrongTypeError, type EvictionPolicy } from '../store/keyspace.js';
+import type { EvictionPolicy } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
 import { arityOk, CommandTable, keyPositions, subcommandTable, type CommandSpec } from './table.js';
@@ -175,7 +175,7 @@ export class Dispatcher {
       spec.handler(ctx, argv);
     } catch (err) {
       ctx.out.rollback(mark);
-      if (err instanceof CommandError || err instanceof WrongTypeError) return ctx.out.error(err.reply);
+      if (err instanceof CommandError) return ctx.out.error(err.reply);
       this.internalErrors++;
       this.onInternalError(err, spec);
       ctx.out.error(`ERR internal error while running '${spec.name}'`);
