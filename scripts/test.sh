@@ -26,4 +26,4 @@ npx tsc --noEmit
 npx eslint .
 # Node 20's --test does not expand globs itself: list the files here.
 mapfile -t files < <(find test -name '*.test.ts' | sort)
-node --import tsx --test --test-reporter=spec --test-timeout=120000 "${files[@]}"
+node --import tsx --test --test-reporter=spec --test-timeout=300000 "${files[@]}"
