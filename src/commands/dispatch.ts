@@ -4,7 +4,7 @@
  * a client sends can throw out of here and take the node down.
  */
 import type { Argv } from '../protocol/argv.js';
-import type { EvictionPolicy } from '../store/keyspace.js';
+import { WrongTypeError, type EvictionPolicy } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
 import { arityOk, CommandTable, keyPositions, subcommandTable, type CommandSpec } from './table.js';
@@ -15,6 +15,7 @@ import { connectionCommands } from './connection.js';
 import { keyCommands } from './keys.js';
 import { commandCommands, serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
+import { hashCommands } from './hashes.js';
 import { clusterCommands } from './cluster.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
@@ -44,7 +45,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
     specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
@@ -175,7 +176,7 @@ export class Dispatcher {
       spec.handler(ctx, argv);
     } catch (err) {
       ctx.out.rollback(mark);
-      if (err instanceof CommandError) return ctx.out.error(err.reply);
+      if (err instanceof CommandError || err instanceof WrongTypeError) return ctx.out.error(err.reply);
       this.internalErrors++;
       this.onInternalError(err, spec);
       ctx.out.error(`ERR internal error while running '${spec.name}'`);

@@ -17,11 +17,11 @@ function countKeys(ctx: CommandContext, argv: Argv, op: (key: Key) => boolean): 
 }
 
 const del = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.delete(k));
-const exists = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.peek(k) !== undefined);
-const touch = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.get(k) !== undefined);
+const exists = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.exists(k));
+const touch = (ctx: CommandContext, argv: Argv) => countKeys(ctx, argv, (k) => ctx.store.touch(k));
 
 function type(ctx: CommandContext, argv: Argv): void {
-  ctx.out.simple(ctx.store.peek(argv.str(1)) === undefined ? 'none' : 'string');
+  ctx.out.simple(ctx.store.typeOf(argv.str(1)) ?? 'none');
 }
 
 type ExpireMode = { unitMs: 1 | 1000; absolute: boolean; name: string };
@@ -88,8 +88,8 @@ function rename(ctx: CommandContext, argv: Argv): void {
 function renamenx(ctx: CommandContext, argv: Argv): void {
   const from = argv.str(1);
   const to = argv.str(2);
-  if (ctx.store.peek(from) === undefined) throw new CommandError(Errors.noSuchKey);
-  if (ctx.store.peek(to) !== undefined) return ctx.out.raw(ZERO);
+  if (!ctx.store.exists(from)) throw new CommandError(Errors.noSuchKey);
+  if (ctx.store.exists(to)) return ctx.out.raw(ZERO);
   ctx.store.rename(from, to);
   ctx.out.raw(ONE);
 }
@@ -118,14 +118,15 @@ function scan(ctx: CommandContext, argv: Argv): void {
     } else if (argv.is(i, 'type')) typeFilter = argv.utf8(i + 1).toLowerCase();
     else throw new CommandError(Errors.syntax);
   }
-  const found: Key[] = [];
+  let found: Key[] = [];
   // A cursor this node never returned gives some valid cursor, as Redis does.
   const next = ctx.store.scan(Number(cursor), count, (k) => {
     if (pattern !== undefined && pattern !== '*' && !globMatch(pattern, k)) return;
-    // Every value is a string today, so any other TYPE filter matches nothing.
-    if (typeFilter !== undefined && typeFilter !== 'string') return;
     found.push(k);
   });
+  // After the walk, not during it: the store is not called back into while it iterates.
+  // An unknown type name matches nothing, as in Redis 7.0.
+  if (typeFilter !== undefined) found = found.filter((k) => ctx.store.typeOf(k) === typeFilter);
   ctx.out.array(2);
   ctx.out.bulkText(String(next));
   ctx.out.array(found.length);
@@ -157,6 +158,27 @@ function sharesIntegers(ctx: CommandContext): boolean {
   return setting('maxmemory') === '0' || !/-(lru|lfu)$/.test(setting('maxmemory-policy'));
 }
 
+/** COPY source destination [DB n] [REPLACE]: values of any type, with their TTL; one database, so DB must be 0. */
+function copy(ctx: CommandContext, argv: Argv): void {
+  let replace = false;
+  for (let i = 3; i < argv.length; i++) {
+    if (argv.is(i, 'replace')) replace = true;
+    else if (argv.is(i, 'db') && i + 1 < argv.length) {
+      if (argInt(argv, ++i) !== 0) throw new CommandError(Errors.dbIndex);
+    } else throw new CommandError(Errors.syntax);
+  }
+  const from = argv.str(1);
+  const to = argv.str(2);
+  if (from === to) throw new CommandError('ERR source and destination objects are the same');
+  const type = ctx.store.typeOf(from);
+  if (type === undefined) return ctx.out.raw(ZERO);
+  if (!replace && ctx.store.exists(to)) return ctx.out.raw(ZERO);
+  const at = ctx.store.expireAt(from)!;
+  if (type === 'string') ctx.store.set(to, ctx.store.peek(from)!, at, ctx.store.encodingHint(from));
+  else ctx.store.putObject(to, ctx.store.peekObject(from)!.clone(), at);
+  ctx.out.raw(ONE);
+}
+
 function refcount(ctx: CommandContext, key: string, v: Buffer): number {
   if (stringEncoding(v, ctx.store.encodingHint(key)) !== 'int' || !sharesIntegers(ctx)) return 1;
   const n = Number(parseInt64(v, 0, v.length));
@@ -182,15 +204,16 @@ const group = 'generic';
 const objectSubcommands: CommandSpec[] = [
   command({ name: 'object|encoding', arity: 3, flags: ['readonly'], ...key2, group, summary: 'Returns the internal encoding of a Redis object.', since: '2.2.3', handler: (ctx, argv) => {
     const key = argv.str(2);
-    const v = ctx.store.peek(key);
-    if (v === undefined) ctx.out.nullBulk();
-    else ctx.out.bulkText(stringEncoding(v, ctx.store.encodingHint(key)));
+    const type = ctx.store.typeOf(key);
+    if (type === undefined) ctx.out.nullBulk();
+    else if (type !== 'string') ctx.out.bulkText(ctx.store.peekObject(key)!.encoding());
+    else ctx.out.bulkText(stringEncoding(ctx.store.peek(key)!, ctx.store.encodingHint(key)));
   } }),
   command({ name: 'object|refcount', arity: 3, flags: ['readonly'], ...key2, group, summary: 'Returns the reference count of a value of a key.', since: '2.2.3', handler: (ctx, argv) => {
     const key = argv.str(2);
-    const v = ctx.store.peek(key);
-    if (v === undefined) ctx.out.nullBulk();
-    else ctx.out.integer(refcount(ctx, key, v));
+    const type = ctx.store.typeOf(key);
+    if (type === undefined) ctx.out.nullBulk();
+    else ctx.out.integer(type === 'string' ? refcount(ctx, key, ctx.store.peek(key)!) : 1);
   } }),
   command({ name: 'object|help', arity: 2, flags: [], group, summary: 'Returns helpful text about the different subcommands.', since: '6.2.0', handler: (ctx) => {
     const lines = ['OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ENCODING <key>', '    Return the kind of internal representation used to store the value of <key>.', 'REFCOUNT <key>', '    Return the number of references of the value associated with <key>.', 'HELP', '    Print this help.'];
@@ -223,6 +246,7 @@ export const keyCommands: CommandSpec[] = [
   command({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Returns the expiration time of a key as a Unix timestamp.', since: '7.0.0', handler: ttlWith(false, true) }),
   command({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], ...key1, group, summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', since: '7.0.0', handler: ttlWith(true, true) }),
   command({ name: 'persist', arity: 2, flags: ['write', 'fast'], ...key1, group, summary: 'Removes the expiration time of a key.', since: '2.2.0', handler: persist }),
+  command({ name: 'copy', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 2, keyStep: 1, group, summary: 'Copies the value of a key to a new key.', since: '6.2.0', handler: copy }),
   command({ name: 'rename', arity: 3, flags: ['write'], firstKey: 1, lastKey: 2, keyStep: 1, group, summary: 'Renames a key and overwrites the destination.', handler: rename }),
   command({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], firstKey: 1, lastKey: 2, keyStep: 1, group, summary: 'Renames a key only when the target key name doesn\'t exist.', handler: renamenx }),
   command({ name: 'keys', arity: 2, flags: ['readonly'], group, summary: 'Returns all key names that match a pattern.', handler: keys }),

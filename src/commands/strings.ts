@@ -1,7 +1,7 @@
 /** String and counter commands: GET, SET and friends, MGET/MSET, INCR..., APPEND, ranges. */
 import type { Argv } from '../protocol/argv.js';
 import { OK, ONE, ZERO } from '../protocol/writer.js';
-import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type Key, type ValueSink } from '../store/keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, WrongTypeError, type EncodingHint, type Key, type ValueSink } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
 import { addInt64, addLongDouble, argInt, argNumber, expiryMs, formatLongDouble, LD_ZERO, parseInt64, parseLongDouble, writeInt64 } from './numbers.js';
@@ -90,12 +90,14 @@ function set(ctx: CommandContext, argv: Argv): void {
   const o = parseOptions(argv, 3, true);
   const expireAt = o.unit !== undefined ? expiryAt(ctx, argv, o.unitArg, o.unit, 'set') : o.keepTtl ? KEEP_TTL : NO_EXPIRY;
   const key = argv.str(1);
-  const old = o.get || o.nx || o.xx ? ctx.store.peek(key) : undefined;
+  // SET overwrites a key of any type; only GET needs the old value to be a string (WRONGTYPE otherwise).
+  const old = o.get ? ctx.store.peek(key) : undefined;
+  const present = o.get ? old !== undefined : o.nx || o.xx ? ctx.store.exists(key) : false;
   if (o.get) {
     if (old === undefined) ctx.out.nullBulk();
     else ctx.out.bulk(old);
   }
-  if ((o.nx && old !== undefined) || (o.xx && old === undefined)) {
+  if ((o.nx && present) || (o.xx && !present)) {
     if (!o.get) ctx.out.nullBulk();
     return;
   }
@@ -109,7 +111,7 @@ function get(ctx: CommandContext, argv: Argv): void {
 
 function setnx(ctx: CommandContext, argv: Argv): void {
   const key = argv.str(1);
-  if (ctx.store.peek(key) !== undefined) return ctx.out.raw(ZERO);
+  if (ctx.store.exists(key)) return ctx.out.raw(ZERO);
   ctx.store.set(key, argv.view(2), NO_EXPIRY);
   ctx.out.raw(ONE);
 }
@@ -158,7 +160,17 @@ export function prefetchKeys(ctx: CommandContext, argv: Argv, step: 1 | 2): void
 function mget(ctx: CommandContext, argv: Argv): void {
   prefetchKeys(ctx, argv, 1);
   ctx.out.array(argv.length - 1);
-  for (let i = 1; i < argv.length; i++) if (!ctx.store.getIntoBytes(argv.buf, argv.start[i]!, argv.end[i]!, ctx.out)) ctx.out.nullBulk();
+  for (let i = 1; i < argv.length; i++) {
+    let found: boolean;
+    try {
+      found = ctx.store.getIntoBytes(argv.buf, argv.start[i]!, argv.end[i]!, ctx.out);
+    } catch (err) {
+      // MGET answers nil for a key of another type, as Redis does.
+      if (!(err instanceof WrongTypeError)) throw err;
+      found = false;
+    }
+    if (!found) ctx.out.nullBulk();
+  }
 }
 
 function checkPairs(argv: Argv, name: string): void {
@@ -175,7 +187,7 @@ function mset(ctx: CommandContext, argv: Argv): void {
 function msetnx(ctx: CommandContext, argv: Argv): void {
   checkPairs(argv, 'msetnx');
   prefetchKeys(ctx, argv, 2);
-  for (let i = 1; i < argv.length; i += 2) if (ctx.store.peek(argv.str(i)) !== undefined) return ctx.out.raw(ZERO);
+  for (let i = 1; i < argv.length; i += 2) if (ctx.store.exists(argv.str(i))) return ctx.out.raw(ZERO);
   for (let i = 1; i < argv.length; i += 2) ctx.store.set(argv.str(i), argv.view(i + 1), NO_EXPIRY);
   ctx.out.raw(ONE);
 }

@@ -9,6 +9,26 @@
  */
 export type Key = string;
 
+export type { ObjectType, StoredObject } from './objects/common.js';
+import type { ObjectType, StoredObject } from './objects/common.js';
+/** What TYPE reports for a key that exists. */
+export type ValueType = 'string' | ObjectType;
+
+/** Redis's reply to a command on a key of another type, word for word. */
+export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+
+/**
+ * Thrown by the store when a command's key holds another type: the string
+ * reads (get, peek, getInto...) on a container, getObject on a string or
+ * another container. The dispatcher replies `reply` and the command stops.
+ */
+export class WrongTypeError extends Error {
+  readonly reply = WRONGTYPE;
+  constructor() {
+    super(WRONGTYPE);
+  }
+}
+
 /** Pass as expireAt to keep the key's current expiry (SET ... KEEPTTL). */
 export const KEEP_TTL = -1;
 /** expireAt of a key that never expires. */
@@ -102,6 +122,33 @@ export interface Keyspace {
   prefetchBytes(kb: Buffer, starts: Int32Array, ends: Int32Array, from: number, to: number, step: number): void;
   /** Reads a value without counting or marking it (TYPE, STRLEN, OBJECT, internal reads); valid as get's. */
   peek(key: Key): Buffer | undefined;
+  /*
+   * The string reads above (get, getInto, getIntoBytes, peekIntoBytes, peek)
+   * throw WrongTypeError when the key holds a container.
+   */
+
+  /** Whether the key exists, of any type; nothing counted or marked (EXISTS, SETNX, NX/XX). */
+  exists(key: Key): boolean;
+  /** As exists, but counts a hit or a miss and marks the key as used (TOUCH). */
+  touch(key: Key): boolean;
+  /** The key's type, or undefined when it does not exist; nothing counted or marked. */
+  typeOf(key: Key): ValueType | undefined;
+  /**
+   * The container at key, marked as used (and, with `read`, counted as a hit
+   * or miss); undefined when there is no key; WrongTypeError when the key
+   * holds a string or another type. A caller that changes the object must
+   * call objectChanged before its next store call.
+   */
+  getObject(key: Key, type: ObjectType, read: boolean): StoredObject | undefined;
+  /** The container at key, of any type, nothing counted or marked; undefined for a string or no key (OBJECT, COPY). */
+  peekObject(key: Key): StoredObject | undefined;
+  /** Stores a new container at key, replacing whatever was there (expireAt as set's, KEEP_TTL included). */
+  putObject(key: Key, obj: StoredObject, expireAt: number): void;
+  /**
+   * After a command changed a container in place: its memory is counted
+   * again, watchers are told, and a container left empty is deleted.
+   */
+  objectChanged(key: Key, obj: StoredObject): void;
   /**
    * Stores a copy of value with an absolute expiry in ms (NO_EXPIRY or KEEP_TTL):
    * the caller may reuse value's memory afterwards.
@@ -116,7 +163,7 @@ export interface Keyspace {
   expireAt(key: Key): number | undefined;
   /** Sets an absolute expiry (a time already past deletes the key). False if there is no key. */
   setExpireAt(key: Key, at: number): boolean;
-  /** Moves a value and its expiry; overwrites `to`. False if `from` does not exist. */
+  /** Moves a value (of any type) and its expiry; overwrites `to`. False if `from` does not exist. */
   rename(from: Key, to: Key): boolean;
   flush(): void;
   randomKey(): Key | undefined;

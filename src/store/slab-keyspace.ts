@@ -34,7 +34,7 @@ import { systemClock, type Clock } from './clock.js';
 import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
 import { IdQueue } from './id-queue.js';
 import { hashBytes } from './key-hash.js';
-import { KEEP_TTL, NO_EXPIRY, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type KeyWatch, type ValueSink } from './keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, WrongTypeError, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type KeyWatch, type ObjectType, type StoredObject, type ValueSink, type ValueType } from './keyspace.js';
 import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator, classOf } from './slab-allocator.js';
 
 const ID_SHIFT = 12;
@@ -73,6 +73,16 @@ const FREQ_MASK = 96;
 const HAS_EXPIRY = 128;
 /** Flags that stay when a value is rewritten (everything but what describes the value). */
 const KEPT_ON_REWRITE = FREQ_MASK | HAS_EXPIRY;
+/**
+ * A container (hash, list, set, zset): the chunk holds the key, and the value
+ * is a StoredObject in `objects`. Both hints at once never describe a string,
+ * and LARGE_VALUE is among the bits, so the string reads' one test for "the
+ * value lives elsewhere" also catches a container: GET gains no test.
+ */
+const OBJECT = LARGE_VALUE | HINT_RAW | HINT_STRING;
+const EMPTY = Buffer.alloc(0);
+/** Thrown by string reads of a container: one instance, as it carries nothing (and each new Error captures a stack). */
+const WRONG_TYPE = new WrongTypeError();
 
 /** Keys up to this long are encoded into a reused buffer; longer ones get their own. */
 const KEY_SCRATCH_MAX = 64 * 1024;
@@ -121,6 +131,8 @@ export interface EngineStats {
   slabLiveBytes: number;
   slabPageBytes: number;
   largeBytes: number;
+  /** Containers' contents, as their estimates of the heap they hold. */
+  objectBytes: number;
   indexBytes: number;
   idBytes: number;
   queueBytes: number;
@@ -142,6 +154,12 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private dead = 0;
   private large = new Map<number, Buffer>();
   private largeKeys = new Map<number, string>();
+  /** Containers by entry id (entries whose chunk has the OBJECT bits). */
+  private objects = new Map<number, StoredObject>();
+  /** The sum of the containers' `accounted` bytes. */
+  private objectBytes = 0;
+  /** The id getObject last returned: objectChanged's lookup, skipped while it still holds the object. */
+  private objectId = -1;
   /**
    * The engine works on key bytes. A key given as a string is written here
    * first (keyBuf, the scratch or a Buffer of its own when very long): the
@@ -186,7 +204,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   }
 
   get usedMemory(): number {
-    return this.slab.liveBytes + this.largeBytes + this.index.bytes + this.addr.length * ID_BLOCK * PER_ID_BYTES
+    return this.slab.liveBytes + this.largeBytes + this.objectBytes + this.index.bytes + this.addr.length * ID_BLOCK * PER_ID_BYTES
       + this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4;
   }
 
@@ -195,6 +213,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       slabLiveBytes: this.slab.liveBytes,
       slabPageBytes: this.slab.pageBytes,
       largeBytes: this.largeBytes,
+      objectBytes: this.objectBytes,
       indexBytes: this.index.bytes,
       idBytes: this.addr.length * ID_BLOCK * PER_ID_BYTES,
       queueBytes: this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4,
@@ -281,7 +300,10 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private value(id: number, a: number): Buffer {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
-    if ((buf[off]! & LARGE_VALUE) !== 0) return this.large.get(id)!;
+    if ((buf[off]! & LARGE_VALUE) !== 0) {
+      if ((buf[off]! & OBJECT) === OBJECT) throw WRONG_TYPE;
+      return this.large.get(id)!;
+    }
     const s = off + HEADER + (buf[off + KEY_LENGTH_AT]! | (buf[off + KEY_LENGTH_AT + 1]! << 8));
     return buf.subarray(s, s + buf.readUInt32LE(off + VALUE_LENGTH_AT));
   }
@@ -336,6 +358,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const buf = this.slab.buffer(a);
     const off = SlabAllocator.offset(a);
     if ((buf[off]! & LARGE_VALUE) !== 0) {
+      if ((buf[off]! & OBJECT) === OBJECT) throw WRONG_TYPE;
       const v = this.large.get(id)!;
       sink.bulk(v, 0, v.length);
     } else {
@@ -348,6 +371,109 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   peek(key: Key): Buffer | undefined {
     const id = this.lookup(key);
     return id < 0 ? undefined : this.value(id, this.foundAddr);
+  }
+
+  exists(key: Key): boolean {
+    return this.lookup(key) >= 0;
+  }
+
+  touch(key: Key): boolean {
+    const id = this.lookup(key);
+    if (id < 0) {
+      this.stats.misses++;
+      return false;
+    }
+    this.stats.hits++;
+    this.touchChunk(this.foundAddr);
+    return true;
+  }
+
+  typeOf(key: Key): ValueType | undefined {
+    const id = this.lookup(key);
+    if (id < 0) return undefined;
+    const a = this.foundAddr;
+    return (this.slab.buffer(a)[SlabAllocator.offset(a)]! & OBJECT) === OBJECT ? this.objects.get(id)!.type : 'string';
+  }
+
+  // --- containers -------------------------------------------------------------
+
+  getObject(key: Key, type: ObjectType, read: boolean): StoredObject | undefined {
+    const id = this.lookup(key);
+    if (id < 0) {
+      if (read) this.stats.misses++;
+      return undefined;
+    }
+    // Counted before the type check, as Redis's lookupKeyRead.
+    if (read) this.stats.hits++;
+    const a = this.foundAddr;
+    const obj = (this.slab.buffer(a)[SlabAllocator.offset(a)]! & OBJECT) === OBJECT ? this.objects.get(id)! : undefined;
+    if (obj === undefined || obj.type !== type) throw WRONG_TYPE;
+    this.touchChunk(a);
+    this.objectId = id;
+    return obj;
+  }
+
+  peekObject(key: Key): StoredObject | undefined {
+    const id = this.lookup(key);
+    return id < 0 ? undefined : this.objects.get(id);
+  }
+
+  putObject(key: Key, obj: StoredObject, expireAt: number): void {
+    const n = this.encodeKey(key);
+    const kb = this.keyBuf;
+    const h = hashBytes(kb, 0, n);
+    let id = this.lookupBytes(kb, 0, n, h);
+    let a: number;
+    obj.accounted = obj.bytes;
+    if (id >= 0) {
+      const before = this.entryBytes(id);
+      const old = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
+      const oldBuf = this.slab.buffer(old);
+      const oldOff = SlabAllocator.offset(old);
+      a = this.writeChunk(id, kb, 0, n, EMPTY, 0, 0, undefined, oldBuf[oldOff]! & KEPT_ON_REWRITE, oldBuf.readUInt32LE(oldOff + META_AT), oldBuf.readDoubleLE(oldOff + EXPIRY_AT), true, OBJECT);
+      this.objects.set(id, obj);
+      this.objectBytes += obj.accounted;
+      this.index.setAddr(id, h, a);
+      this.slab.free(old);
+      this.chargeQueue(id, this.entryBytes(id) - before);
+      this.touchChunk(a);
+    } else {
+      id = this.newId();
+      this.hash[id >>> ID_SHIFT]![id & ID_MASK] = h;
+      let written = false;
+      try {
+        a = this.writeChunk(id, kb, 0, n, EMPTY, 0, 0, undefined, 0, this.kind === Kind.Lfu ? this.lfuInit() : (this.tick = (this.tick + 1) >>> 0), NO_EXPIRY, false, OBJECT);
+        written = true;
+        this.objects.set(id, obj);
+        this.objectBytes += obj.accounted;
+        this.index.insert(id, h, a);
+      } catch (err) {
+        // As in setBytes: the id is in no index or FIFO yet.
+        if (written) this.releaseChunk(id);
+        this.returnId(id);
+        throw err;
+      }
+      this.enqueue(id, h);
+    }
+    if (expireAt !== KEEP_TTL) this.setChunkExpiry(id, a, expireAt);
+    this.objectId = id;
+    if (this.watch !== null) this.watch.touch(key);
+  }
+
+  objectChanged(key: Key, obj: StoredObject): void {
+    let id = this.objectId;
+    if (id < 0 || this.objects.get(id) !== obj) {
+      id = this.lookup(key);
+      if (id < 0 || this.objects.get(id) !== obj) return; // no longer stored: nothing to count
+    }
+    const delta = obj.bytes - obj.accounted;
+    if (delta !== 0) {
+      obj.accounted = obj.bytes;
+      this.objectBytes += delta;
+      this.chargeQueue(id, delta);
+    }
+    if (obj.size === 0) this.removeEntry(id); // which tells watchers itself
+    else if (this.watch !== null) this.watch.touch(key);
   }
 
   encodingHint(key: Key): EncodingHint {
@@ -469,10 +595,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
    * throws, the entry is as it was. `replacing` drops the old chunk's large
    * parts then; the old chunk itself is still allocated, for the caller to free.
    */
-  private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number, replacing: boolean): number {
+  private writeChunk(id: number, kb: Buffer, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number, hint: EncodingHint, kept: number, meta: number, expiry: number, replacing: boolean, object = 0): number {
     const klen = ke - ks;
     const vlen = ve - vs;
-    let flags = CHUNK_LIVE | kept | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
+    // `object` (OBJECT or 0): a container's chunk, with an empty value; the caller puts the object in `objects`.
+    let flags = CHUNK_LIVE | kept | object | (hint === 'raw' ? HINT_RAW : hint === 'string' ? HINT_STRING : 0);
     let need = HEADER + klen + vlen;
     if (need > MAX_CHUNK) {
       flags |= LARGE_VALUE;
@@ -484,7 +611,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     }
     const largeKey = (flags & LARGE_KEY) !== 0 ? kb.latin1Slice(ks, ke) : '';
     // Its own Buffer, never changed afterwards: replies may reference it zero-copy.
-    const largeValue = (flags & LARGE_VALUE) !== 0 ? Buffer.allocUnsafeSlow(vlen) : null;
+    const largeValue = (flags & LARGE_VALUE) !== 0 && object === 0 ? Buffer.allocUnsafeSlow(vlen) : null;
     const a = this.slab.alloc(need);
     if (replacing) this.detachChunk(id);
     this.addr[id >>> ID_SHIFT]![id & ID_MASK] = a;
@@ -524,7 +651,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
     const buf = this.slab.buffer(a);
     const flags = buf[SlabAllocator.offset(a)]!;
-    if ((flags & LARGE_VALUE) !== 0) {
+    if ((flags & OBJECT) === OBJECT) {
+      // Absent when rename moved it to another entry.
+      this.objectBytes -= this.objects.get(id)?.accounted ?? 0;
+      this.objects.delete(id);
+    } else if ((flags & LARGE_VALUE) !== 0) {
       this.largeBytes -= this.large.get(id)!.length;
       this.large.delete(id);
     }
@@ -540,7 +671,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const a = this.addr[id >>> ID_SHIFT]![id & ID_MASK]!;
     const flags = this.slab.buffer(a)[SlabAllocator.offset(a)]!;
     let n = this.slab.chunkSize(a);
-    if ((flags & LARGE_VALUE) !== 0) n += this.large.get(id)!.length;
+    if ((flags & OBJECT) === OBJECT) n += this.objects.get(id)?.accounted ?? 0;
+    else if ((flags & LARGE_VALUE) !== 0) n += this.large.get(id)!.length;
     if ((flags & LARGE_KEY) !== 0) n += this.largeKeys.get(id)!.length;
     return n;
   }
@@ -692,6 +824,24 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if (id < 0) return false;
     if (from === to) return true;
     const exp = this.expiryOf(id);
+    const obj = this.objects.get(id);
+    if (obj !== undefined) {
+      // The container moves to `to`'s entry: `from`'s removal must not drop it.
+      this.objects.delete(id);
+      this.objectBytes -= obj.accounted;
+      this.chargeQueue(id, -obj.accounted);
+      try {
+        this.putObject(to, obj, exp);
+      } catch (err) {
+        this.objects.set(id, obj); // out of memory: `from` keeps it
+        this.objectBytes += obj.accounted;
+        this.chargeQueue(id, obj.accounted);
+        throw err;
+      }
+      this.objectId = -1;
+      this.removeEntry(id);
+      return true;
+    }
     const hint = this.hintOf(id);
     // Written over `to` rather than after deleting it, so that a write that
     // runs out of memory loses neither key. `from` stays allocated until the
@@ -715,6 +865,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     this.large = new Map();
     this.largeKeys = new Map();
     this.largeBytes = 0;
+    this.objects = new Map();
+    this.objectBytes = 0;
+    this.objectId = -1;
     this.small.clear();
     this.main.clear();
     this.smallBytes = 0;

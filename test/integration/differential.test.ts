@@ -11,6 +11,8 @@ import { connectionCommands } from '../../src/commands/connection.js';
 import { keyCommands } from '../../src/commands/keys.js';
 import { commandCommands, serverCommands } from '../../src/commands/server.js';
 import { stringCommands } from '../../src/commands/strings.js';
+import { hashCommands } from '../../src/commands/hashes.js';
+import { typeBehaviourCases, typeCases } from './differential-types.js';
 import { CommandTable } from '../../src/commands/table.js';
 import { startRedis, startRingcache, type Running } from '../helpers/processes.js';
 import { RawClient, type Reply } from '../helpers/raw-client.js';
@@ -28,7 +30,7 @@ const MAX_SLEEP_MS = 1000;
  * The commands of a standalone ringcache node: what "every command" means for
  * the coverage checks. (Cluster commands have no standalone Redis to compare with.)
  */
-const specs = [...stringCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...commandCommands(() => new CommandTable([]))];
+const specs = [...stringCommands, ...hashCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...commandCommands(() => new CommandTable([]))];
 
 const servers: Partial<Pair<Running>> = {};
 
@@ -117,7 +119,7 @@ async function runCase(c: Case, protocol: 2 | 3): Promise<void> {
   }
 }
 
-const allCases = [...cases, commandInfoCase(specs.map((s) => s.name))];
+const allCases = [...cases, ...typeCases, commandInfoCase(specs.map((s) => s.name))];
 
 for (const protocol of [2, 3] as const) {
   describe(`RESP${protocol}`, () => {
@@ -134,7 +136,7 @@ function calledNames(step: Step): string[] {
 }
 
 test('every ringcache command and subcommand has a differential case beyond its arity', () => {
-  const called = new Set(behaviourCases.flatMap((c) => c.steps.flatMap(calledNames)));
+  const called = new Set([...behaviourCases, ...typeBehaviourCases].flatMap((c) => c.steps.flatMap(calledNames)));
   const names = specs.flatMap((s) => [s.name, ...(s.subcommands ?? []).map((sub) => sub.name)]);
   assert.deepEqual(names.filter((n) => !called.has(n)), []);
 });

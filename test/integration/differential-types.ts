@@ -1,0 +1,137 @@
+/**
+ * Differential cases for the container types (hashes, sets, lists, sorted
+ * sets) and what crosses types (WRONGTYPE, TYPE, SCAN TYPE, OBJECT ENCODING,
+ * COPY, RENAME, TTLs): run by differential.test.ts like differential-cases.ts,
+ * on ringcache and redis-server, in RESP2 and RESP3.
+ *
+ * Where Redis's order is its hash table's (a set or hash past its small
+ * encoding, random picks), replies are compared by a Check that states what
+ * must still be equal.
+ */
+import assert from 'node:assert/strict';
+import { show, type Case, type Check, type Step } from './differential-cases.js';
+import type { Reply } from '../helpers/raw-client.js';
+
+const isArray = (r: Reply): r is Reply[] => Array.isArray(r);
+
+/** The same elements in any order. */
+export const unordered: Check = (redis, ringcache) => {
+  assert.ok(isArray(redis) && isArray(ringcache), `arrays expected: ${show(redis)} / ${show(ringcache)}`);
+  assert.deepEqual(ringcache.map(show).sort(), redis.map(show).sort());
+};
+
+/** Flat [k, v, k, v...] arrays, or RESP3 maps, with the same pairs in any order. */
+export const unorderedPairs: Check = (redis, ringcache) => {
+  const pairs = (r: Reply): string[] => {
+    if (r instanceof Map) return [...r].map(([k, v]) => `${show(k)} => ${show(v)}`).sort();
+    assert.ok(isArray(r) && r.length % 2 === 0, `pairs expected: ${show(r)}`);
+    const out: string[] = [];
+    for (let i = 0; i < r.length; i += 2) out.push(`${show(r[i]!)} => ${show(r[i + 1]!)}`);
+    return out.sort();
+  };
+  assert.deepEqual(pairs(ringcache), pairs(redis));
+};
+
+/** A *SCAN reply that finished in one call (cursor 0) with the same pairs (or members) in any order. */
+export const scanDone =
+  (paired: boolean): Check =>
+  (redis, ringcache) => {
+    for (const r of [redis, ringcache]) assert.ok(isArray(r) && r.length === 2 && String(r[0]) === '0', `a finished scan expected: ${show(r)}`);
+    (paired ? unorderedPairs : unordered)((redis as Reply[])[1]!, (ringcache as Reply[])[1]!);
+  };
+
+/** Arrays of the same length (random picks). */
+export const sameLength: Check = (redis, ringcache) => {
+  assert.ok(isArray(redis) && isArray(ringcache), `arrays expected: ${show(redis)} / ${show(ringcache)}`);
+  assert.equal(ringcache.length, redis.length, `${show(ringcache)} vs ${show(redis)}`);
+};
+
+/** Each side's reply satisfies `ok`. */
+const both =
+  (what: string, ok: (r: Reply) => boolean): Check =>
+  (redis, ringcache) => {
+    assert.ok(ok(redis), `redis's reply is not ${what}: ${show(redis)}`);
+    assert.ok(ok(ringcache), `ringcache's reply is not ${what}: ${show(ringcache)}`);
+  };
+const positiveInt = both('a positive integer', (r) => (typeof r === 'number' || typeof r === 'bigint') && r > 0);
+const TTL: Check = (redis, ringcache) => assert.ok(Math.abs(Number(redis) - Number(ringcache)) <= 1, `${show(ringcache)} vs ${show(redis)}`);
+
+const fields = (n: number, prefix = 'f'): string => Array.from({ length: n }, (_, i) => `${prefix}${i} v${i}`).join(' ');
+const LONG = 'x'.repeat(65);
+const AT_LIMIT = 'x'.repeat(64);
+
+const hashCases: Case[] = [
+  { name: 'HSET/HGET/HMGET/HGETALL: create, update in place, read', steps: [
+    'HSET h a 1 b 2 c 3', 'HSET h b 20 d 4', 'HGETALL h', 'HGET h b', 'HGET h missing', 'HGET nokey a', 'HMGET h a missing d', 'HMGET nokey a b', 'HGETALL nokey', 'HLEN h', 'HLEN nokey',
+  ] },
+  { name: 'HSET/HMSET: pairs, odd arguments, repeated fields', steps: ['HSET h a', 'HSET h a 1 b', 'HMSET h a 1 b', 'HMSET h a 1 b 2', 'HSET h x 1 x 2', 'HGET h x', 'HGETALL h', 'EXISTS h'] },
+  { name: 'HSETNX', steps: ['HSETNX h a 1', 'HSETNX h a 2', 'HGET h a', 'HSETNX h b 3', 'HGETALL h'] },
+  { name: 'HDEL: fields, repeats, the emptied hash is deleted', steps: ['HSET h a 1 b 2 c 3', 'HDEL h a a x', 'HDEL nokey a', 'HGETALL h', 'HDEL h b c', 'EXISTS h', 'TYPE h', 'HLEN h'] },
+  { name: 'HEXISTS, HSTRLEN, HKEYS, HVALS', steps: [
+    'HSET h a 1 b hello', ['HSET', 'h', 'e', ''], 'HEXISTS h a', 'HEXISTS h z', 'HEXISTS nokey a', 'HSTRLEN h b', 'HSTRLEN h e', 'HSTRLEN h z', 'HSTRLEN nokey a', 'HKEYS h', 'HVALS h', 'HKEYS nokey', 'HVALS nokey',
+  ] },
+  { name: 'HINCRBY: missing fields, limits, non-integers', steps: [
+    'HINCRBY h n 5', 'HINCRBY h n -10', 'HINCRBY h n 0', 'HSET h m 9223372036854775806', 'HINCRBY h m 1', 'HINCRBY h m 1', 'HINCRBY h m -1', 'HSET h s abc', 'HINCRBY h s 1', 'HSET h f 1.5', 'HINCRBY h f 1',
+    'HINCRBY h n abc', 'HINCRBY h n 1.5', 'HINCRBY h n 9223372036854775808', ['HINCRBY', 'h', 'n', ''], 'HINCRBY h sp 01', 'HGETALL h', 'HINCRBY nokey a abc', 'EXISTS nokey',
+  ] },
+  { name: 'HINCRBYFLOAT: results as Redis prints them; errors', steps: [
+    'HINCRBYFLOAT h a 0.1', 'HINCRBYFLOAT h a 0.2', 'HINCRBYFLOAT h a -0.3', 'HINCRBYFLOAT h b 5.0e3', 'HSET h i 10', 'HINCRBYFLOAT h i 0.5', 'HINCRBYFLOAT h i -0.5', 'HGET h i',
+    'HINCRBYFLOAT h a abc', 'HINCRBYFLOAT h a inf', 'HINCRBYFLOAT h a nan', 'HSET h s abc', 'HINCRBYFLOAT h s 1', 'HSET h inf inf', 'HINCRBYFLOAT h inf 1', 'HGETALL h',
+  ] },
+  { name: 'HRANDFIELD: whole hash, empty, missing key, errors', steps: [
+    'HSET h a 1 b 2 c 3', 'HRANDFIELD h 3', 'HRANDFIELD h 10', 'HRANDFIELD h 10 WITHVALUES', 'HRANDFIELD h 0', 'HRANDFIELD h 0 WITHVALUES', 'HRANDFIELD nokey', 'HRANDFIELD nokey 5', 'HRANDFIELD nokey -5 WITHVALUES',
+    { cmd: 'HRANDFIELD h -7', check: sameLength }, { cmd: 'HRANDFIELD h -7 WITHVALUES', check: sameLength }, { cmd: 'HRANDFIELD h 2', check: sameLength }, { cmd: 'HRANDFIELD h 2 WITHVALUES', check: sameLength },
+    'HRANDFIELD h 1 WITHVALUES x', 'HRANDFIELD h 1 FOO', 'HRANDFIELD h abc', 'HRANDFIELD h -9223372036854775808', 'HRANDFIELD h -4611686018427387904 WITHVALUES', 'HSET one f v', 'HRANDFIELD one', 'HRANDFIELD one -2 WITHVALUES',
+  ] },
+  { name: 'HSCAN: small hashes whole; MATCH; errors', steps: [
+    'HSET h a 1 b 2 ab 3', 'HSCAN h 0', 'HSCAN h 0 MATCH a*', 'HSCAN h 0 COUNT 1', 'HSCAN h 5', 'HSCAN nokey 0', 'HSCAN h x', 'HSCAN h 0 COUNT 0', 'HSCAN h 0 MATCH', 'HSCAN h 0 FOO bar', 'HSCAN h 0 NOVALUES',
+  ] },
+  { name: 'hashes: listpack and hashtable at Redis 7.0 thresholds', steps: [
+    `HSET h ${fields(512)}`, 'OBJECT ENCODING h', 'HSET h one more', 'OBJECT ENCODING h', 'HDEL h one', 'OBJECT ENCODING h', 'HLEN h',
+    ['HSET', 'v', 'f', AT_LIMIT], 'OBJECT ENCODING v', ['HSET', 'v', 'g', LONG], 'OBJECT ENCODING v', ['HSET', 'k', AT_LIMIT, '1'], 'OBJECT ENCODING k', ['HSET', 'k', LONG, '1'], 'OBJECT ENCODING k',
+    { cmd: 'HGETALL h', check: unorderedPairs }, { cmd: 'HSCAN h 0 COUNT 10000', check: scanDone(true) }, { cmd: 'HKEYS h', check: unordered },
+  ] },
+];
+
+const crossTypeCases: Case[] = [
+  { name: 'WRONGTYPE: string commands on a hash, hash commands on a string', steps: [
+    'HSET h f v', 'SET s v', 'GET h', 'GETSET h x', 'GETDEL h', 'GETEX h', 'APPEND h x', 'STRLEN h', 'INCR h', 'INCRBYFLOAT h 1', 'GETRANGE h 0 1', 'SETRANGE h 0 x', 'SET h x GET',
+    'HGET s f', 'HSET s f v', 'HGETALL s', 'HDEL s f', 'HLEN s', 'HINCRBY s f 1', 'HRANDFIELD s', 'HSCAN s 0', 'HMGET s f', 'HSETNX s f v', 'HEXISTS s f', 'HSTRLEN s f', 'HKEYS s', 'HVALS s', 'HINCRBYFLOAT s f 1',
+    'MGET h s', 'TYPE h', 'TYPE s', 'TYPE nokey', 'HGETALL h', 'GET s',
+  ] },
+  { name: 'SET, SETEX, MSET and GETSET replace a hash; NX and XX see it', steps: [
+    'HSET h f v', 'SET h v NX', 'SETNX h v', 'MSETNX h v', 'TYPE h', 'SET h v XX', 'TYPE h', 'GET h', 'HSET h f v', 'SETEX h 100 v', 'TYPE h', 'HSET m f v', 'MSET m v', 'GET m',
+  ] },
+  { name: 'keys of any type: EXISTS, DEL, TOUCH, RENAME, RENAMENX, KEYS, DBSIZE', steps: [
+    'HSET h f v', 'SET s v', 'EXISTS h s nokey', 'TOUCH h s nokey', 'RENAME h h2', 'HGETALL h2', 'EXISTS h', 'RENAMENX h2 s', 'RENAME s h2', 'TYPE h2', 'HSET h f v', 'RENAME h h', 'HGETALL h', 'RENAMENX h x', 'HGETALL x',
+    { cmd: 'KEYS *', check: unordered }, 'DBSIZE', 'DEL x h2 nokey', 'DBSIZE',
+  ] },
+  { name: 'TTLs on a hash: kept by writes, EXPIRE, PERSIST, expiry', steps: [
+    'HSET h f v', 'EXPIRE h 100', 'HSET h g w', { cmd: 'TTL h', check: TTL }, 'HDEL h g', { cmd: 'TTL h', check: TTL }, 'HINCRBY h n 1', { cmd: 'TTL h', check: TTL }, 'PERSIST h', 'TTL h',
+    'PEXPIRE h 50', { sleep: 120 }, 'EXISTS h', 'HGET h f', 'HSET h f v', 'TTL h', 'RENAME h r', 'EXPIRE r 100', 'RENAME r r2', { cmd: 'TTL r2', check: TTL },
+  ] },
+  { name: 'COPY: strings and hashes, TTL, REPLACE, errors', steps: [
+    'SET s 123', 'COPY s t', 'GET t', 'OBJECT ENCODING t', 'HSET h a 1 b 2', 'EXPIRE h 100', 'COPY h h2', 'HGETALL h2', { cmd: 'TTL h2', check: TTL }, 'HSET h2 c 3', 'HLEN h', 'COPY h s', 'GET s', 'COPY h s REPLACE',
+    'HGETALL s', 'COPY nokey x', 'EXISTS x', 'COPY h h', 'COPY h x FOO', 'COPY h x DB 0', 'COPY h y DB 0 REPLACE', 'COPY h z DB abc', 'COPY h z REPLACE DB', 'EXISTS z',
+    { cmd: 'COPY h w DB 1', redis: ':1', ringcache: '-ERR DB index is out of range', why: 'one keyspace per node' },
+  ] },
+  { name: 'SCAN TYPE and MATCH over mixed types', steps: [
+    'MSET s1 a s2 b', 'HSET h1 f v', 'HSET h2 f v', { scanAll: ['TYPE', 'hash'] }, { scanAll: ['TYPE', 'string'] }, { scanAll: ['TYPE', 'HASH', 'MATCH', '*1'] }, { scanAll: ['TYPE', 'zset'] },
+  ] },
+  { name: 'OBJECT and MEMORY on containers', steps: [
+    'HSET h f v', 'OBJECT ENCODING h', 'OBJECT REFCOUNT h', { cmd: 'MEMORY USAGE h', check: positiveInt },
+  ] },
+];
+
+/** Wrong numbers of arguments for the container commands. */
+const WRONG_ARITY: Record<string, string[]> = {
+  HSET: ['HSET h', 'HSET h f'], HMSET: ['HMSET h f'], HSETNX: ['HSETNX h f', 'HSETNX h f v x'], HGET: ['HGET h', 'HGET h f x'], HMGET: ['HMGET h'], HGETALL: ['HGETALL', 'HGETALL h x'],
+  HDEL: ['HDEL h'], HEXISTS: ['HEXISTS h'], HLEN: ['HLEN', 'HLEN h x'], HSTRLEN: ['HSTRLEN h'], HKEYS: ['HKEYS'], HVALS: ['HVALS h x'], HINCRBY: ['HINCRBY h f'], HINCRBYFLOAT: ['HINCRBYFLOAT h f 1 2'],
+  HRANDFIELD: ['HRANDFIELD'], HSCAN: ['HSCAN h'], COPY: ['COPY a'],
+};
+
+const arityCases: Case[] = Object.entries(WRONG_ARITY).map(([name, calls]) => ({ name: `wrong arity: ${name}`, steps: calls as Step[] }));
+
+/** The cases about what the type commands do (the coverage check reads these). */
+export const typeBehaviourCases: Case[] = [...hashCases, ...crossTypeCases];
+export const typeCases: Case[] = [...typeBehaviourCases, ...arityCases];
