@@ -16,6 +16,7 @@ import { keyCommands } from './keys.js';
 import { commandCommands, serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
 import { hashCommands } from './hashes.js';
+import { setCommands } from './sets.js';
 import { clusterCommands } from './cluster.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
@@ -45,7 +46,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
     specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));

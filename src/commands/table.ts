@@ -17,7 +17,9 @@ export type CommandFlag =
   | 'loading'
   | 'stale'
   | 'random'
-  | 'allow_busy';
+  | 'allow_busy'
+  | 'blocking'
+  | 'movablekeys';
 
 export interface CommandSpec {
   /** Lower-case name; a subcommand is named "container|sub" as in Redis 7. */
@@ -29,6 +31,12 @@ export interface CommandSpec {
   readonly firstKey: number;
   readonly lastKey: number;
   readonly keyStep: number;
+  /**
+   * Commands whose keys follow a count argument (SINTERCARD, LMPOP, ZUNION...):
+   * their positions in one call. Such commands report no fixed positions (0 0 0),
+   * as in Redis, and carry the movablekeys flag.
+   */
+  readonly keysOf?: (argv: Argv) => number[];
   readonly group: string;
   readonly summary: string;
   readonly since: string;
@@ -44,7 +52,7 @@ type SpecInput = Omit<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' 
 
 /** Fills the defaults of a spec: no keys, no flags. */
 export function command(spec: SpecInput): CommandSpec {
-  const flags = spec.flags ?? [];
+  const flags = spec.keysOf !== undefined && !spec.flags?.includes('movablekeys') ? [...(spec.flags ?? []), 'movablekeys' as const] : (spec.flags ?? []);
   return { firstKey: 0, lastKey: 0, keyStep: 0, since: '1.0.0', ...spec, flags, denyoom: flags.includes('denyoom'), noAuth: flags.includes('no_auth') };
 }
 

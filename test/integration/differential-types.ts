@@ -93,6 +93,52 @@ const hashCases: Case[] = [
   ] },
 ];
 
+const U = (cmd: string): Step => ({ cmd, check: unordered });
+
+const setCases: Case[] = [
+  { name: 'SADD/SREM/SMEMBERS/SCARD: intsets list in order; emptied sets are deleted', steps: [
+    'SADD s 3 1 2 1', 'SADD s 10 -5', 'SMEMBERS s', 'SCARD s', 'SREM s 1 99 1', 'SMEMBERS s', 'SREM nokey a', 'SMEMBERS nokey', 'SCARD nokey', 'SREM s 3 2 10 -5', 'EXISTS s', 'TYPE s',
+  ] },
+  { name: 'SADD: members of any bytes; hashtable order compared as sets', steps: [
+    'SADD s a b c', ['SADD', 's', ''], U('SMEMBERS s'), 'SCARD s', 'SISMEMBER s a', 'SISMEMBER s z', ['SISMEMBER', 's', ''], 'SISMEMBER nokey a', 'SMISMEMBER s a z b', 'SMISMEMBER nokey a b',
+  ] },
+  { name: 'sets: intset and hashtable as Redis 7.0 names them', steps: [
+    'SADD i 1 2 3', 'OBJECT ENCODING i', 'SADD i x', 'OBJECT ENCODING i', 'SREM i x', 'OBJECT ENCODING i', U('SMEMBERS i'), 'SADD j 01', 'OBJECT ENCODING j', 'SADD k -0', 'OBJECT ENCODING k',
+    'SADD l 9223372036854775807 -9223372036854775808', 'OBJECT ENCODING l', 'SMEMBERS l', 'SADD m 9223372036854775808', 'OBJECT ENCODING m',
+    `SADD big ${Array.from({ length: 512 }, (_, i) => i).join(' ')}`, 'OBJECT ENCODING big', 'SADD big 512', 'OBJECT ENCODING big', 'SCARD big',
+  ] },
+  { name: 'SPOP: one, counts, the whole set, errors', steps: [
+    'SADD s 1 2 3', { cmd: 'SPOP s', check: both('one of 1, 2, 3', (r) => ['1', '2', '3'].includes(String(r))) }, 'SCARD s', 'SPOP s 0', { cmd: 'SPOP s 5', check: sameLength }, 'EXISTS s', 'SPOP s', 'SPOP s 3', 'SPOP nokey', 'SPOP nokey 2',
+    'SADD t 1 2 3 4', { cmd: 'SPOP t 2', check: sameLength }, 'SCARD t', 'SPOP t -1', 'SPOP t abc', 'SPOP t 1 2', 'SCARD t',
+  ] },
+  { name: 'SRANDMEMBER: counts, repeats, the whole set, errors', steps: [
+    'SADD s 1 2 3', 'SRANDMEMBER s 3', 'SRANDMEMBER s 10', 'SRANDMEMBER s 0', { cmd: 'SRANDMEMBER s -5', check: sameLength }, { cmd: 'SRANDMEMBER s 2', check: sameLength },
+    { cmd: 'SRANDMEMBER s', check: both('one of 1, 2, 3', (r) => ['1', '2', '3'].includes(String(r))) }, 'SRANDMEMBER nokey', 'SRANDMEMBER nokey 3', 'SRANDMEMBER nokey -3', 'SRANDMEMBER s abc', 'SRANDMEMBER s 1 2', 'SCARD s',
+  ] },
+  { name: 'SMOVE: members, missing keys, same key, types', steps: [
+    'SADD a 1 2', 'SADD b 3', 'SMOVE a b 1', 'SMEMBERS a', 'SMEMBERS b', 'SMOVE a b 9', 'SMOVE a c 2', 'EXISTS a', 'SMEMBERS c', 'SMOVE nokey c 1', 'SMOVE c c 2', 'SMOVE c c 9', 'SET str x', 'SMOVE c str 2', 'SMOVE str c 2', 'SMOVE nokey str 1', 'SMEMBERS c',
+  ] },
+  { name: 'SINTER/SUNION/SDIFF and their STORE forms', steps: [
+    'SADD a 1 2 3 4', 'SADD b 3 4 5', 'SADD c 4 6', 'SINTER a b', 'SINTER a b c', 'SINTER a nokey', 'SUNION a b c', 'SUNION a nokey', 'SDIFF a b', 'SDIFF a b c', 'SDIFF nokey a', 'SDIFF a nokey',
+    'SINTERSTORE d a b', 'SMEMBERS d', 'SUNIONSTORE d a c', 'SMEMBERS d', 'SDIFFSTORE d a b c', 'SMEMBERS d', 'SINTERSTORE d a nokey', 'EXISTS d', 'SET d x', 'SUNIONSTORE d a', 'TYPE d', 'SDIFFSTORE d a a', 'EXISTS d',
+    'SADD w x y 1', 'SADD v x', U('SDIFF w v'), U('SUNION w v'), U('SINTER w w'), 'SINTERSTORE e w v', 'SMEMBERS e', 'OBJECT ENCODING e', 'SDIFFSTORE f w v', 'OBJECT ENCODING f', 'SINTER a',
+  ] },
+  { name: 'set algebra: WRONGTYPE, and a missing key first in SINTER', steps: [
+    'SADD a 1', 'SET str x', 'SINTER a str', 'SINTER nokey str', 'SUNION a str', 'SUNION nokey str', 'SDIFF a str', 'SDIFF str a', 'SINTERSTORE d a str', 'SUNIONSTORE d str', 'SINTERCARD 2 a str', 'SINTERCARD 2 nokey str', 'EXISTS d',
+  ] },
+  { name: 'SINTERCARD: LIMIT and errors', steps: [
+    'SADD a 1 2 3 4', 'SADD b 2 3 4 5', 'SINTERCARD 2 a b', 'SINTERCARD 2 a b LIMIT 2', 'SINTERCARD 2 a b LIMIT 0', 'SINTERCARD 2 a b LIMIT 10', 'SINTERCARD 1 a', 'SINTERCARD 2 a nokey',
+    'SINTERCARD 0 a', 'SINTERCARD -1 a', 'SINTERCARD x a', 'SINTERCARD 3 a b', 'SINTERCARD 2 a b LIMIT -1', 'SINTERCARD 2 a b LIMIT x', 'SINTERCARD 2 a b LIMIT', 'SINTERCARD 2 a b FOO 1', 'SINTERCARD 1 a b',
+  ] },
+  { name: 'SSCAN: intsets whole; MATCH; hashtable sets; errors', steps: [
+    'SADD s 1 2 10 20', 'SSCAN s 0', 'SSCAN s 0 MATCH 1*', 'SSCAN s 0 COUNT 1', 'SSCAN nokey 0', 'SSCAN s x', 'SSCAN s 0 COUNT 0', 'SSCAN s 0 FOO bar',
+    'SADD h a b c', { cmd: 'SSCAN h 0 COUNT 1000', check: scanDone(false) }, { cmd: 'SSCAN h 0 MATCH a COUNT 1000', check: scanDone(false) },
+  ] },
+  { name: 'WRONGTYPE: set commands on a hash, string commands on a set', steps: [
+    'HSET h f v', 'SADD s m', 'SADD h m', 'SREM h m', 'SMEMBERS h', 'SISMEMBER h m', 'SMISMEMBER h m', 'SCARD h', 'SPOP h', 'SRANDMEMBER h', 'SSCAN h 0', 'GET s', 'HGET s f', 'TYPE s', 'OBJECT ENCODING s',
+  ] },
+];
+
 const crossTypeCases: Case[] = [
   { name: 'WRONGTYPE: string commands on a hash, hash commands on a string', steps: [
     'HSET h f v', 'SET s v', 'GET h', 'GETSET h x', 'GETDEL h', 'GETEX h', 'APPEND h x', 'STRLEN h', 'INCR h', 'INCRBYFLOAT h 1', 'GETRANGE h 0 1', 'SETRANGE h 0 x', 'SET h x GET',
@@ -128,10 +174,12 @@ const WRONG_ARITY: Record<string, string[]> = {
   HSET: ['HSET h', 'HSET h f'], HMSET: ['HMSET h f'], HSETNX: ['HSETNX h f', 'HSETNX h f v x'], HGET: ['HGET h', 'HGET h f x'], HMGET: ['HMGET h'], HGETALL: ['HGETALL', 'HGETALL h x'],
   HDEL: ['HDEL h'], HEXISTS: ['HEXISTS h'], HLEN: ['HLEN', 'HLEN h x'], HSTRLEN: ['HSTRLEN h'], HKEYS: ['HKEYS'], HVALS: ['HVALS h x'], HINCRBY: ['HINCRBY h f'], HINCRBYFLOAT: ['HINCRBYFLOAT h f 1 2'],
   HRANDFIELD: ['HRANDFIELD'], HSCAN: ['HSCAN h'], COPY: ['COPY a'],
+  SADD: ['SADD s'], SREM: ['SREM s'], SMEMBERS: ['SMEMBERS', 'SMEMBERS s x'], SISMEMBER: ['SISMEMBER s'], SMISMEMBER: ['SMISMEMBER s'], SCARD: ['SCARD'], SPOP: ['SPOP'], SRANDMEMBER: ['SRANDMEMBER'],
+  SMOVE: ['SMOVE a b'], SINTER: ['SINTER'], SUNION: ['SUNION'], SDIFF: ['SDIFF'], SINTERSTORE: ['SINTERSTORE d'], SUNIONSTORE: ['SUNIONSTORE d'], SDIFFSTORE: ['SDIFFSTORE d'], SINTERCARD: ['SINTERCARD 1'], SSCAN: ['SSCAN s'],
 };
 
 const arityCases: Case[] = Object.entries(WRONG_ARITY).map(([name, calls]) => ({ name: `wrong arity: ${name}`, steps: calls as Step[] }));
 
 /** The cases about what the type commands do (the coverage check reads these). */
-export const typeBehaviourCases: Case[] = [...hashCases, ...crossTypeCases];
+export const typeBehaviourCases: Case[] = [...hashCases, ...setCases, ...crossTypeCases];
 export const typeCases: Case[] = [...typeBehaviourCases, ...arityCases];
