@@ -70,6 +70,8 @@ export function reconcile(input: ReconcileInput): ClusterMap | undefined {
         changed = true;
       } else remaining.push(move);
     }
+    // Waiting on an acknowledgement must not leave a dead node's slots unserved meanwhile.
+    if (reassignDead(alive, serving, ids, next)) changed = true;
     if (!changed) return undefined;
     return ClusterMap.build(cluster, map.epoch + 1, nodesFor(map, alive, leaving, { ids, owners: next }, remaining), { ids, owners: next }, remaining);
   }
@@ -101,6 +103,28 @@ export function reconcile(input: ReconcileInput): ClusterMap | undefined {
   const nodes = nodesFor(map, alive, leaving, planned, moveList);
   if (sameMap(map, nodes, planned, moveList)) return undefined;
   return ClusterMap.build(cluster, map.epoch + 1, nodes, planned, moveList);
+}
+
+/**
+ * Gives the slots of owners that are gone to the members the planner picks,
+ * leaving every other slot as it is (a handover may still be in flight).
+ * Returns whether any slot changed.
+ */
+function reassignDead(alive: ReadonlyMap<string, MemberRecord>, serving: readonly MemberRecord[], ids: string[], next: Int32Array): boolean {
+  if (serving.length === 0) return false;
+  const isDead = (s: number) => next[s]! >= 0 && !alive.has(ids[next[s]!]!);
+  let dead = false;
+  for (let s = 0; s < SLOT_COUNT && !dead; s++) dead = isDead(s);
+  if (!dead) return false;
+  const target = planSlots({ ids, owners: next }, serving.map((m) => ({ id: m.id, weight: m.weight })));
+  for (let s = 0; s < SLOT_COUNT; s++) {
+    if (!isDead(s)) continue;
+    const want = target.ids[target.owners[s]!]!;
+    let i = ids.indexOf(want);
+    if (i < 0) i = ids.push(want) - 1;
+    next[s] = i;
+  }
+  return true;
 }
 
 function mapNode(m: MemberRecord, state: MapNode['state']): MapNode {

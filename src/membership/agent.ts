@@ -33,6 +33,8 @@ const FENCE_MARGIN_MS = 300;
 /** Longest a graceful leave waits for its slots to be handed over. */
 const LEAVE_TIMEOUT_MS = 10_000;
 const PEER_CHECK_TIMEOUT_MS = 250;
+/** How often the map is read even without a watch event. */
+const MAP_RESYNC_MS = 1000;
 
 export interface AgentOptions {
   kv: KvStore;
@@ -61,6 +63,7 @@ export class CoordinatedMembership implements MembershipProvider {
   private map: ClusterMap | undefined;
   private watch: KvWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
   private controller: Controller | undefined;
   private stopped = false;
   private wasListed = false;
@@ -100,6 +103,9 @@ export class CoordinatedMembership implements MembershipProvider {
     await this.watchMap();
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / RENEWALS_PER_TTL)));
     this.timer.unref();
+    // A watch can stall without an error (a process paused past the stream's keepalive): read the map now and then too.
+    this.resync = setInterval(() => void this.opts.kv.get(this.keys.map).then((e) => e && this.onMap(e.value), () => {}), MAP_RESYNC_MS);
+    this.resync.unref();
     if (this.opts.controller) {
       this.controller = new Controller({ kv, cluster: this.opts.cluster, lease: this.lease, name: this.selfId, log: this.opts.log });
       await this.controller.start();
@@ -218,6 +224,7 @@ export class CoordinatedMembership implements MembershipProvider {
     }
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.resync) clearInterval(this.resync);
     await this.controller?.stop();
     await this.watch?.cancel().catch(() => {});
     await this.opts.kv.revokeLease(this.lease).catch(() => {});

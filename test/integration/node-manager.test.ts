@@ -26,9 +26,9 @@ interface Member {
   stop(): Promise<number | null>;
 }
 
-async function startMember(endpoint: string, cluster: string): Promise<Member> {
+async function startMember(endpoint: string, cluster: string, leaseTtlMs = LEASE_TTL_MS): Promise<Member> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--etcd', endpoint, '--cluster', cluster, '--lease-ttl', String(LEASE_TTL_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'server', '--port', String(port), '--etcd', endpoint, '--cluster', cluster, '--lease-ttl', String(leaseTtlMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = track(proc);
   await eventually(() => {
     if (proc.exitCode !== null) throw new Error(`node exited ${proc.exitCode}: ${output()}`);
@@ -54,11 +54,15 @@ async function status(endpoint: string, cluster: string): Promise<Status> {
 /** The map gives every slot to exactly these ports, with no move in flight. */
 async function settledOn(endpoint: string, cluster: string, ports: number[], timeoutMs = 10_000): Promise<Status> {
   let last: Status | undefined;
-  await eventually(async () => {
-    last = await status(endpoint, cluster);
-    const owning = last.nodes.filter((n) => n.slots > 0).map((n) => Number(n.address.split(':')[1])).sort();
-    return last.moves.length === 0 && last.unassignedSlots === 0 && JSON.stringify(owning) === JSON.stringify([...ports].sort());
-  }, `cluster ${cluster} settled on ${ports.join(',')} (last: ${JSON.stringify(last)})`, timeoutMs);
+  try {
+    await eventually(async () => {
+      last = await status(endpoint, cluster);
+      const owning = last.nodes.filter((n) => n.slots > 0).map((n) => Number(n.address.split(':')[1])).sort();
+      return last.moves.length === 0 && last.unassignedSlots === 0 && JSON.stringify(owning) === JSON.stringify([...ports].sort());
+    }, `cluster ${cluster} settled on ${ports.join(',')}`, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last)}`);
+  }
   return last!;
 }
 
@@ -211,6 +215,36 @@ describe('the node manager on a real etcd', () => {
     } finally {
       await cutOff.stop();
       await proxy.stop();
+    }
+  });
+
+  test('the controller killed mid-change: the next one resumes the handover', T, async () => {
+    const c = 'nm-c';
+    // The first member is the controller (oldest candidate); the second holds a long lease, so that
+    // while it is paused it stays a member and its handover waits for its acknowledgement.
+    const controller = await startMember(etcd.endpoint, c);
+    const slow = await startMember(etcd.endpoint, c, 10_000);
+    const third = await startMember(etcd.endpoint, c);
+    const joiner: Member[] = [];
+    try {
+      await settledOn(etcd.endpoint, c, [controller.port, slow.port, third.port]);
+      slow.proc.kill('SIGSTOP');
+      joiner.push(await startMember(etcd.endpoint, c));
+      // The handover from the paused node is recorded and waits for it.
+      await eventually(async () => (await status(etcd.endpoint, c)).moves.length > 0, 'a handover in flight', 5000);
+      await sleep(500);
+      assert.ok((await status(etcd.endpoint, c)).moves.length > 0, 'still waiting for the paused node');
+      controller.proc.kill('SIGKILL');
+      await eventually(async () => {
+        const s = await status(etcd.endpoint, c);
+        return s.controller !== '' && !s.nodes.some((n) => n.address.endsWith(`:${controller.port}`) && n.alive);
+      }, 'a new controller', 5000);
+      slow.proc.kill('SIGCONT');
+      await settledOn(etcd.endpoint, c, [slow.port, third.port, joiner[0]!.port], 10_000);
+      await nodesAgree([slow.port, third.port, joiner[0]!.port]);
+    } finally {
+      slow.proc.kill('SIGCONT');
+      await Promise.all([controller.stop(), slow.stop(), third.stop(), ...joiner.map((j) => j.stop())]);
     }
   });
 

@@ -120,6 +120,23 @@ describe('reconcile', () => {
     assert.equal(final.assignedSlots(), SLOT_COUNT);
   });
 
+  test('a node that dies while a handover waits for another node: its slots are reassigned at once, the handover still waits', () => {
+    const members = [member(1), member(2), member(3)];
+    const start = converge(undefined, members).map;
+    const handover = reconcile({ cluster: 'c', map: start, members: [...members, member(4)], removals: new Set() })!;
+    const from2 = handover.moves.find((m) => m.from === id(2))!;
+    assert.ok(from2, 'node 2 hands slots to the newcomer');
+    // Node 3 dies before anyone acknowledged; nodes 1, 2 and 4 live, none has acknowledged.
+    const next = reconcile({ cluster: 'c', map: handover, members: [member(1), member(2), member(4)], removals: new Set() })!;
+    assert.ok(next, 'a new version is written without waiting');
+    assert.equal(next.slotCount(id(3)), 0, 'the dead node owns nothing');
+    assert.equal(next.assignedSlots(), SLOT_COUNT);
+    assert.ok(next.moves.some((m) => m.from === id(2) && m.to === id(4)), 'the live node\'s handover still waits for its acknowledgement');
+    assertServedOnce(next);
+    const final = converge(next, [member(1), member(2), member(4)]).map;
+    assert.deepEqual(counts(final), [5461, 5461, 5462]);
+  });
+
   test('the map round-trips through its document and rejects what is inconsistent', () => {
     const { map } = converge(undefined, [member(1), member(2)]);
     assert.deepEqual(ClusterMap.parse(map.serialize()).toDoc(), map.toDoc());
