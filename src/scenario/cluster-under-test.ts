@@ -42,6 +42,13 @@ export interface ClusterUnderTest {
   readonly capabilities: ClusterCapabilities;
   /** Starts every node and resolves once the cluster serves every slot. */
   start(): Promise<void>;
+  /**
+   * Resolves once every running node serves its slots again (after faults: a
+   * Redis Cluster clears its fail state, a dynamic cluster converges on its
+   * map); rejects after timeoutMs. Before a final read, so it checks the data,
+   * not a recovery still in progress.
+   */
+  waitUntilServing(timeoutMs: number): Promise<void>;
   /** Snapshots of the nodes, removed ones included (state 'removed'). */
   nodes(): NodeHandle[];
   /** host:port addresses a client may start from (the running nodes). */

@@ -52,6 +52,7 @@ export class FaultInjector {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly active = new Map<string, { run: () => Promise<void>; restart: boolean }>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly injecting = new Set<string>();
   private aborted = false;
 
   /**
@@ -106,6 +107,7 @@ export class FaultInjector {
   }
 
   private async inject(spec: FaultSpec, r: FaultRecord): Promise<void> {
+    this.injecting.add(r.id);
     try {
       const node = 'node' in spec ? this.resolve(spec.node) : undefined;
       r.node = node?.id ?? null;
@@ -149,6 +151,8 @@ export class FaultInjector {
     } catch (err) {
       r.error = (err as Error).message;
       if (r.start !== null && r.end === null && !this.active.has(r.id)) r.end = this.now();
+    } finally {
+      this.injecting.delete(r.id);
     }
   }
 
@@ -166,6 +170,21 @@ export class FaultInjector {
     };
     this.active.set(r.id, { run, restart });
     this.later(at, run);
+  }
+
+  /**
+   * Injects a fault now and resolves with its record once it has ended (its
+   * undo completed) or failed, bounded by timeoutMs. For scenarios that pace
+   * faults on the cluster's recovery rather than on a clock (rolling restart).
+   */
+  async injectNow(spec: FaultSpec, timeoutMs = 60_000): Promise<FaultRecord> {
+    const index = this.list.length;
+    this.schedule([{ ...spec, at: this.now() }]);
+    const r = this.list[index]!;
+    const deadline = Date.now() + timeoutMs;
+    const pending = () => r.error === null && (r.start === null || this.injecting.has(r.id) || this.active.has(r.id) || (r.undoStartedAt !== null && r.end === null));
+    while (!this.aborted && Date.now() < deadline && pending()) await new Promise((res) => setTimeout(res, 20));
+    return { ...r };
   }
 
   /** Resolves once every fault has happened and every planned undo is done (bounded by timeoutMs). */

@@ -109,11 +109,12 @@ export class RedisClusterUnderTest implements ClusterUnderTest {
         if (i > 0) await call(m.host, m.port, ['CLUSTER', 'MEET', this.members[0]!.host, this.members[0]!.port, this.members[0]!.busPort], 5000);
       }
     }
-    await this.waitHealthy(FORM_TIMEOUT_MS);
+    await this.waitUntilServing(FORM_TIMEOUT_MS);
   }
 
-  /** Waits until every running node says cluster_state:ok and knows every member. */
-  async waitHealthy(timeoutMs: number): Promise<void> {
+  /** Waits until every running node says cluster_state:ok and knows every member (standalone: at once). */
+  async waitUntilServing(timeoutMs: number): Promise<void> {
+    if (this.opts.standalone) return;
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {

@@ -39,6 +39,7 @@ export class StaticCluster implements ClusterUnderTest {
   readonly capabilities: ClusterCapabilities;
   private members: Member[] = [];
   private args: string[] = [];
+  private readonly starting = new Set<string>();
   private readonly host: string;
 
   constructor(private readonly opts: StaticClusterOptions) {
@@ -71,13 +72,18 @@ export class StaticCluster implements ClusterUnderTest {
   }
 
   private async launch(m: Member): Promise<void> {
-    m.proc = await startProcess({
-      name: `ringcache node ${m.id}`,
-      command: process.execPath,
-      args: [CLI, 'server', '--port', String(m.port), ...this.args],
-      ready: / ready on /,
-      readyTimeoutMs: READY_TIMEOUT_MS,
-    });
+    this.starting.add(m.id);
+    try {
+      m.proc = await startProcess({
+        name: `ringcache node ${m.id}`,
+        command: process.execPath,
+        args: [CLI, 'server', '--port', String(m.port), ...this.args],
+        ready: / ready on /,
+        readyTimeoutMs: READY_TIMEOUT_MS,
+      });
+    } finally {
+      this.starting.delete(m.id);
+    }
     m.state = 'running';
     const proc = m.proc;
     void proc.exited.then(({ signal }) => {
@@ -85,6 +91,15 @@ export class StaticCluster implements ClusterUnderTest {
       m.proc = null;
       if (m.state !== 'removed') m.state = signal === 'SIGKILL' ? 'killed' : 'stopped';
     });
+  }
+
+  /** Static membership: a node serves its slots as soon as it is ready, so only nodes still starting are waited for. */
+  async waitUntilServing(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.starting.size > 0) {
+      if (Date.now() > deadline) throw new Error(`${this.starting.size} node(s) still starting after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   nodes(): NodeHandle[] {

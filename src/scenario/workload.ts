@@ -5,11 +5,14 @@
  * duration, flat out or at a fixed total rate.
  *
  * At a fixed rate the load is open-loop: each client has a schedule of
- * intended send times (its share of the rate) and a batch that falls behind is
- * sent at once, while its latency is measured from the intended time. That is
- * the coordinated-omission correction: a stalled server is charged for the
+ * intended send times (its share of the rate) and sends each batch at its
+ * time whether or not the earlier ones were answered, up to 64 outstanding
+ * batches; a batch held back by that bound (or by a busy event loop) is sent
+ * late, and every latency is measured from the intended time. That is the
+ * coordinated-omission correction: a stalled server is charged for the
  * requests it made wait, not only for the few that were in flight. Flat out,
- * latency runs from the actual send.
+ * each client has one batch in flight (closed loop) and latency runs from the
+ * actual send.
  *
  * Every write goes through the checker (a value of its own, ack or failure);
  * reads are handed to it at `checkSample`. Metrics go to the run's Recorder.
@@ -52,6 +55,8 @@ export interface WorkloadHost {
 }
 
 const CONNECT_TIMEOUT_MS = 1000;
+/** At a fixed rate: batches a client may have outstanding before it waits (then latency accrues from the intended time). */
+const MAX_BATCHES_IN_FLIGHT = 64;
 const CONNECT_CONCURRENCY = 16;
 
 /** Sleeps ms, in slices of at most 100 ms, returning early once done() says so. */
@@ -122,23 +127,41 @@ export async function runWorkload(cfg: WorkloadConfig, host: WorkloadHost, name:
     );
   };
 
-  const worker = async (client: KvClient, w: number) => {
-    const rng = new Rng(cfg.seed * 1_000_003 + w);
-    const sample = new Rng(cfg.seed * 7_919 + w + 0x5eed);
-    const offset = interval * (w / cfg.clients);
-    for (let batch = 0; !stopped; batch++) {
-      let intended: number | undefined;
-      if (cfg.rate !== null) {
-        intended = start + offset + batch * interval;
-        if (intended >= deadline) break;
-        const wait = intended - host.now();
-        if (wait > 0.5) await sleepUnless(wait, () => stopped);
-        if (stopped) break;
-      } else if (host.now() >= deadline) break;
+  // Flat out: each client has one batch in flight and sends the next when it is answered (closed loop).
+  const closedLoop = async (client: KvClient, rng: Rng, sample: Rng) => {
+    while (!stopped && host.now() < deadline) {
       const ops: Promise<void>[] = [];
-      for (let i = 0; i < cfg.pipeline; i++) ops.push(issue(client, rng, sample, intended));
+      for (let i = 0; i < cfg.pipeline; i++) ops.push(issue(client, rng, sample, undefined));
       await Promise.all(ops);
     }
+  };
+
+  // At a rate: each client sends its batches at their intended times whether or not earlier ones were answered
+  // (open loop), with at most MAX_BATCHES_IN_FLIGHT outstanding; a batch held back by that bound is sent late and
+  // charged from its intended time.
+  const openLoop = async (client: KvClient, rng: Rng, sample: Rng, offset: number) => {
+    const pending = new Set<Promise<void>>();
+    for (let batch = 0; !stopped; batch++) {
+      const intended = start + offset + batch * interval;
+      if (intended >= deadline) break;
+      const wait = intended - host.now();
+      if (wait > 0.5) await sleepUnless(wait, () => stopped);
+      while (pending.size >= MAX_BATCHES_IN_FLIGHT && !stopped) await Promise.race(pending);
+      if (stopped) break;
+      const ops: Promise<void>[] = [];
+      for (let i = 0; i < cfg.pipeline; i++) ops.push(issue(client, rng, sample, intended));
+      const done: Promise<void> = Promise.all(ops).then(() => {
+        pending.delete(done);
+      });
+      pending.add(done);
+    }
+    await Promise.all(pending);
+  };
+
+  const worker = (client: KvClient, w: number) => {
+    const rng = new Rng(cfg.seed * 1_000_003 + w);
+    const sample = new Rng(cfg.seed * 7_919 + w + 0x5eed);
+    return cfg.rate === null ? closedLoop(client, rng, sample) : openLoop(client, rng, sample, interval * (w / cfg.clients));
   };
 
   const workers = Promise.all(clients.map((c, w) => worker(c, w)));

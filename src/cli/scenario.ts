@@ -1,0 +1,69 @@
+/**
+ * `ringcache scenario <name> [options]` (and `npm run scenario -- <name>`):
+ * the system test program. Each scenario starts its own cluster on free
+ * loopback ports, loads it, runs its workload and faults, checks what came
+ * back, writes report.json and report.html and prints a summary with verdicts.
+ * Exit codes: 0 all verdicts pass, 1 a verdict failed (or the run aborted),
+ * 2 bad options or a scenario that cannot run yet (one `ringcache:` line).
+ */
+import { Argument, Option, type Command } from 'commander';
+import { CLIENT_KINDS } from '../scenario/clients.js';
+import { DISTRIBUTIONS } from '../scenario/keys.js';
+import type { RawScenarioFlags } from '../scenario/options.js';
+import { runScenarioByName } from '../scenario/runner.js';
+import { SCENARIO_NAMES, type ScenarioName } from '../scenario/scenario.js';
+import { SCENARIOS } from '../scenario/scenarios/index.js';
+
+function scenarioList(): string {
+  const rows = [...SCENARIOS.values()].map((s) => `  ${s.name.padEnd(16)} ${s.summary}`);
+  return [
+    '',
+    'Scenarios:',
+    ...rows,
+    `  ${'all'.padEnd(16)} every available scenario in turn`,
+    '',
+    'Examples:',
+    '  ringcache scenario node-failure --quick',
+    '  ringcache scenario load --clients 1,10,50,200 --duration 10',
+    '  ringcache scenario node-failure --against redis-cluster --rate 5000',
+    '',
+    'Exit code: 0 every verdict passes, 1 a verdict failed, 2 bad options.',
+    'Reports: <out>/report.json and <out>/report.html (opens offline).',
+  ].join('\n');
+}
+
+/** Adds the `scenario` command to the ringcache program. */
+export function registerScenarioCommand(program: Command): void {
+  program
+    .command('scenario')
+    .description('Run a system test scenario (node failure, load, ...) on a local cluster it starts; writes a report with verdicts.')
+    .addArgument(new Argument('<name>', 'the scenario (see below)').choices(SCENARIO_NAMES))
+    .option('--quick', 'a run of seconds (what npm test runs); explicit options still apply')
+    .option('--duration <time>', 'load per phase: seconds, or 500ms / 30s / 2m')
+    .option('--clients <n,...>', 'concurrent clients; load sweeps a list (1,10,50,200)')
+    .option('--pipeline <n>', 'commands each client sends at once', '1')
+    .option('--read-ratio <r>', 'fraction of reads (GET), the rest are writes (SET)', '0.8')
+    .option('--keys <n>', 'key count (every key is written before the load)')
+    .addOption(new Option('--distribution <d>', 'key distribution (hotset: 90% of operations on 10% of the keys)').choices(DISTRIBUTIONS).default('uniform'))
+    .option('--zipf-skew <s>', 'Zipf exponent for --distribution zipf', '0.99')
+    .option('--value-size <bytes>', 'value size, or a range (32-1024); values carry a checked header', '64')
+    .option('--rate <ops>', "total operations per second (open loop, latency corrected for coordinated omission), or 'max'")
+    .addOption(new Option('--client <kind>', 'client library driving the load').choices(CLIENT_KINDS).default('ringcache'))
+    .option('--nodes <n>', 'nodes in the cluster', '3')
+    .option('--out <dir>', 'report directory (default scenario-results/<name>-<time>/)')
+    .addOption(new Option('--against <system>', 'also run on a Redis Cluster of the same shape; both in one report').choices(['redis-cluster']))
+    .option('--seed <n>', 'seed of the workload (printed in the summary, to repeat a run)')
+    .option('--fault-at <time>', 'when the fault happens, from the start of the load')
+    .option('--restart-after <time>', 'node-failure: how long the node stays dead before it is restarted')
+    .addHelpText('after', scenarioList())
+    .action(async (name: ScenarioName, flags: RawScenarioFlags) => {
+      let code: number;
+      try {
+        code = await runScenarioByName(name, flags, { stdout: process.stdout, stderr: process.stderr, command: `ringcache ${process.argv.slice(2).join(' ')}` });
+      } catch (err) {
+        process.stderr.write(`ringcache scenario ${name}: ${(err as Error).stack ?? String(err)}\n`);
+        code = 1;
+      }
+      process.exit(code);
+    });
+}

@@ -1,0 +1,255 @@
+/**
+ * One run: a cluster's lifetime inside a scenario, on one clock. It starts the
+ * cluster, learns which node owns each key (so errors and losses can be put on
+ * nodes), watches the nodes once a second (DBSIZE per node, the progress line),
+ * carries the workload's phases, the faults and the checker, and at the end
+ * stops the cluster and returns everything measured as a RunResult.
+ *
+ * A run registers its own teardown with the scenario's Cleanup, so a Ctrl-C
+ * or a crash in the middle still stops its processes.
+ */
+import { RingCache } from '../client/index.js';
+import { slotOf } from '../client/lease-key.js';
+import { Checker, type CheckResult } from './checker.js';
+import type { Cleanup } from './cleanup.js';
+import type { ClusterUnderTest, NodeHandle } from './cluster-under-test.js';
+import { FaultInjector, type FaultRecord, type FaultSpec } from './faults.js';
+import { keyName, Rng } from './keys.js';
+import { Recorder, type PhaseSummary, type SecondSample } from './metrics.js';
+import type { Progress } from './progress.js';
+import { call } from './resp-call.js';
+import { newRunTag } from './values.js';
+import { finalRead, preload, runWorkload, type SweepConfig, type WorkloadConfig, type WorkloadHost } from './workload.js';
+
+/** How much longer than --duration a fault driver may keep the load going. */
+const MAX_EXTENSION_MS = 60_000;
+
+/** Injects faults itself (paced on recovery); resolves when done. */
+export type FaultDriver = (ctl: { phaseStart: number; now(): number; inject(spec: FaultSpec): Promise<FaultRecord> }) => Promise<void>;
+
+/** Keys above this many are not mapped to owners (errors and losses by node are then not reported). */
+const MAX_OWNED_KEYS = 2_000_000;
+
+export interface KeysSample {
+  t: number;
+  /** DBSIZE by node id; null when the node did not answer. */
+  counts: Record<string, number | null>;
+}
+
+export interface RunResult {
+  /** e.g. "cluster" or "one node". */
+  name: string;
+  description: string;
+  system: ClusterUnderTest['system'];
+  nodes: NodeHandle[];
+  startedAt: string;
+  durationMs: number;
+  phases: PhaseSummary[];
+  series: SecondSample[];
+  keysPerNode: KeysSample[];
+  faults: FaultRecord[];
+  check: CheckResult;
+  /** ms of the errors, in order (bounded), for recovery measures. */
+  errorTimes: number[];
+  preload: { written: number; failed: number } | null;
+  finalRead: { read: number; failed: number } | null;
+  notes: string[];
+}
+
+export interface RunEnv {
+  progress: Progress;
+  cleanup: Cleanup;
+  seed: number;
+  /** Key count, for owners. */
+  keys: number;
+}
+
+export class Run {
+  readonly checker: Checker;
+  readonly recorder = new Recorder();
+  readonly faults: FaultInjector;
+  readonly notes: string[] = [];
+  private t0 = performance.now();
+  private readonly startedAt = new Date();
+  private monitor: NodeJS.Timeout | undefined;
+  private readonly keysPerNode: KeysSample[] = [];
+  private owners: { names: string[]; index: Uint8Array } | undefined;
+  private phase = 'starting';
+  private preloaded: RunResult['preload'] = null;
+  private finalReadResult: RunResult['finalRead'] = null;
+  private readonly unregister: () => void;
+  private finished = false;
+
+  constructor(readonly name: string, readonly cluster: ClusterUnderTest, private readonly env: RunEnv) {
+    this.checker = new Checker({ tag: newRunTag(() => new Rng(env.seed + name.length).next()) });
+    this.faults = new FaultInjector(cluster, () => this.now());
+    this.unregister = env.cleanup.add(`${cluster.description} (${name})`, async () => {
+      this.stopMonitor();
+      await this.faults.abort();
+      await cluster.stop();
+    });
+  }
+
+  /** ms since the run began (the cluster was started). */
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  async start(): Promise<void> {
+    this.env.progress.log(`[${this.label}] starting ${this.cluster.description}`);
+    await this.cluster.start();
+    this.t0 = performance.now();
+    this.owners = await this.learnOwners().catch((err: Error) => {
+      this.notes.push(`owners of keys unknown: ${err.message}`);
+      return undefined;
+    });
+    this.monitor = setInterval(() => void this.tick(), 1000);
+  }
+
+  get label(): string {
+    return `${this.cluster.system}/${this.name}`;
+  }
+
+  /** What a workload needs: where to connect, the checker, the recorder, the clock, key owners. */
+  host(): WorkloadHost {
+    const owners = this.owners;
+    return {
+      target: { seeds: this.cluster.seeds(), clustered: this.cluster.capabilities.clustered },
+      checker: this.checker,
+      recorder: this.recorder,
+      now: () => this.now(),
+      ...(owners !== undefined && { ownerOf: (key: number) => (key < owners.index.length ? owners.names[owners.index[key]!]! : 'unknown') }),
+    };
+  }
+
+  /** The node id that owns a key (when known). */
+  ownerOf(key: number): string | undefined {
+    const o = this.owners;
+    return o !== undefined && key < o.index.length ? o.names[o.index[key]!] : undefined;
+  }
+
+  async preload(cfg: SweepConfig): Promise<void> {
+    this.phase = 'preload';
+    this.preloaded = await preload(cfg, this.host());
+    if (this.preloaded.failed > 0) this.notes.push(`preload: ${this.preloaded.failed} of ${cfg.keys} writes failed`);
+  }
+
+  /**
+   * Runs the workload as a phase. Faults are either a plan (at = offsets from
+   * the phase's start) or a driver that injects them itself, paced on the
+   * cluster's recovery; with a driver the load lasts at least cfg.durationMs
+   * and until the driver is done (at most MAX_EXTENSION_MS longer).
+   */
+  async load(cfg: WorkloadConfig, phase: string, faults: readonly FaultSpec[] | FaultDriver = []): Promise<void> {
+    this.phase = phase;
+    const start = this.now();
+    if (typeof faults !== 'function') {
+      this.faults.schedule(faults.map((f) => ({ ...f, at: start + f.at })));
+      await runWorkload(cfg, this.host(), phase);
+      return;
+    }
+    const minimum = new Promise<void>((resolve) => setTimeout(resolve, cfg.durationMs));
+    const driven = faults({ phaseStart: start, now: () => this.now(), inject: (spec) => this.faults.injectNow(spec) }).catch((err: Error) => {
+      this.notes.push(`fault driver failed: ${err.message}`);
+    });
+    await runWorkload({ ...cfg, durationMs: cfg.durationMs + MAX_EXTENSION_MS }, this.host(), phase, Promise.all([minimum, driven]).then(() => {}));
+  }
+
+  /** Waits (bounded) for the faults to end, e.g. a restart still in progress. */
+  async settleFaults(timeoutMs = 30_000): Promise<void> {
+    this.phase = 'waiting for faults to end';
+    await this.faults.settle(timeoutMs);
+  }
+
+  /** Reads every key once more, after waiting (bounded) for the cluster to serve all its slots again. */
+  async finalRead(cfg: SweepConfig, servingTimeoutMs = 30_000): Promise<void> {
+    this.phase = 'waiting for the cluster to serve';
+    const waitStart = this.now();
+    try {
+      await this.cluster.waitUntilServing(servingTimeoutMs);
+      const waited = this.now() - waitStart;
+      if (waited > 1000) this.notes.push(`final read: waited ${(waited / 1000).toFixed(1)} s for the cluster to serve every slot again`);
+    } catch (err) {
+      this.notes.push(`final read: ${(err as Error).message}; read anyway`);
+    }
+    this.phase = 'final read';
+    this.finalReadResult = await finalRead(cfg, this.host());
+    if (this.finalReadResult.failed > 0) this.notes.push(`final read: ${this.finalReadResult.failed} of ${cfg.keys} reads failed (not checked)`);
+  }
+
+  /** Stops the cluster and returns the run's results. */
+  async finish(): Promise<RunResult> {
+    if (this.finished) throw new Error('run already finished');
+    this.finished = true;
+    this.stopMonitor();
+    await this.faults.abort();
+    const end = this.now();
+    this.recorder.finish(end);
+    const nodes = this.cluster.nodes();
+    await this.cluster.stop();
+    this.unregister();
+    const check = this.checker.analyze(this.faults.windows(), this.owners === undefined ? undefined : (k) => this.ownerOf(k) ?? 'unknown');
+    return {
+      name: this.name,
+      description: this.cluster.description,
+      system: this.cluster.system,
+      nodes,
+      startedAt: this.startedAt.toISOString(),
+      durationMs: Math.round(end),
+      phases: this.recorder.phaseSummaries(),
+      series: this.recorder.series(),
+      keysPerNode: this.keysPerNode,
+      faults: this.faults.records(),
+      check,
+      errorTimes: this.recorder.errorTimes,
+      preload: this.preloaded,
+      finalRead: this.finalReadResult,
+      notes: [...this.notes, ...check.notes],
+    };
+  }
+
+  private stopMonitor(): void {
+    clearInterval(this.monitor);
+    this.monitor = undefined;
+  }
+
+  /** Once a second: closes the recorder's second, samples DBSIZE per node, shows progress. */
+  private async tick(): Promise<void> {
+    const t = this.now();
+    this.recorder.advance(t);
+    const live = this.recorder.live();
+    this.env.progress.update({ run: this.label, phase: this.phase, t: t / 1000, opsPerSec: live.opsPerSec, errors: live.errors, p99: live.p99 });
+    const counts: Record<string, number | null> = {};
+    await Promise.all(this.cluster.nodes().map(async (n) => {
+      if (n.state !== 'running') {
+        counts[n.id] = null;
+        return;
+      }
+      try {
+        counts[n.id] = Number(await call(n.host, n.port, ['DBSIZE'], 500));
+      } catch {
+        counts[n.id] = null;
+      }
+    }));
+    if (this.monitor !== undefined) this.keysPerNode.push({ t: Math.round(t) / 1000, counts });
+  }
+
+  /** Which node owns each key, from the slot map the cluster advertises (a standalone node owns all). */
+  private async learnOwners(): Promise<{ names: string[]; index: Uint8Array }> {
+    const nodes = this.cluster.nodes();
+    const keys = Math.min(this.env.keys, MAX_OWNED_KEYS);
+    const index = new Uint8Array(keys);
+    if (!this.cluster.capabilities.clustered) return { names: [nodes[0]!.id], index };
+    const client = new RingCache({ seeds: this.cluster.seeds(), commandTimeoutMs: 5000 });
+    try {
+      await client.connect();
+      const topo = client.currentTopology!;
+      const names = topo.shards.map((s) => `${s.primary.host}:${s.primary.port}`);
+      if (names.length > 255) throw new Error('more than 255 shards');
+      for (let k = 0; k < keys; k++) index[k] = topo.slots[slotOf(keyName(k))]!;
+      return { names, index };
+    } finally {
+      await client.close();
+    }
+  }
+}

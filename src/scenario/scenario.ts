@@ -1,0 +1,65 @@
+/**
+ * What a scenario is: a name, its defaults (normal and --quick), and a run
+ * function that drives one system (ringcache, or Redis Cluster for
+ * `--against redis-cluster`) through its runs and returns what it measured
+ * with its verdicts. The runner (runner.ts) calls it once per system, so the
+ * same workload and faults reach both and they share one report.
+ */
+import type { Cleanup } from './cleanup.js';
+import type { ClusterUnderTest } from './cluster-under-test.js';
+import type { ScenarioOptions } from './options.js';
+import type { Progress } from './progress.js';
+import type { Run, RunResult } from './run.js';
+import type { Verdict } from './verdicts.js';
+import type { SweepConfig, WorkloadConfig } from './workload.js';
+
+export const SCENARIO_NAMES = ['load', 'node-failure', 'rolling-restart', 'scale-out', 'scale-in', 'partition', 'chaos', 'all'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+export type SystemName = ClusterUnderTest['system'];
+
+/** Defaults a scenario sets (explicit options override them). */
+export interface ScenarioDefaults {
+  durationMs: number;
+  clients: number[];
+  rate: number | null;
+  keys: number;
+  faultAtMs?: number;
+  restartAfterMs?: number;
+}
+
+export interface ScenarioContext {
+  system: SystemName;
+  options: ScenarioOptions;
+  progress: Progress;
+  cleanup: Cleanup;
+  /** A cluster of this system (not started). */
+  cluster(shape: { nodes: number; standalone?: boolean }): ClusterUnderTest;
+  /** A run on a cluster (registered for cleanup; call start()). */
+  run(name: string, cluster: ClusterUnderTest): Run;
+  /** The workload of the options, with this many clients. */
+  workload(clients: number): WorkloadConfig;
+  /** Preload / final read settings. */
+  sweep(): SweepConfig;
+}
+
+export interface TargetResult {
+  system: SystemName;
+  /** The cluster(s) this system ran, one line each. */
+  description: string;
+  /** The stated promise of the mode in use, which the verdicts hold it to. */
+  promise: string;
+  runs: RunResult[];
+  verdicts: Verdict[];
+}
+
+export interface ScenarioDefinition {
+  name: ScenarioName;
+  /** One line for --help. */
+  summary: string;
+  /** undefined when it runs today; otherwise why not (printed, exit 2). */
+  unavailable?: string;
+  defaults(quick: boolean): ScenarioDefaults;
+  /** A problem with the options for this scenario (one line), if any. */
+  validate?(o: ScenarioOptions): string | undefined;
+  run(ctx: ScenarioContext): Promise<TargetResult>;
+}

@@ -1,0 +1,16 @@
+/**
+ * Every scenario by name, in the order --help lists them. `all` runs every
+ * available one in turn (runner.ts).
+ */
+import type { ScenarioDefinition, ScenarioName } from '../scenario.js';
+import { load } from './load.js';
+import { nodeFailure } from './node-failure.js';
+import { rollingRestart } from './rolling-restart.js';
+import { chaos, partition, scaleIn, scaleOut } from './unavailable.js';
+
+export const SCENARIOS: ReadonlyMap<Exclude<ScenarioName, 'all'>, ScenarioDefinition> = new Map(
+  [load, nodeFailure, rollingRestart, scaleOut, scaleIn, partition, chaos].map((s) => [s.name as Exclude<ScenarioName, 'all'>, s]),
+);
+
+/** The scenarios `all` runs: those available today. */
+export const AVAILABLE = [...SCENARIOS.values()].filter((s) => s.unavailable === undefined);

@@ -1,0 +1,139 @@
+/**
+ * `ringcache scenario` end to end, through the compiled CLI as users run it:
+ * option errors and unavailable scenarios (exit 2, one line), the --quick
+ * forms of load, node-failure (with the Redis Cluster comparison) and
+ * rolling-restart (exit 0, with what each must show), and the HTML report
+ * opened in headless Chromium: charts drawn, verdicts listed, no network,
+ * a screenshot in the test's temporary directory.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import type { ScenarioReport } from '../../src/scenario/report.js';
+import { assertUsageError, runCli } from '../helpers/processes.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ringcache-scenario-test-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const readReport = async (out: string): Promise<ScenarioReport> => JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as ScenarioReport;
+
+test('bad options and scenarios that need the dynamic cluster: exit 2 with one ringcache: line', async () => {
+  assertUsageError(await runCli(['scenario', 'load', '--clients', '0']), /invalid --clients '0'/);
+  assertUsageError(await runCli(['scenario', 'load', '--read-ratio', 'most']), /invalid --read-ratio 'most'/);
+  assertUsageError(await runCli(['scenario', 'node-failure', '--nodes', '1']), /node-failure needs at least 2 nodes/);
+  assertUsageError(await runCli(['scenario', 'node-failure', '--fault-at', '9', '--duration', '5']), /--fault-at \(9 s\) must be within --duration \(5 s\)/);
+  assertUsageError(await runCli(['scenario', 'meltdown']), /'meltdown' is invalid/);
+  for (const name of ['scale-out', 'scale-in', 'partition', 'chaos']) {
+    assertUsageError(await runCli(['scenario', name, '--quick']), new RegExp(`scenario ${name}: not available yet: needs dynamic membership \\(issue 14\\)`));
+  }
+  const help = await runCli(['scenario', '--help']);
+  assert.equal(help.code, 0);
+  for (const name of ['load', 'node-failure', 'scale-out', 'scale-in', 'rolling-restart', 'partition', 'chaos', 'all']) assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'));
+});
+
+test('load --quick: a concurrency sweep on the cluster and one node, every verdict passing, a report that opens offline', async () => {
+  const out = path.join(dir, 'load');
+  const r = await runCli(['scenario', 'load', '--quick', '--out', out, '--seed', '7'], 90_000);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /concurrency sweep: ops\/s \(p99 ms\)/);
+  assert.match(r.stdout, /PASS {2}acknowledged writes lost \(no faults\): 0/);
+  assert.match(r.stdout, /result: PASS \(exit 0\); report: /);
+  assert.match(r.stdout, /^\[ringcache\/cluster\] 1 clients {2}t=\d+s {2}[\d,]+ ops\/s {2}errors 0 {2}p99 /m, 'a progress line per second off a terminal');
+
+  const report = await readReport(out);
+  assert.equal(report.exitCode, 0);
+  assert.equal(report.options.seed, 7);
+  const [target] = report.targets;
+  assert.deepEqual(target!.runs.map((x) => x.name), ['cluster', 'one node']);
+  for (const run of target!.runs) {
+    assert.deepEqual(run.phases.map((p) => p.params['clients']), [1, 4]);
+    assert.ok(run.phases.every((p) => p.ops > 100 && p.errors === 0), JSON.stringify(run.phases.map((p) => [p.ops, p.errors])));
+    assert.ok(run.series.length >= 3);
+    assert.equal(run.check.lostWrites + run.check.wrongValues + run.check.staleReads, 0);
+    assert.equal(run.check.reads.final, report.options.keys);
+    assert.ok(run.keysPerNode.length > 0);
+  }
+  assert.equal(target!.runs[0]!.nodes.length, 3);
+  const keysAtEnd = target!.runs[0]!.keysPerNode.at(-1)!.counts;
+  assert.equal(Object.values(keysAtEnd).reduce((a: number, b) => a + (b ?? 0), 0), report.options.keys, 'DBSIZE over the nodes adds up to the keys written');
+
+  const verdicts = target!.verdicts;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('request', (req) => requests.push(req.url()));
+    await page.goto(`file://${path.join(out, 'report.html')}`);
+    await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 15_000 });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(requests.filter((u) => !u.startsWith('file://')), [], 'the page loads nothing from the network');
+    // Per run: ops, errors, latency, hit ratio, keys per node; plus the two sweep charts.
+    assert.equal(await page.locator('#charts-ringcache-cluster canvas').count(), 5);
+    assert.equal(await page.locator('#charts-ringcache-one_node canvas').count(), 5);
+    assert.equal(await page.locator('#sweep-charts canvas').count(), 2);
+    const box = await page.locator('#charts-ringcache-cluster .chart').first().boundingBox();
+    assert.ok(box !== null && box.width > 300 && box.height > 150, JSON.stringify(box));
+    const rows = await page.locator('#verdicts-table tr').allTextContents();
+    assert.equal(rows.length, verdicts.length + 1);
+    for (const v of verdicts) assert.ok(rows.some((row) => row.includes(v.status) && row.includes(v.name)), `verdict "${v.name}" is listed`);
+    assert.equal(await page.locator('#verdicts-table td.FAIL').count(), 0);
+    assert.match((await page.locator('#result').textContent()) ?? '', /PASS \(exit 0\)/);
+    const shot = path.join(dir, 'load-report.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok((await stat(shot)).size > 20_000, 'the screenshot has content');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('node-failure --quick --against redis-cluster: loss on the killed node reported, the rest served, both systems in one report', async () => {
+  const out = path.join(dir, 'node-failure');
+  const r = await runCli(['scenario', 'node-failure', '--quick', '--against', 'redis-cluster', '--out', out], 100_000);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /INFO {2}acknowledged writes lost on the killed node's keys: [1-9]\d* \(no replicas: loss expected, reported\)/);
+  assert.match(r.stdout, /verdicts, redis-cluster \(comparison: shown, not gating\)/);
+  const report = await readReport(out);
+  assert.deepEqual(report.targets.map((t) => t.system), ['ringcache', 'redis-cluster']);
+  for (const t of report.targets) {
+    const [run] = t.runs;
+    const [fault] = run!.faults;
+    assert.equal(fault!.kind, 'kill9');
+    assert.equal(fault!.error, null);
+    assert.ok(fault!.start! >= report.options.faultAtMs! && fault!.end! > fault!.start! + report.options.restartAfterMs!, JSON.stringify(fault));
+    assert.equal(run!.check.wrongValues, 0, t.system);
+    assert.ok((run!.check.lostWritesByOwner[fault!.node!] ?? 0) > 0, `${t.system}: the killed node's keys came back empty`);
+    assert.ok(run!.phases[0]!.errors > 0, `${t.system}: the dead node's keys failed`);
+    assert.equal(run!.nodes.length, 3);
+  }
+  const ringcache = report.targets[0]!;
+  assert.ok(ringcache.verdicts.every((v) => v.gating && v.status !== 'FAIL'), JSON.stringify(ringcache.verdicts.filter((v) => v.status === 'FAIL')));
+  assert.ok(report.targets[1]!.verdicts.every((v) => !v.gating));
+  assert.ok(existsSync(path.join(out, 'report.html')));
+});
+
+test('rolling-restart --quick: every node SIGTERMed and back in turn, the other nodes served meanwhile', async () => {
+  const out = path.join(dir, 'rolling');
+  const r = await runCli(['scenario', 'rolling-restart', '--quick', '--out', out], 90_000);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const report = await readReport(out);
+  const [run] = report.targets[0]!.runs;
+  assert.equal(run!.faults.length, 3);
+  assert.deepEqual(new Set(run!.faults.map((f) => f.node)).size, 3, 'each node once');
+  assert.ok(run!.faults.every((f) => f.kind === 'terminate' && f.error === null && f.end !== null));
+  assert.ok(run!.faults.every((f, i) => i === 0 || f.start! >= run!.faults[i - 1]!.end!), 'one at a time');
+  assert.equal(run!.check.wrongValues, 0);
+  assert.match(r.stdout, /PASS {2}errors on the other nodes' keys while a node restarted: 0/);
+});
