@@ -12,6 +12,8 @@ command -v redis-cli >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>
 # etcd (server, and etcdctl for the readiness check) for the EtcdKv tests.
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+# Debian's Chromium: the scenario test opens report.html in it, headless (playwright-core drives it).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} (Debian packages)"
   sudo_cmd=""

@@ -128,5 +128,8 @@ export function errorType(err: unknown): string {
   const m = /^([A-Z][A-Z_]+)(\s|$)/.exec(message);
   if (m) return m[1]!;
   if (typeof e.name === 'string' && e.name !== '' && e.name !== 'Error') return e.name;
+  // node-redis's TimeoutError keeps the name 'Error' and an empty message: its class says what it is.
+  const ctor = (err as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  if (typeof ctor === 'string' && ctor !== '' && ctor !== 'Error' && ctor !== 'Object') return ctor;
   return message.replace(/\d+/g, 'N').slice(0, 40) || 'Error';
 }

@@ -105,6 +105,8 @@ test('error types: reply prefixes, client codes, system codes, masked messages',
   assert.equal(errorType(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7001'), { code: 'ECONNREFUSED' })), 'ECONNREFUSED');
   assert.equal(errorType(new Error('MOVED 12 127.0.0.1:7002')), 'MOVED');
   assert.equal(errorType(new Error('Connection is closed after 3 tries')), 'Connection is closed after N tries');
+  class SilentTimeout extends Error {} // as node-redis's TimeoutError: name 'Error', no message
+  assert.equal(errorType(new SilentTimeout()), 'SilentTimeout');
 });
 
 /** A node-failure run measured as given. */
