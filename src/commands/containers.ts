@@ -8,7 +8,7 @@ import { globMatch } from '../store/glob.js';
 import { NO_EXPIRY, type Key, type ObjectType, type StoredObject } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
-import { argInt, argNumber, parseCursor } from './numbers.js';
+import { argInt, argNumber, parseCursor, parseInt64 } from './numbers.js';
 
 /** The container at key, for a command that reads it (counted as a hit or miss); WRONGTYPE if the key holds another type. */
 export function readObject<T extends StoredObject>(ctx: CommandContext, key: Key, type: ObjectType): T | undefined {
@@ -86,4 +86,13 @@ export function randCount(argv: Argv, i: number, withValues: boolean): { count: 
   const n = Number(exact);
   if (n < -MAX_REPEATED) throw new CommandError(`ERR value is out of range (ringcache returns at most ${MAX_REPEATED} repeated elements)`);
   return n >= 0 ? { count: n, unique: true } : { count: -n, unique: false };
+}
+
+/** The keys after a numkeys argument at `at` (SINTERCARD, LMPOP, ZUNION...: a spec's keysOf). */
+export function numkeysKeys(at: number) {
+  return (argv: Argv): number[] => {
+    const n = parseInt64(argv.buf, argv.start[at]!, argv.end[at]!);
+    if (n === null || n <= 0 || Number(n) > argv.length - at - 1) return [];
+    return Array.from({ length: Number(n) }, (_, i) => at + 1 + i);
+  };
 }

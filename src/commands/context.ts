@@ -78,6 +78,13 @@ export interface CommandContext {
    * this node); the reply keeps this command's place in the reply order.
    */
   readonly defer?: (argv: Argv, until: Promise<void>) => void;
+  /**
+   * A blocking command that must wait (blocking.ts): the reply takes this
+   * command's place once `reply` settles, and the client's later commands run
+   * only then. False where the client cannot wait (inside EXEC): the command
+   * then answers as on a timeout.
+   */
+  readonly block?: (reply: Promise<Buffer>) => boolean;
 }
 
 export interface CoordinatorStatus {

@@ -17,6 +17,9 @@ import { commandCommands, serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
 import { hashCommands } from './hashes.js';
 import { setCommands } from './sets.js';
+import { listCommands } from './lists.js';
+import { blockingCommands } from './blocking-lists.js';
+import { blockingState, serveBlocked } from './blocking.js';
 import { clusterCommands } from './cluster.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
@@ -46,7 +49,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
     specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
@@ -177,11 +180,15 @@ export class Dispatcher {
       spec.handler(ctx, argv);
     } catch (err) {
       ctx.out.rollback(mark);
-      if (err instanceof CommandError || err instanceof WrongTypeError) return ctx.out.error(err.reply);
-      this.internalErrors++;
-      this.onInternalError(err, spec);
-      ctx.out.error(`ERR internal error while running '${spec.name}'`);
+      if (err instanceof CommandError || err instanceof WrongTypeError) ctx.out.error(err.reply);
+      else {
+        this.internalErrors++;
+        this.onInternalError(err, spec);
+        ctx.out.error(`ERR internal error while running '${spec.name}'`);
+      }
     }
+    // Clients blocked on keys this command filled are served now, before any later command runs.
+    if (blockingState.ready !== 0) serveBlocked();
   }
 }
 

@@ -4,7 +4,7 @@ import { ONE, ZERO } from '../protocol/writer.js';
 import type { Key } from '../store/keyspace.js';
 import { SetObject } from '../store/objects/set-object.js';
 import type { CommandContext } from './context.js';
-import { matches, parseScanArgs, randCount, readObject, replyScan, saveObject, writeObject } from './containers.js';
+import { matches, numkeysKeys, parseScanArgs, randCount, readObject, replyScan, saveObject, writeObject } from './containers.js';
 import { CommandError, Errors } from './errors.js';
 import { argInt, parseInt64 } from './numbers.js';
 import { command, type CommandSpec } from './table.js';
@@ -203,15 +203,6 @@ function sscan(ctx: CommandContext, argv: Argv): void {
   }), items);
 }
 
-/** SINTERCARD's keys: argument 1 says how many follow (for COMMAND GETKEYS; Redis reports no fixed positions). */
-export function numkeysAt(at: number) {
-  return (argv: Argv): number[] => {
-    const n = parseInt64(argv.buf, argv.start[at]!, argv.end[at]!);
-    if (n === null || n <= 0 || Number(n) > argv.length - at - 1) return [];
-    return Array.from({ length: Number(n) }, (_, i) => at + 1 + i);
-  };
-}
-
 const key1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
 const keysN = { firstKey: 1, lastKey: -1, keyStep: 1 } as const;
 const group = 'set';
@@ -232,6 +223,6 @@ export const setCommands: CommandSpec[] = [
   command({ name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], ...keysN, group, summary: 'Stores the intersect of multiple sets in a key.', handler: setAlgebra('inter', true) }),
   command({ name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], ...keysN, group, summary: 'Stores the union of multiple sets in a key.', handler: setAlgebra('union', true) }),
   command({ name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], ...keysN, group, summary: 'Stores the difference of multiple sets in a key.', handler: setAlgebra('diff', true) }),
-  command({ name: 'sintercard', arity: -3, flags: ['readonly'], keysOf: numkeysAt(1), group, summary: 'Returns the number of members of the intersect of multiple sets.', since: '7.0.0', handler: sintercard }),
+  command({ name: 'sintercard', arity: -3, flags: ['readonly'], keysOf: numkeysKeys(1), group, summary: 'Returns the number of members of the intersect of multiple sets.', since: '7.0.0', handler: sintercard }),
   command({ name: 'sscan', arity: -3, flags: ['readonly'], ...key1, group, summary: 'Iterates over members of a set.', since: '2.8.0', handler: sscan }),
 ];

@@ -19,6 +19,7 @@ export type CommandFlag =
   | 'random'
   | 'allow_busy'
   | 'blocking'
+  | 'noscript'
   | 'movablekeys';
 
 export interface CommandSpec {

@@ -9,6 +9,7 @@ import { adoptAccepted, READ_BUFFER_BYTES, type ChunkReader } from './shared-rea
 import { HandleWriter } from './handle-writer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import { endTransaction } from '../commands/transactions.js';
+import { cancelBlocked } from '../commands/blocking.js';
 import { keySlotOf } from '../cluster/key-slot.js';
 import { Argv } from '../protocol/argv.js';
 import type { MapNode } from '../cluster/cluster-map.js';
@@ -61,6 +62,10 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private readonly order: Array<{ pieces: Buffer[] | null }> = [];
   /** Paused until the event loop's turn ends (see TurnBudget); independent of `paused` (output). */
   private waitingTurn = false;
+  /** A blocking command waits (BLPOP...): the client's later commands wait in the parser until it is answered. */
+  private blocked = false;
+  /** Inside onCommand's run of a command: only there may a command block. */
+  private running = false;
   /** Commands run since the turn budget was last checked (checking the clock per command costs). */
   private sinceCheck = 0;
   /** Size of the last chunk read (see STREAMING_CHUNK). */
@@ -103,11 +108,14 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       forward: (node, argv) => this.forward(node, argv),
       forwardSplit: (name, parts) => this.forwardSplit(name, parts),
       defer: (argv, until) => this.defer(argv, until, Date.now() + HANDOVER_DEADLINE_MS),
+      block: (reply) => this.block(reply),
     };
     this.parser = new RequestParser(this, limits, reused);
     socket.setNoDelay(true);
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => {
+      // A blocked client that went away would take an element it can never read: closed now, as Redis frees it.
+      if (this.blocked) return this.kill();
       this.inputEnded = true;
       this.endIfInputDone();
     });
@@ -151,7 +159,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private readonly resumeAfterTurn = (): void => {
     this.waitingTurn = false;
     if (this.closed) return;
-    if (this.parser.isYielded) {
+    if (this.parser.isYielded && !this.blocked) {
       // The rest of a chunk left at the budget: run it now, in a fresh turn.
       this.beforeInput();
       this.parser.resume();
@@ -175,7 +183,9 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     const spec = this.runtime.dispatcher.resolve(argv);
     // Recorded before running, so CLIENT INFO/LIST show the command in progress, as Redis does.
     this.lastCommand = spec === undefined ? 'NULL' : spec.subcommands && argv.length > 1 ? `${spec.name}|${argv.utf8(1).toLowerCase()}` : spec.name;
+    this.running = true;
     this.runtime.dispatcher.execute(this.ctx, argv, spec);
+    this.running = false;
     if (this.session.closeAfterReply) {
       this.parser.stop();
       return;
@@ -344,10 +354,35 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.socket.end();
   }
 
+  /**
+   * A blocking command must wait (blocking.ts): its reply holds its place in
+   * the order, and the parser keeps the client's later input until the reply
+   * is there, as Redis runs nothing else of a blocked client. Not inside EXEC
+   * (Redis's transactions never block) nor outside a command's own run.
+   */
+  private block(reply: Promise<Buffer>): boolean {
+    if (this.closed || !this.running || this.lastCommand === 'exec') return false;
+    this.blocked = true;
+    this.parser.yield();
+    this.holdPlace(reply.finally(() => {
+      this.blocked = false;
+      setImmediate(this.resumeAfterBlock);
+    }));
+    return true;
+  }
+
+  private readonly resumeAfterBlock = (): void => {
+    if (this.closed || this.blocked || this.waitingTurn || !this.parser.isYielded) return;
+    this.beforeInput();
+    this.parser.resume();
+    this.afterInput();
+  };
+
   private close(): void {
     if (this.closed) return;
     this.closed = true;
     this.parser.stop();
+    cancelBlocked(this.session);
     endTransaction(this.session);
     this.runtime.forget(this);
   }

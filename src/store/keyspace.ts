@@ -145,6 +145,12 @@ export interface Keyspace {
   /** Stores a new container at key, replacing whatever was there (expireAt as set's, KEEP_TTL included). */
   putObject(key: Key, obj: StoredObject, expireAt: number): void;
   /**
+   * Called with the key each time putObject stores a container, while set:
+   * how clients blocked on a key learn it got data (blocking.ts). Null while
+   * nobody waits.
+   */
+  objectCreated: ((key: Key) => void) | null;
+  /**
    * After a command changed a container in place: its memory is counted
    * again, watchers are told, and a container left empty is deleted.
    */

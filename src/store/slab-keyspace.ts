@@ -160,6 +160,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   private objectBytes = 0;
   /** The id getObject last returned: objectChanged's lookup, skipped while it still holds the object. */
   private objectId = -1;
+  objectCreated: ((key: Key) => void) | null = null;
   /**
    * The engine works on key bytes. A key given as a string is written here
    * first (keyBuf, the scratch or a Buffer of its own when very long): the
@@ -458,6 +459,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if (expireAt !== KEEP_TTL) this.setChunkExpiry(id, a, expireAt);
     this.objectId = id;
     if (this.watch !== null) this.watch.touch(key);
+    if (this.objectCreated !== null) this.objectCreated(key);
   }
 
   objectChanged(key: Key, obj: StoredObject): void {

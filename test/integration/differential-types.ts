@@ -139,6 +139,72 @@ const setCases: Case[] = [
   ] },
 ];
 
+const LIST_RANGES: Array<[string, string]> = [['0', '-1'], ['1', '2'], ['-2', '-1'], ['-100', '100'], ['5', '10'], ['2', '1'], ['-1', '-2'], ['0', '0'], ['-5', '-4'], ['3', '100'], ['0', '9223372036854775807'], ['-9223372036854775808', '0']];
+
+const listCases: Case[] = [
+  { name: 'LPUSH/RPUSH/LPUSHX/RPUSHX/LLEN/LRANGE', steps: [
+    'LPUSH l a b c', 'RPUSH l d e', 'LRANGE l 0 -1', 'LLEN l', 'LPUSHX l z', 'RPUSHX l y', 'LPUSHX nokey a', 'RPUSHX nokey a', 'EXISTS nokey', 'LLEN nokey', 'LRANGE nokey 0 -1', 'LRANGE l 0 -1', 'OBJECT ENCODING l',
+  ] },
+  { name: 'LRANGE: index combinations; errors', steps: ['RPUSH l a b c d e', ...LIST_RANGES.map(([a, b]) => `LRANGE l ${a} ${b}`), 'LRANGE l x 1', 'LRANGE l 0 1.5'] },
+  { name: 'LPOP/RPOP: one, counts, the emptied list deleted, errors', steps: [
+    'RPUSH l a b c d e', 'LPOP l', 'RPOP l', 'LPOP l 2', 'RPOP l 0', 'LPOP l 10', 'EXISTS l', 'LPOP l', 'LPOP l 2', 'RPOP nokey 0', 'RPUSH l a', 'LPOP l -1', 'LPOP l x', 'LPOP l 1 2', 'RPOP l 1 2', 'LRANGE l 0 -1',
+  ] },
+  { name: 'LINDEX/LSET', steps: [
+    'RPUSH l a b c', 'LINDEX l 0', 'LINDEX l -1', 'LINDEX l 3', 'LINDEX l -4', 'LINDEX nokey 0', 'LINDEX l x', 'LSET l 1 B', 'LSET l -1 C', 'LSET l 3 x', 'LSET l -4 x', 'LSET nokey 0 x', 'LSET l x y', 'LRANGE l 0 -1',
+  ] },
+  { name: 'LREM: from the head, the tail, all', steps: [
+    'RPUSH l a b a c a b a', 'LREM l 2 a', 'LRANGE l 0 -1', 'LREM l -1 a', 'LRANGE l 0 -1', 'LREM l 0 b', 'LRANGE l 0 -1', 'LREM l 0 zz', 'LREM nokey 1 a', 'LREM l x a', 'LREM l 0 a', 'LREM l 0 c', 'EXISTS l',
+  ] },
+  { name: 'LTRIM: ranges, emptying deletes', steps: [
+    'RPUSH l a b c d e', 'LTRIM l 1 -2', 'LRANGE l 0 -1', 'LTRIM l 0 100', 'LRANGE l 0 -1', 'LTRIM l -1 -1', 'LRANGE l 0 -1', 'LTRIM l 2 1', 'EXISTS l', 'LTRIM nokey 0 1', 'RPUSH l a', 'LTRIM l x 1', 'LTRIM l 5 10', 'EXISTS l',
+  ] },
+  { name: 'LINSERT: before, after, missing pivot and key, syntax', steps: [
+    'RPUSH l a b c', 'LINSERT l BEFORE b x', 'LINSERT l after c y', 'LINSERT l before a z', 'LRANGE l 0 -1', 'LINSERT l before nope x', 'LINSERT nokey before a x', 'LINSERT l middle a x', 'EXISTS nokey', 'LLEN l',
+  ] },
+  { name: 'LPOS: RANK, COUNT, MAXLEN and errors', steps: [
+    'RPUSH l a b c a b c a', 'LPOS l a', 'LPOS l c', 'LPOS l z', 'LPOS nokey a', 'LPOS l a RANK 2', 'LPOS l a RANK -1', 'LPOS l a RANK -3', 'LPOS l a RANK 5', 'LPOS l a COUNT 0', 'LPOS l a COUNT 2', 'LPOS l a COUNT 2 RANK -1',
+    'LPOS l a RANK 2 COUNT 0', 'LPOS l c MAXLEN 2', 'LPOS l c MAXLEN 3', 'LPOS l a COUNT 0 MAXLEN 4', 'LPOS l a RANK -1 MAXLEN 2', 'LPOS l z COUNT 5', 'LPOS nokey a COUNT 1',
+    'LPOS l a RANK 0', 'LPOS l a COUNT -1', 'LPOS l a MAXLEN -1', 'LPOS l a RANK x', 'LPOS l a FOO 1', 'LPOS l a RANK', 'LPOS l a COUNT 1 COUNT 2',
+  ] },
+  { name: 'LMOVE/RPOPLPUSH: ends, rotation, missing source, types', steps: [
+    'RPUSH a 1 2 3', 'LMOVE a b LEFT RIGHT', 'LMOVE a b RIGHT LEFT', 'LRANGE a 0 -1', 'LRANGE b 0 -1', 'RPOPLPUSH a b', 'EXISTS a', 'LRANGE b 0 -1', 'LMOVE b b LEFT RIGHT', 'LRANGE b 0 -1', 'RPOPLPUSH b b', 'LRANGE b 0 -1',
+    'LMOVE nokey b LEFT LEFT', 'RPOPLPUSH nokey b', 'LMOVE a b UP LEFT', 'LMOVE a b LEFT DOWN', 'SET s x', 'LMOVE b s LEFT LEFT', 'LMOVE s b LEFT LEFT', 'RPOPLPUSH nokey s', 'LRANGE b 0 -1',
+    'RPUSH one x', 'EXPIRE one 100', 'LMOVE one one LEFT RIGHT', { cmd: 'TTL one', check: TTL },
+  ] },
+  { name: 'LMPOP: first non-empty key, COUNT, errors', steps: [
+    'RPUSH b 1 2 3', 'LMPOP 2 a b LEFT', 'LMPOP 2 a b RIGHT COUNT 5', 'EXISTS b', 'LMPOP 2 a b LEFT', 'RPUSH a x', 'LMPOP 1 a LEFT COUNT 1',
+    'LMPOP 0 a LEFT', 'LMPOP x a LEFT', 'LMPOP 3 a b LEFT', 'LMPOP 1 a MIDDLE', 'LMPOP 1 a LEFT COUNT 0', 'LMPOP 1 a LEFT COUNT x', 'LMPOP 1 a LEFT COUNT', 'LMPOP 1 a LEFT FOO', 'LMPOP 2 a LEFT', 'LMPOP 1 a LEFT COUNT 1 COUNT 2', 'SET s x', 'LMPOP 1 s LEFT',
+  ] },
+  { name: 'WRONGTYPE: list commands on a set, string commands on a list', steps: [
+    'SADD s m', 'RPUSH l a', 'LPUSH s a', 'RPUSH s a', 'LPUSHX s a', 'LPOP s', 'RPOP s 1', 'LLEN s', 'LINDEX s 0', 'LSET s 0 x', 'LRANGE s 0 -1', 'LREM s 0 a', 'LTRIM s 0 1', 'LINSERT s before a b', 'LPOS s a',
+    'GET l', 'SADD l x', 'HSET l f v', 'TYPE l', 'INCR l',
+  ] },
+  { name: 'lists: long lists and binary elements', steps: [
+    `RPUSH l ${Array.from({ length: 300 }, (_, i) => i).join(' ')}`, 'LLEN l', 'LRANGE l 140 160', 'LINDEX l 299', 'LINSERT l BEFORE 150 x', 'LINDEX l 150', 'LREM l 0 x', 'LTRIM l 100 199', 'LRANGE l 0 2', 'LRANGE l -2 -1',
+    ['RPUSH', 'b', '', Buffer.from([0, 255, 10, 13])], 'LRANGE b 0 -1', ['LPOS', 'b', Buffer.from([0, 255, 10, 13])],
+  ] },
+];
+
+const blockingCases: Case[] = [
+  { name: 'BLPOP/BRPOP: data at once, key order, WRONGTYPE in order', steps: [
+    'RPUSH a 1 2', 'RPUSH b 3', 'BLPOP a b 0', 'BRPOP b a 0', 'BLPOP nokey a 0', 'EXISTS a', 'BRPOP b a 0.05', 'SET s x', 'RPUSH l v', 'BLPOP l s 0', 'BLPOP s l 0', 'BLPOP nokey s 0',
+  ] },
+  { name: 'blocking commands time out with nil', steps: [
+    'BLPOP nokey 0.05', 'BRPOP n1 n2 0.05', 'BLMOVE nokey dst LEFT RIGHT 0.05', 'BRPOPLPUSH nokey dst 0.05', 'BLMPOP 0.05 2 n1 n2 LEFT', 'EXISTS dst',
+  ] },
+  { name: 'blocking commands: timeout and argument errors', steps: [
+    'BLPOP l abc', 'BLPOP l -1', 'BLPOP l -0.5', 'BLPOP l inf', 'BLPOP l 1e400', ['BLPOP', 'l', ''], 'BRPOP l x', 'BLMOVE a b LEFT UP 0', 'BLMOVE a b LEFT RIGHT x', 'BRPOPLPUSH a b -1',
+    'BLMPOP x 1 a LEFT', 'BLMPOP 0 0 a LEFT', 'BLMPOP 0 2 a LEFT', 'BLMPOP 0 1 a UP', 'BLMPOP 0 1 a LEFT COUNT 0', 'BLMPOP -1 1 a LEFT',
+  ] },
+  { name: 'BLMOVE/BRPOPLPUSH/BLMPOP: data at once', steps: [
+    'RPUSH a 1 2 3', 'BLMOVE a b RIGHT LEFT 0', 'BRPOPLPUSH a b 0', 'LRANGE b 0 -1', 'BLMOVE b b LEFT RIGHT 0', 'LRANGE b 0 -1', 'BLMPOP 0 2 nokey a RIGHT COUNT 5', 'EXISTS a',
+    'SET s x', 'RPUSH c v', 'BLMOVE c s LEFT LEFT 0', 'BLMOVE nokey s LEFT LEFT 0.05', 'BLMPOP 0 2 c s LEFT', 'BLMPOP 0 2 s c LEFT',
+  ] },
+  { name: 'blocking commands inside MULTI answer at once', steps: [
+    'MULTI', 'BLPOP nokey 0', 'BRPOP nokey 0', 'BLMOVE nokey d LEFT LEFT 0', 'BLMPOP 0 1 nokey LEFT', 'RPUSH q x', 'BLPOP q 0', 'EXEC',
+  ] },
+];
+
 const crossTypeCases: Case[] = [
   { name: 'WRONGTYPE: string commands on a hash, hash commands on a string', steps: [
     'HSET h f v', 'SET s v', 'GET h', 'GETSET h x', 'GETDEL h', 'GETEX h', 'APPEND h x', 'STRLEN h', 'INCR h', 'INCRBYFLOAT h 1', 'GETRANGE h 0 1', 'SETRANGE h 0 x', 'SET h x GET',
@@ -175,11 +241,14 @@ const WRONG_ARITY: Record<string, string[]> = {
   HDEL: ['HDEL h'], HEXISTS: ['HEXISTS h'], HLEN: ['HLEN', 'HLEN h x'], HSTRLEN: ['HSTRLEN h'], HKEYS: ['HKEYS'], HVALS: ['HVALS h x'], HINCRBY: ['HINCRBY h f'], HINCRBYFLOAT: ['HINCRBYFLOAT h f 1 2'],
   HRANDFIELD: ['HRANDFIELD'], HSCAN: ['HSCAN h'], COPY: ['COPY a'],
   SADD: ['SADD s'], SREM: ['SREM s'], SMEMBERS: ['SMEMBERS', 'SMEMBERS s x'], SISMEMBER: ['SISMEMBER s'], SMISMEMBER: ['SMISMEMBER s'], SCARD: ['SCARD'], SPOP: ['SPOP'], SRANDMEMBER: ['SRANDMEMBER'],
+  LPUSH: ['LPUSH l'], RPUSH: ['RPUSH l'], LPUSHX: ['LPUSHX l'], RPUSHX: ['RPUSHX l'], LPOP: ['LPOP'], RPOP: ['RPOP'], LLEN: ['LLEN', 'LLEN l x'], LINDEX: ['LINDEX l'], LSET: ['LSET l 0'], LRANGE: ['LRANGE l 0'],
+  LREM: ['LREM l 0'], LTRIM: ['LTRIM l 0'], LINSERT: ['LINSERT l before a'], LPOS: ['LPOS l'], LMOVE: ['LMOVE a b left'], RPOPLPUSH: ['RPOPLPUSH a'], LMPOP: ['LMPOP 1 l'],
+  BLPOP: ['BLPOP l'], BRPOP: ['BRPOP'], BLMOVE: ['BLMOVE a b left right'], BRPOPLPUSH: ['BRPOPLPUSH a b'], BLMPOP: ['BLMPOP 0 1 l'],
   SMOVE: ['SMOVE a b'], SINTER: ['SINTER'], SUNION: ['SUNION'], SDIFF: ['SDIFF'], SINTERSTORE: ['SINTERSTORE d'], SUNIONSTORE: ['SUNIONSTORE d'], SDIFFSTORE: ['SDIFFSTORE d'], SINTERCARD: ['SINTERCARD 1'], SSCAN: ['SSCAN s'],
 };
 
 const arityCases: Case[] = Object.entries(WRONG_ARITY).map(([name, calls]) => ({ name: `wrong arity: ${name}`, steps: calls as Step[] }));
 
 /** The cases about what the type commands do (the coverage check reads these). */
-export const typeBehaviourCases: Case[] = [...hashCases, ...setCases, ...crossTypeCases];
+export const typeBehaviourCases: Case[] = [...hashCases, ...setCases, ...listCases, ...blockingCases, ...crossTypeCases];
 export const typeCases: Case[] = [...typeBehaviourCases, ...arityCases];

@@ -13,6 +13,8 @@ import { commandCommands, serverCommands } from '../../src/commands/server.js';
 import { stringCommands } from '../../src/commands/strings.js';
 import { hashCommands } from '../../src/commands/hashes.js';
 import { setCommands } from '../../src/commands/sets.js';
+import { listCommands } from '../../src/commands/lists.js';
+import { blockingCommands } from '../../src/commands/blocking-lists.js';
 import { typeBehaviourCases, typeCases } from './differential-types.js';
 import { CommandTable } from '../../src/commands/table.js';
 import { startRedis, startRingcache, type Running } from '../helpers/processes.js';
@@ -31,7 +33,7 @@ const MAX_SLEEP_MS = 1000;
  * The commands of a standalone ringcache node: what "every command" means for
  * the coverage checks. (Cluster commands have no standalone Redis to compare with.)
  */
-const specs = [...stringCommands, ...hashCommands, ...setCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...commandCommands(() => new CommandTable([]))];
+const specs = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...commandCommands(() => new CommandTable([]))];
 
 const servers: Partial<Pair<Running>> = {};
 
