@@ -4,9 +4,11 @@
  * forms of load, node-failure (with the Redis Cluster comparison) and
  * rolling-restart (exit 0, with what each must show), and the HTML report
  * opened in headless Chromium: charts drawn, verdicts listed, no network,
- * a screenshot in the test's temporary directory.
+ * a screenshot in the test's temporary directory; and no node outliving a
+ * runner stopped with Ctrl-C or killed outright.
  */
 import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,7 +16,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { ScenarioReport } from '../../src/scenario/report.js';
-import { assertUsageError, runCli } from '../helpers/processes.js';
+import { assertUsageError, CLI, runCli } from '../helpers/processes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -136,4 +138,53 @@ test('rolling-restart --quick: every node SIGTERMed and back in turn, the other 
   assert.ok(run!.faults.every((f, i) => i === 0 || f.start! >= run!.faults[i - 1]!.end!), 'one at a time');
   assert.equal(run!.check.wrongValues, 0);
   assert.match(r.stdout, /PASS {2}errors on the other nodes' keys while a node restarted: 0/);
+});
+
+/** Whether a process is still alive (a zombie, dead but not yet reaped by its new parent, is not). */
+async function alive(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a long scenario, waits for its load to run, sends the signal; its exit code and the pids it had started. */
+async function interrupt(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; children: number[] }> {
+  const proc = spawn(process.execPath, [CLI, 'scenario', 'load', '--duration', '60', '--clients', '2', '--out', path.join(dir, `sig-${signal}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, sig) => resolve({ code, signal: sig })));
+  const deadline = Date.now() + 30_000;
+  while (!/2 clients {2}t=/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.match(output, /2 clients {2}t=/, output);
+  const ps = await new Promise<string>((resolve) => execFile('ps', ['-o', 'pid=', '--ppid', String(proc.pid)], (_, out) => resolve(out)));
+  const children = ps.split('\n').map(Number).filter((n) => n > 0);
+  proc.kill(signal);
+  return { ...(await exited), children };
+}
+
+/** Waits (bounded) until none of the pids is alive; the ones still alive. */
+async function survivors(pids: number[], timeoutMs = 5000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = (await Promise.all(pids.map(async (p) => ((await alive(p)) ? p : 0)))).filter((p) => p > 0);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('Ctrl-C stops every node the runner started (exit 130); a runner killed outright leaves none behind either', async () => {
+  // The children are the nodes and the reaper (which exits once the runner is gone).
+  const int = await interrupt('SIGINT');
+  assert.equal(int.code, 130);
+  assert.ok(int.children.length >= 3, `the runner had started its nodes: ${int.children}`);
+  assert.deepEqual(await survivors(int.children), []);
+
+  const kill = await interrupt('SIGKILL');
+  assert.equal(kill.signal, 'SIGKILL');
+  assert.ok(kill.children.length >= 3);
+  assert.deepEqual(await survivors(kill.children), [], 'the reaper killed the nodes of a runner that was SIGKILLed');
 });
