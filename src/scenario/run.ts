@@ -13,6 +13,7 @@ import { slotOf } from '../client/lease-key.js';
 import { Checker, type CheckResult } from './checker.js';
 import type { Cleanup } from './cleanup.js';
 import type { ClusterUnderTest, NodeHandle } from './cluster-under-test.js';
+import { FaultProxy } from './fault-proxy.js';
 import { FaultInjector, type FaultRecord, type FaultSpec } from './faults.js';
 import { keyName, Rng } from './keys.js';
 import { Recorder, type PhaseSummary, type SecondSample } from './metrics.js';
@@ -79,13 +80,15 @@ export class Run {
   private finalReadResult: RunResult['finalRead'] = null;
   private readonly unregister: () => void;
   private finished = false;
+  private readonly proxies = new Map<string, FaultProxy>();
 
   constructor(readonly name: string, readonly cluster: ClusterUnderTest, private readonly env: RunEnv) {
     this.checker = new Checker({ tag: newRunTag(() => new Rng(env.seed + name.length).next()) });
-    this.faults = new FaultInjector(cluster, () => this.now());
+    this.faults = new FaultInjector(cluster, () => this.now(), this.proxies);
     this.unregister = env.cleanup.add(`${cluster.description} (${name})`, async () => {
       this.stopMonitor();
       await this.faults.abort();
+      await this.stopProxies();
       await cluster.stop();
     });
   }
@@ -120,6 +123,29 @@ export class Run {
       now: () => this.now(),
       ...(owners !== undefined && { ownerOf: (key: number) => (key < owners.index.length ? owners.names[owners.index[key]!]! : 'unknown') }),
     };
+  }
+
+  /**
+   * A fault proxy in front of a node, for `proxy` faults on it (FaultSpec kind
+   * 'proxy'). Clients must be pointed at proxy.address: today that works for a
+   * standalone or proxy-mode target; cluster clients follow the addresses the
+   * nodes advertise, which bypass the proxy until the dynamic cluster can
+   * advertise it (the partition scenario).
+   */
+  async proxy(nodeId: string): Promise<FaultProxy> {
+    const existing = this.proxies.get(nodeId);
+    if (existing !== undefined) return existing;
+    const node = this.cluster.nodes().find((n) => n.id === nodeId);
+    if (node === undefined) throw new Error(`no node ${nodeId}`);
+    const proxy = new FaultProxy({ host: node.host, port: node.port });
+    await proxy.listen();
+    this.proxies.set(nodeId, proxy);
+    return proxy;
+  }
+
+  private async stopProxies(): Promise<void> {
+    await Promise.all([...this.proxies.values()].map((p) => p.stop()));
+    this.proxies.clear();
   }
 
   /** The node id that owns a key (when known). */
@@ -186,6 +212,7 @@ export class Run {
     const end = this.now();
     this.recorder.finish(end);
     const nodes = this.cluster.nodes();
+    await this.stopProxies();
     await this.cluster.stop();
     this.unregister();
     const check = this.checker.analyze(this.faults.windows(), this.owners === undefined ? undefined : (k) => this.ownerOf(k) ?? 'unknown');

@@ -208,6 +208,29 @@ describe('faults on a real node', () => {
     assert.deepEqual(windows.map((w) => w.id), ['f1', 'f2', 'f3']);
   });
 
+  test('a proxy fault switches the proxy in front of the node for its duration, then back to pass', async () => {
+    const n = node.nodes()[0]!;
+    const proxy = new FaultProxy({ host: n.host, port: n.port });
+    await proxy.listen();
+    const t0 = performance.now();
+    const injector = new FaultInjector(node, () => performance.now() - t0, new Map([[n.id, proxy]]));
+    try {
+      injector.schedule([{ kind: 'proxy', node: 0, at: 50, duration: 300, mode: { kind: 'delay', ms: 100 } }, { kind: 'proxy', node: 0, at: 500, duration: 100, mode: { kind: 'reset' } }]);
+      await waitUntil(() => proxy.mode.kind === 'delay', 2000);
+      const [host, port] = proxy.address.split(':');
+      const t = performance.now();
+      assert.equal(await call(host!, Number(port), ['PING'], 2000), 'PONG');
+      assert.ok(performance.now() - t >= 190, 'delayed both ways');
+      await injector.settle(5000);
+      assert.equal(proxy.mode.kind, 'pass');
+      const records = injector.records();
+      assert.deepEqual(records.map((r) => [r.label, r.error]), [[`proxy delay 100 ms in front of ${n.id} for 0.3 s`, null], [`proxy reset in front of ${n.id} for 0.1 s`, null]]);
+      assert.ok(records.every((r) => r.end! - r.start! >= 95));
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test('abort cancels planned faults and resumes a paused node', async () => {
     const t0 = performance.now();
     const injector = new FaultInjector(node, () => performance.now() - t0);
