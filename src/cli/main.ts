@@ -15,6 +15,7 @@ import { CLUSTER_NAME } from '../membership/layout.js';
 import type { KvStore } from '../membership/kv.js';
 import { registerClusterCommand } from './cluster.js';
 import { runDev } from './dev.js';
+import { registerScenarioCommand } from './scenario.js';
 
 const EXIT_USAGE = 2;
 
@@ -167,6 +168,7 @@ const server = program
   .action(async (flags: ServerFlags) => runServer(flags));
 
 registerClusterCommand(program);
+registerScenarioCommand(program);
 
 interface DevFlags {
   nodes: string;
