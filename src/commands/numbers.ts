@@ -245,3 +245,56 @@ export function parseFloatStrict(text: string): number | null {
 export function formatFloat(d: number): string {
   return formatLongDouble(fromDouble(d));
 }
+
+/*
+ * Sorted-set scores are C doubles: parsed with strtod, printed with "%.17g"
+ * (Redis 7.0's addReplyDouble; 7.2 moved to the shortest form).
+ */
+
+const DECIMAL_DOUBLE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEX_DOUBLE = /^[+-]?0[xX]/;
+const INFINITY_WORD = /^([+-]?)inf(?:inity)?$/i;
+/** What strtod skips before a number (isspace). */
+const LEADING_SPACE = /^[ \t\n\v\f\r]+/;
+
+/**
+ * Parses a whole string as strtod does (null when bytes are left over or it
+ * is NaN). `strict` is Redis's getDoubleFromObject (ZADD, ZINCRBY, WEIGHTS):
+ * no leading space, and no overflow to infinity or underflow to zero.
+ * Otherwise as zslParseRange reads range ends: leading spaces and overflow allowed.
+ */
+export function parseDouble(text: string, strict: boolean): number | null {
+  if (!strict) text = text.replace(LEADING_SPACE, '');
+  const inf = INFINITY_WORD.exec(text);
+  if (inf) return inf[1] === '-' ? -Infinity : Infinity;
+  let d: number;
+  if (DECIMAL_DOUBLE.test(text)) d = Number(text);
+  else if (HEX_DOUBLE.test(text)) {
+    const x = parseFloatStrict(text);
+    if (x === null) return null;
+    d = x;
+  } else return null;
+  if (strict) {
+    if (!Number.isFinite(d)) return null;
+    // Underflow to zero: digits other than zeros before the exponent.
+    if (d === 0 && /[1-9]/.test(text.replace(/[eEpP].*$/, '').replace(/^[+-]?0[xX]/, ''))) return null;
+  }
+  return d;
+}
+
+/** A score as Redis 7.0 prints it: C's "%.17g" ("inf", "-inf"; 0.1 is 0.10000000000000001). */
+export function formatScore(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const [mantissa, expText] = d.toExponential(16).split('e') as [string, string];
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 17) {
+    const m = mantissa.includes('.') ? mantissa.replace(/0+$/, '').replace(/\.$/, '') : mantissa;
+    const e = Math.abs(exp);
+    return `${m}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+  }
+  const fixed = d.toFixed(16 - exp);
+  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+}

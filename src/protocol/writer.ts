@@ -360,6 +360,15 @@ export class ReplyWriter {
     }
   }
 
+  /** A double already formatted (sorted-set scores, "%.17g"): `,text` in RESP3, a bulk string in RESP2. */
+  doubleText(text: string): void {
+    if (this.protocol === 2) return this.bulkText(text);
+    this.ensure(text.length + 3);
+    this.byte(44);
+    this.pos += this.buf.latin1Write(text, this.pos);
+    this.crlf();
+  }
+
   /** Text meant for people (INFO, CLIENT LIST): a verbatim string in RESP3, a bulk string in RESP2. */
   verbatim(text: string): void {
     if (this.protocol === 2) return this.bulkText(text);

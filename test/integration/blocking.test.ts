@@ -146,3 +146,15 @@ both('RESP3: a served waiter and a timed-out one', async (connect, log) => {
   log('a', (await a.read(1))[0]!);
   log('timeout', await a.call('BRPOP', 'q', '0.05'));
 });
+
+both('BZPOPMIN and BZMPOP are woken by ZADD, in blocking order', async (connect, log) => {
+  const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
+  send(a, 'BZPOPMIN', 'z', '0');
+  await pause(50);
+  send(b, 'BZMPOP', '0', '1', 'z', 'MAX', 'COUNT', '2');
+  await pause(50);
+  log('zadd', await c.call('ZADD', 'z', '1', 'x', '2', 'y', '3', 'w', '4', 'v'));
+  log('a', (await a.read(1))[0]!);
+  log('b', (await b.read(1))[0]!);
+  log('left', await c.call('ZRANGE', 'z', '0', '-1', 'WITHSCORES'));
+});

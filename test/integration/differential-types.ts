@@ -205,6 +205,97 @@ const blockingCases: Case[] = [
   ] },
 ];
 
+const Z5 = 'ZADD z 1 a 2 b 3 c 4 d 5 e';
+const SCORE_RANGES: Array<[string, string]> = [['-inf', '+inf'], ['2', '4'], ['(2', '4'], ['2', '(4'], ['(2', '(4'], ['4', '2'], ['(3', '(3'], ['3', '3'], ['-inf', '(1'], ['5', 'inf'], ['6', '+inf'], [' 2', '4']];
+const LEX_RANGES: Array<[string, string]> = [['-', '+'], ['[b', '[d'], ['(b', '(d'], ['[b', '(b'], ['-', '[c'], ['(c', '+'], ['+', '-'], ['[z', '+'], ['-', '-'], ['[a', '[a']];
+
+const zsetCases: Case[] = [
+  { name: 'ZADD: scores, updates, options, replies', steps: [
+    'ZADD z 1 a 2 b', 'ZADD z 3 a 2 b 4 c', 'ZRANGE z 0 -1 WITHSCORES', 'ZADD z NX 10 a 5 d', 'ZADD z XX 10 a 6 e', 'ZADD z XX CH 11 a 11 a', 'ZADD z CH 1 a 1 b 9 f', 'ZADD z GT 0 a 20 b', 'ZADD z LT CH 0 a 30 b',
+    'ZADD z GT XX CH 100 a 100 nope', 'ZRANGE z 0 -1 WITHSCORES', 'ZADD z INCR 5 a', 'ZADD z INCR -inf a', 'ZADD z NX INCR 1 a', 'ZADD z XX INCR 1 missing', 'ZADD z GT INCR -1 b', 'ZADD z INCR 1 fresh', 'ZSCORE z fresh', 'ZCARD z',
+  ] },
+  { name: 'ZADD: errors', steps: [
+    'ZADD z 1', 'ZADD z 1 a 2', 'ZADD z NX XX 1 a', 'ZADD z GT LT 1 a', 'ZADD z NX GT 1 a', 'ZADD z INCR 1 a 2 b', 'ZADD z abc a', 'ZADD z 1 a x b', 'ZADD z nan a', 'ZADD z 1e400 a', 'ZADD z 1e-400 a', ['ZADD', 'z', ' 1', 'a'], 'ZADD z FOO 1 a',
+    'ZADD z CH', 'ZADD z inf a', 'ZADD z INCR -inf a', 'ZADD z INCR +inf a', 'ZRANGE z 0 -1 WITHSCORES', 'EXISTS nokey', 'ZADD nokey XX 1 a', 'ZADD nokey XX INCR 1 a', 'EXISTS nokey',
+  ] },
+  { name: 'scores print as Redis 7.0 prints them', steps: [
+    'ZADD z 0.1 a 1.5 b 3 c 1e20 d -0.0 e 1e-7 f inf g -inf h 123456789012345678 i 0.30000000000000004 j 5e-324 k 0x10 l', 'ZRANGE z 0 -1 WITHSCORES', 'ZSCORE z a', 'ZMSCORE z a g nope', 'ZINCRBY z 0.2 a', 'ZINCRBY z 1 new',
+    'ZINCRBY z abc a', 'ZINCRBY z -inf g', 'ZSCAN z 0',
+  ] },
+  { name: 'ZREM, ZCARD, ZSCORE, ZMSCORE; emptied sorted sets are deleted', steps: [
+    Z5, 'ZREM z a x a', 'ZCARD z', 'ZSCORE z a', 'ZSCORE z b', 'ZSCORE nokey a', 'ZMSCORE z b x', 'ZMSCORE nokey a', 'ZREM nokey a', 'ZREM z b c d e', 'EXISTS z', 'ZCARD z',
+  ] },
+  { name: 'ZRANK/ZREVRANK', steps: [
+    Z5, 'ZRANK z a', 'ZRANK z e', 'ZREVRANK z a', 'ZREVRANK z c', 'ZRANK z x', 'ZRANK nokey a', 'ZREVRANK nokey a',
+    // Deliberate: ringcache has Redis 7.2's WITHSCORE, which 7.0 refuses.
+    { cmd: 'ZRANK z c WITHSCORE', check: (redis, ringcache) => {
+      assert.equal(show(redis), "-ERR wrong number of arguments for 'zrank' command");
+      assert.ok(['[:2, "3"]', '[:2, :3]'].includes(show(ringcache)), show(ringcache));
+    } },
+    { cmd: 'ZREVRANK z c WITHSCORE', check: (_redis, ringcache) => assert.ok(['[:2, "3"]', '[:2, :3]'].includes(show(ringcache)), show(ringcache)) },
+    { cmd: 'ZRANK z nope WITHSCORE', check: (_redis, ringcache) => assert.equal(show(ringcache), 'nil') },
+  ] },
+  { name: 'ZRANGE by rank, with REV and WITHSCORES; ZREVRANGE', steps: [
+    Z5, ...LIST_RANGES.map(([a, b]) => `ZRANGE z ${a} ${b}`), 'ZRANGE z 0 -1 REV', 'ZRANGE z 1 2 REV WITHSCORES', 'ZREVRANGE z 0 1', 'ZREVRANGE z 0 -1 WITHSCORES', 'ZRANGE nokey 0 -1', 'ZRANGE z a 1', 'ZREVRANGE z 0 1 REV',
+  ] },
+  { name: 'ZRANGE BYSCORE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, LIMIT', steps: [
+    Z5, ...SCORE_RANGES.map(([a, b]) => ['ZRANGEBYSCORE', 'z', a, b]), ...SCORE_RANGES.map(([a, b]) => ['ZREVRANGEBYSCORE', 'z', b, a]), 'ZRANGE z 2 4 BYSCORE', 'ZRANGE z 4 2 BYSCORE REV WITHSCORES',
+    'ZRANGEBYSCORE z -inf +inf LIMIT 1 2', 'ZRANGEBYSCORE z -inf +inf LIMIT 1 -1', 'ZRANGEBYSCORE z -inf +inf LIMIT -1 2', 'ZRANGEBYSCORE z -inf +inf LIMIT 0 0', 'ZRANGEBYSCORE z -inf +inf WITHSCORES LIMIT 3 10', 'ZREVRANGEBYSCORE z +inf -inf LIMIT 1 2 WITHSCORES',
+    'ZRANGE z -inf +inf BYSCORE LIMIT 2 2', 'ZRANGEBYSCORE z 1 x', 'ZRANGEBYSCORE z (x 1', 'ZRANGEBYSCORE z nan 1', 'ZRANGEBYSCORE z 1 2 LIMIT 1', 'ZRANGEBYSCORE z 1 2 LIMIT a 1', 'ZRANGEBYSCORE z 1 2 FOO', 'ZRANGEBYSCORE z 1 2 BYLEX', 'ZRANGEBYSCORE nokey 1 2',
+  ] },
+  { name: 'ZRANGE BYLEX, ZRANGEBYLEX, ZREVRANGEBYLEX, ZLEXCOUNT', steps: [
+    'ZADD z 0 a 0 b 0 c 0 d 0 e', ...LEX_RANGES.map(([a, b]) => `ZRANGEBYLEX z ${a} ${b}`), ...LEX_RANGES.map(([a, b]) => `ZREVRANGEBYLEX z ${b} ${a}`), ...LEX_RANGES.map(([a, b]) => `ZLEXCOUNT z ${a} ${b}`),
+    'ZRANGE z [b [d BYLEX', 'ZRANGE z [d [b BYLEX REV LIMIT 0 2', 'ZRANGEBYLEX z - + LIMIT 1 2', 'ZRANGEBYLEX z a b', 'ZRANGEBYLEX z [a', 'ZRANGEBYLEX z - + WITHSCORES', 'ZLEXCOUNT z a b', 'ZLEXCOUNT nokey - +',
+  ] },
+  { name: 'ZRANGE: option rules', steps: [
+    Z5, 'ZRANGE z 0 1 LIMIT 0 1', 'ZRANGE z - + BYLEX WITHSCORES', 'ZRANGE z 0 1 FOO', 'ZRANGE z 0 1 BYSCORE BYLEX', 'ZRANGE z (1 3 BYSCORE WITHSCORES LIMIT 0 1', 'ZRANGE z 0 1 LIMIT 0', 'ZRANGE z 1 2 BYSCORE REV',
+  ] },
+  { name: 'ZRANGESTORE', steps: [
+    Z5, 'ZRANGESTORE d z 1 3', 'ZRANGE d 0 -1 WITHSCORES', 'ZRANGESTORE d z 2 4 BYSCORE REV', 'ZRANGESTORE d z 4 2 BYSCORE REV LIMIT 0 1', 'ZRANGE d 0 -1 WITHSCORES', 'ZRANGESTORE d z 10 20', 'EXISTS d', 'ZRANGESTORE d nokey 0 -1', 'ZRANGESTORE d z 0 1 WITHSCORES',
+    'SET s x', 'ZRANGESTORE s z 0 0', 'TYPE s', 'ZRANGESTORE d s 0 1',
+  ] },
+  { name: 'ZCOUNT', steps: [Z5, ...SCORE_RANGES.map(([a, b]) => ['ZCOUNT', 'z', a, b]), 'ZCOUNT nokey 0 1', 'ZCOUNT z x 1'] },
+  { name: 'ZREMRANGEBYRANK/SCORE/LEX', steps: [
+    Z5, 'ZREMRANGEBYRANK z 0 0', 'ZREMRANGEBYRANK z -1 -1', 'ZRANGE z 0 -1', 'ZREMRANGEBYRANK z 5 10', 'ZREMRANGEBYSCORE z (2 3', 'ZRANGE z 0 -1', 'ZREMRANGEBYSCORE z -inf +inf', 'EXISTS z',
+    'ZADD y 0 a 0 b 0 c', 'ZREMRANGEBYLEX y [a (c', 'ZRANGE y 0 -1', 'ZREMRANGEBYLEX y - +', 'EXISTS y', 'ZREMRANGEBYRANK nokey 0 1', 'ZREMRANGEBYSCORE y x 1', 'ZREMRANGEBYLEX y a b', 'ZREMRANGEBYRANK y a 1',
+  ] },
+  { name: 'ZPOPMIN/ZPOPMAX, BZPOPMIN/BZPOPMAX with data and timeouts', steps: [
+    Z5, 'ZPOPMIN z', 'ZPOPMAX z', 'ZPOPMIN z 2', 'ZPOPMAX z 0', 'ZPOPMAX z 5', 'EXISTS z', 'ZPOPMIN nokey', 'ZPOPMIN nokey 2', 'ZPOPMIN z -1', 'ZPOPMIN z x', 'ZPOPMIN z 1 2',
+    Z5, 'BZPOPMIN nokey z 0', 'BZPOPMAX z 0', 'BZPOPMIN nokey 0.05', 'BZPOPMAX nokey 0.05', 'BZPOPMIN z x', 'SET s x', 'BZPOPMIN s 0', 'BZPOPMIN z s 0',
+  ] },
+  { name: 'ZMPOP/BZMPOP', steps: [
+    Z5, 'ZMPOP 2 nokey z MIN', 'ZMPOP 1 z MAX COUNT 2', 'ZMPOP 1 z MIN COUNT 10', 'ZMPOP 1 z MIN', 'ZMPOP 0 z MIN', 'ZMPOP 1 z FOO', 'ZMPOP 1 z MIN COUNT 0', 'ZMPOP 2 z MIN',
+    Z5, 'BZMPOP 0 1 z MAX', 'BZMPOP 0.05 1 nokey MIN', 'BZMPOP x 1 z MIN', 'BZMPOP 0 1 z MIN COUNT 2', 'SET s x', 'ZMPOP 1 s MIN',
+  ] },
+  { name: 'ZUNION/ZINTER/ZDIFF: weights, aggregates, sets as inputs', steps: [
+    'ZADD a 1 x 2 y 3 z', 'ZADD b 10 y 20 z 30 w', 'SADD s x w', 'ZUNION 2 a b', 'ZUNION 2 a b WITHSCORES', 'ZINTER 2 a b WITHSCORES', 'ZDIFF 2 a b WITHSCORES', 'ZUNION 3 a b s WITHSCORES', 'ZINTER 2 a s WITHSCORES',
+    'ZUNION 2 a b WEIGHTS 2 0.5 WITHSCORES', 'ZUNION 2 a b AGGREGATE MIN WITHSCORES', 'ZINTER 2 a b AGGREGATE MAX WITHSCORES', 'ZUNION 2 a nokey WITHSCORES', 'ZINTER 2 a nokey', 'ZDIFF 2 nokey a', 'ZDIFF 1 a',
+    'ZADD i 1 p', 'ZADD j -inf p', 'ZADD k inf p', 'ZUNION 2 j k WITHSCORES', 'ZUNION 1 k WEIGHTS 0 WITHSCORES', 'ZINTER 2 j k WITHSCORES',
+  ] },
+  { name: 'ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE, ZINTERCARD', steps: [
+    'ZADD a 1 x 2 y 3 z', 'ZADD b 10 y 20 z', 'ZUNIONSTORE d 2 a b', 'ZRANGE d 0 -1 WITHSCORES', 'ZINTERSTORE d 2 a b WEIGHTS 1 2', 'ZRANGE d 0 -1 WITHSCORES', 'ZDIFFSTORE d 2 a b', 'ZRANGE d 0 -1 WITHSCORES',
+    'ZINTERSTORE d 2 a nokey', 'EXISTS d', 'SET d x', 'ZUNIONSTORE d 1 a', 'TYPE d', 'ZUNIONSTORE d 1 a WITHSCORES', 'ZINTERCARD 2 a b', 'ZINTERCARD 2 a b LIMIT 1', 'ZINTERCARD 1 a LIMIT 0', 'ZINTERCARD 2 a nokey',
+    'ZINTERCARD 0 a', 'ZINTERCARD 3 a b', 'ZINTERCARD 2 a b LIMIT -1', 'ZINTERCARD x a', 'OBJECT ENCODING d',
+  ] },
+  { name: 'ZUNION and friends: errors', steps: [
+    'ZADD a 1 x', 'SET s v', 'ZUNION 0 a', 'ZUNIONSTORE d 0 a', 'ZDIFFSTORE d 0 a', 'ZUNION 2 a', 'ZUNION x a', 'ZUNION 1 a WEIGHTS', 'ZUNION 1 a WEIGHTS x', 'ZUNION 1 a WEIGHTS 1 2', 'ZUNION 1 a AGGREGATE', 'ZUNION 1 a AGGREGATE FOO',
+    'ZDIFF 1 a WEIGHTS 1', 'ZDIFF 1 a AGGREGATE SUM', 'ZUNION 2 a s', 'ZINTER 2 nokey s', 'ZUNION 2 s a FOO', 'ZINTERSTORE d 1 s', 'ZUNION 1 a FOO',
+  ] },
+  { name: 'ZRANDMEMBER', steps: [
+    Z5, 'ZRANDMEMBER z 5', 'ZRANDMEMBER z 10 WITHSCORES', 'ZRANDMEMBER z 0', 'ZRANDMEMBER nokey', 'ZRANDMEMBER nokey 2', { cmd: 'ZRANDMEMBER z -8', check: sameLength }, { cmd: 'ZRANDMEMBER z 3 WITHSCORES', check: sameLength },
+    'ZRANDMEMBER z 1 FOO', 'ZRANDMEMBER z x', 'ZRANDMEMBER z 1 WITHSCORES x',
+  ] },
+  { name: 'ZSCAN; listpack and skiplist encodings', steps: [
+    Z5, 'ZSCAN z 0', 'ZSCAN z 0 MATCH [ab]', 'ZSCAN nokey 0', 'ZSCAN z x', 'OBJECT ENCODING z', ['ZADD', 'z', '1', AT_LIMIT], 'OBJECT ENCODING z', ['ZADD', 'z', '1', LONG], 'OBJECT ENCODING z', ['ZREM', 'z', LONG], 'OBJECT ENCODING z',
+    `ZADD big ${Array.from({ length: 128 }, (_, i) => `${i} m${i}`).join(' ')}`, 'OBJECT ENCODING big', 'ZADD big 1 more', 'OBJECT ENCODING big', { cmd: 'ZSCAN big 0 COUNT 1000', check: scanDone(true) }, 'ZRANGE big 120 -1 WITHSCORES',
+    'ZUNIONSTORE small 1 big', 'OBJECT ENCODING small', 'ZRANGESTORE small big 0 9', 'OBJECT ENCODING small',
+  ] },
+  { name: 'WRONGTYPE: sorted-set commands on a list, and the reverse', steps: [
+    'RPUSH l a', 'ZADD z 1 m', 'ZADD l 1 a', 'ZINCRBY l 1 a', 'ZREM l a', 'ZSCORE l a', 'ZCARD l', 'ZRANGE l 0 -1', 'ZRANGEBYSCORE l 0 1', 'ZRANK l a', 'ZPOPMIN l', 'ZRANDMEMBER l', 'ZSCAN l 0', 'ZCOUNT l 0 1',
+    'LPUSH z a', 'SADD z a', 'GET z', 'TYPE z', 'HGET z a',
+  ] },
+];
+
 const crossTypeCases: Case[] = [
   { name: 'WRONGTYPE: string commands on a hash, hash commands on a string', steps: [
     'HSET h f v', 'SET s v', 'GET h', 'GETSET h x', 'GETDEL h', 'GETEX h', 'APPEND h x', 'STRLEN h', 'INCR h', 'INCRBYFLOAT h 1', 'GETRANGE h 0 1', 'SETRANGE h 0 x', 'SET h x GET',
@@ -244,11 +335,16 @@ const WRONG_ARITY: Record<string, string[]> = {
   LPUSH: ['LPUSH l'], RPUSH: ['RPUSH l'], LPUSHX: ['LPUSHX l'], RPUSHX: ['RPUSHX l'], LPOP: ['LPOP'], RPOP: ['RPOP'], LLEN: ['LLEN', 'LLEN l x'], LINDEX: ['LINDEX l'], LSET: ['LSET l 0'], LRANGE: ['LRANGE l 0'],
   LREM: ['LREM l 0'], LTRIM: ['LTRIM l 0'], LINSERT: ['LINSERT l before a'], LPOS: ['LPOS l'], LMOVE: ['LMOVE a b left'], RPOPLPUSH: ['RPOPLPUSH a'], LMPOP: ['LMPOP 1 l'],
   BLPOP: ['BLPOP l'], BRPOP: ['BRPOP'], BLMOVE: ['BLMOVE a b left right'], BRPOPLPUSH: ['BRPOPLPUSH a b'], BLMPOP: ['BLMPOP 0 1 l'],
+  ZADD: ['ZADD z 1'], ZINCRBY: ['ZINCRBY z 1'], ZREM: ['ZREM z'], ZSCORE: ['ZSCORE z'], ZMSCORE: ['ZMSCORE z'], ZCARD: ['ZCARD'], ZCOUNT: ['ZCOUNT z 0'], ZLEXCOUNT: ['ZLEXCOUNT z -'], ZRANGE: ['ZRANGE z 0'],
+  ZRANGESTORE: ['ZRANGESTORE d z 0'], ZREVRANGE: ['ZREVRANGE z 0'], ZRANGEBYSCORE: ['ZRANGEBYSCORE z 0'], ZREVRANGEBYSCORE: ['ZREVRANGEBYSCORE z 0'], ZRANGEBYLEX: ['ZRANGEBYLEX z -'], ZREVRANGEBYLEX: ['ZREVRANGEBYLEX z +'],
+  ZREMRANGEBYRANK: ['ZREMRANGEBYRANK z 0'], ZREMRANGEBYSCORE: ['ZREMRANGEBYSCORE z 0'], ZREMRANGEBYLEX: ['ZREMRANGEBYLEX z -'], ZPOPMIN: ['ZPOPMIN'], ZPOPMAX: ['ZPOPMAX'], BZPOPMIN: ['BZPOPMIN z'], BZPOPMAX: ['BZPOPMAX'],
+  ZMPOP: ['ZMPOP 1 z'], BZMPOP: ['BZMPOP 0 1 z'], ZUNION: ['ZUNION 1'], ZINTER: ['ZINTER 1'], ZDIFF: ['ZDIFF 1'], ZUNIONSTORE: ['ZUNIONSTORE d 1'], ZINTERSTORE: ['ZINTERSTORE d 1'], ZDIFFSTORE: ['ZDIFFSTORE d 1'], ZINTERCARD: ['ZINTERCARD 1'],
+  ZRANDMEMBER: ['ZRANDMEMBER'], ZSCAN: ['ZSCAN z'], ZRANK: ['ZRANK z'], ZREVRANK: ['ZREVRANK z'],
   SMOVE: ['SMOVE a b'], SINTER: ['SINTER'], SUNION: ['SUNION'], SDIFF: ['SDIFF'], SINTERSTORE: ['SINTERSTORE d'], SUNIONSTORE: ['SUNIONSTORE d'], SDIFFSTORE: ['SDIFFSTORE d'], SINTERCARD: ['SINTERCARD 1'], SSCAN: ['SSCAN s'],
 };
 
 const arityCases: Case[] = Object.entries(WRONG_ARITY).map(([name, calls]) => ({ name: `wrong arity: ${name}`, steps: calls as Step[] }));
 
 /** The cases about what the type commands do (the coverage check reads these). */
-export const typeBehaviourCases: Case[] = [...hashCases, ...setCases, ...listCases, ...blockingCases, ...crossTypeCases];
+export const typeBehaviourCases: Case[] = [...hashCases, ...setCases, ...listCases, ...blockingCases, ...zsetCases, ...crossTypeCases];
 export const typeCases: Case[] = [...typeBehaviourCases, ...arityCases];

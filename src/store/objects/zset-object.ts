@@ -1,17 +1,19 @@
 /**
- * A sorted set: a Map from member to score for O(1) lookups, and a skiplist
- * ordered by (score, member) for ranges and ranks, as Redis's skiplist
- * encoding (which Redis's small listpack encoding orders the same way).
+ * A sorted set: member to score in Slots (O(1) lookups, stable scan cursors,
+ * random picks), and a skiplist ordered by (score, member) for ranges and
+ * ranks, as Redis's skiplist encoding (its small listpack encoding orders
+ * the same way).
  */
 import { CONTAINER_BASE_BYTES, ZSET_LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, MAP_ENTRY_BYTES, stringBytes, type StoredObject } from './common.js';
 import { SkipList, type ZNode } from './skiplist.js';
+import { Slots } from './slots.js';
 
-/** A skiplist node (object, two arrays of 1.33 levels on average) and its score's heap number. */
-const NODE_BYTES = 128;
+/** A skiplist node (object, two arrays of 1.33 levels on average), its score's heap number, and two Slots array slots. */
+const NODE_BYTES = 144;
 
 export class ZSetObject implements StoredObject {
   readonly type = 'zset';
-  readonly scores = new Map<string, number>();
+  readonly scores = new Slots<number>();
   readonly list: SkipList;
   bytes = CONTAINER_BASE_BYTES * 2;
   accounted = 0;
