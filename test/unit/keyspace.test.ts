@@ -179,3 +179,144 @@ test('property: the keyspace agrees with a Map model under sets, deletes, expiri
     { numRuns: 200 },
   );
 });
+
+test('property: containers and strings side by side agree with a model: types, WRONGTYPE, emptied keys, rename, expiry, memory', async () => {
+  const { HashObject } = await import('../../src/store/objects/hash-object.js');
+  const { SetObject } = await import('../../src/store/objects/set-object.js');
+  const { ListObject } = await import('../../src/store/objects/list-object.js');
+  const { WrongTypeError } = await import('../../src/store/keyspace.js');
+  type Kind = 'string' | 'hash' | 'set' | 'list';
+  type Model = { kind: Kind; items: string[]; at: number };
+  const key = fc.integer({ min: 0, max: 6 }).map((i) => `k${i}`);
+  const item = fc.constantFrom('a', 'b', 'c', 'd');
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key, ttl: fc.option(fc.integer({ min: 1, max: 40 })) }),
+    fc.record({ kind: fc.constant('add' as const), type: fc.constantFrom<Kind>('hash', 'set', 'list'), key, item }),
+    fc.record({ kind: fc.constant('remove' as const), type: fc.constantFrom<Kind>('hash', 'set', 'list'), key, item }),
+    fc.record({ kind: fc.constant('del' as const), key }),
+    fc.record({ kind: fc.constant('rename' as const), key, to: key }),
+    fc.record({ kind: fc.constant('expire' as const), key, ttl: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+    fc.record({ kind: fc.constant('active' as const) }),
+  );
+  const contents = (o: unknown): string[] => {
+    if (o instanceof HashObject) return [...o.fields.keyList()];
+    if (o instanceof SetObject) return o.list().sort();
+    if (o instanceof ListObject) return o.range(0, o.size);
+    throw new Error('not a container');
+  };
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 150 }), (ops) => {
+      const clock = new ManualClock();
+      const ks = new SlabKeyspace(clock);
+      const model = new Map<string, Model>();
+      let serial = 0;
+      for (const o of ops) {
+        if (o.kind === 'set') {
+          const value = `v${serial++}`;
+          const at = o.ttl === null ? NO_EXPIRY : clock.now() + o.ttl;
+          ks.set(o.key, v(value), at);
+          model.set(o.key, { kind: 'string', items: [value], at });
+        } else if (o.kind === 'add' || o.kind === 'remove') {
+          const m = model.get(o.key);
+          let obj;
+          try {
+            obj = ks.getObject(o.key, o.type as 'hash', false);
+          } catch (err) {
+            assert.ok(err instanceof WrongTypeError);
+            assert.ok(m !== undefined && m.kind !== o.type, 'WRONGTYPE only for a key of another type');
+            continue;
+          }
+          assert.equal(obj === undefined, m === undefined, `${o.key} exists in both or neither`);
+          if (o.kind === 'remove') {
+            if (obj === undefined) continue;
+            if (obj instanceof HashObject) obj.delete(o.item);
+            else if (obj instanceof SetObject) obj.delete(o.item);
+            else if (obj instanceof ListObject && obj.size > 0 && obj.get(0) === o.item) obj.popFront();
+            ks.objectChanged(o.key, obj);
+            const items = o.type === 'list' ? (m!.items[0] === o.item ? m!.items.slice(1) : m!.items) : m!.items.filter((x) => x !== o.item);
+            if (items.length === 0) model.delete(o.key);
+            else m!.items = items;
+            continue;
+          }
+          const created = obj === undefined;
+          const c = obj ?? (o.type === 'hash' ? new HashObject() : o.type === 'set' ? new SetObject() : new ListObject());
+          if (c instanceof HashObject) c.set(o.item, 'x');
+          else if (c instanceof SetObject) c.add(o.item);
+          else if (c instanceof ListObject) c.pushBack(o.item);
+          if (created) ks.putObject(o.key, c, NO_EXPIRY);
+          else ks.objectChanged(o.key, c);
+          const prev = m?.items ?? [];
+          const items = o.type === 'list' ? [...prev, o.item] : prev.includes(o.item) ? prev : [...prev, o.item];
+          model.set(o.key, { kind: o.type, items, at: m?.at ?? NO_EXPIRY });
+        } else if (o.kind === 'del') {
+          assert.equal(ks.delete(o.key), model.delete(o.key));
+        } else if (o.kind === 'rename') {
+          const m = model.get(o.key);
+          assert.equal(ks.rename(o.key, o.to), m !== undefined);
+          if (m !== undefined && o.key !== o.to) {
+            model.delete(o.key);
+            model.set(o.to, m);
+          }
+        } else if (o.kind === 'expire') {
+          const m = model.get(o.key);
+          assert.equal(ks.setExpireAt(o.key, clock.now() + o.ttl), m !== undefined);
+          if (m) m.at = clock.now() + o.ttl;
+        } else if (o.kind === 'tick') clock.advance(o.ms);
+        else ks.activeExpire(50);
+        for (const [k, m] of model) if (m.at !== NO_EXPIRY && m.at <= clock.now()) model.delete(k);
+        for (let i = 0; i <= 6; i++) {
+          const k = `k${i}`;
+          const m = model.get(k);
+          assert.equal(ks.typeOf(k), m?.kind, `TYPE ${k}`);
+          if (m === undefined) continue;
+          if (m.kind === 'string') {
+            assert.equal(ks.peek(k)?.toString(), m.items[0]);
+            assert.equal(ks.peekObject(k), undefined);
+          } else {
+            assert.throws(() => ks.peek(k), WrongTypeError, 'a string read of a container');
+            const got = contents(ks.peekObject(k));
+            assert.deepEqual(got, m.kind === 'set' ? [...m.items].sort() : m.items);
+          }
+          assert.equal(ks.expireAt(k), m.at);
+        }
+        assert.deepEqual(new Set(ks.keys()), new Set(model.keys()));
+        assert.equal(ks.size, model.size);
+      }
+      // Everything deleted: no data bytes are counted any more, containers' included.
+      for (const k of [...model.keys()]) ks.delete(k);
+      const e = ks.engineStats();
+      assert.deepEqual([e.slabLiveBytes, e.largeBytes, e.objectBytes], [0, 0, 0]);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('containers count in used memory and are evicted and expired as any key', async () => {
+  const { HashObject } = await import('../../src/store/objects/hash-object.js');
+  const clock = new ManualClock();
+  const ks = new SlabKeyspace(clock, () => 0.5);
+  ks.set('other', v('x'), NO_EXPIRY);
+  const base = ks.usedMemory;
+  const h = new HashObject();
+  ks.putObject('h', h, NO_EXPIRY);
+  const one = ks.usedMemory;
+  assert.ok(one > base);
+  const got = ks.getObject('h', 'hash', false) as InstanceType<typeof HashObject>;
+  for (let i = 0; i < 1000; i++) got.set(`field${i}`, 'x'.repeat(20));
+  ks.objectChanged('h', got);
+  assert.ok(ks.usedMemory > one + 1000 * 40, `a 1000-field hash counts its fields (${ks.usedMemory - one} bytes)`);
+  assert.equal(ks.memoryUsage('h')! > 1000 * 40, true);
+  // Eviction takes the big container first under allkeys-lru when it is the oldest.
+  for (let i = 0; i < 100; i++) ks.set(`s${i}`, v('y'), NO_EXPIRY);
+  assert.equal(ks.evict(ks.usedMemory - 1000, 'allkeys-lru'), true);
+  assert.equal(ks.stats.evicted > 0, true);
+  // Expiry of a container.
+  const h2 = new HashObject();
+  h2.set('f', 'v');
+  ks.putObject('h2', h2, clock.now() + 10);
+  clock.advance(10);
+  assert.equal(ks.typeOf('h2'), undefined);
+  ks.flush();
+  assert.equal(ks.size, 0);
+});
