@@ -56,6 +56,9 @@ const both =
 const positiveInt = both('a positive integer', (r) => (typeof r === 'number' || typeof r === 'bigint') && r > 0);
 const TTL: Check = (redis, ringcache) => assert.ok(Math.abs(Number(redis) - Number(ringcache)) <= 1, `${show(ringcache)} vs ${show(redis)}`);
 
+/** What Redis 7.0 answers to DUMP of the string "v" (RDB string, version 10, CRC-64). */
+const REDIS_DUMP_OF_V = Buffer.from([0x00, 0x01, 0x76, 0x0a, 0x00, 0x91, 0x08, 0xce, 0xb2, 0x19, 0x38, 0x8a, 0xce]);
+
 const fields = (n: number, prefix = 'f'): string => Array.from({ length: n }, (_, i) => `${prefix}${i} v${i}`).join(' ');
 const LONG = 'x'.repeat(65);
 const AT_LIMIT = 'x'.repeat(64);
@@ -318,6 +321,12 @@ const crossTypeCases: Case[] = [
     'HGETALL s', 'COPY nokey x', 'EXISTS x', 'COPY h h', 'COPY h x FOO', 'COPY h x DB 0', 'COPY h y DB 0 REPLACE', 'COPY h z DB abc', 'COPY h z REPLACE DB', 'EXISTS z',
     { cmd: 'COPY h w DB 1', redis: ':1', ringcache: '-ERR DB index is out of range', why: 'one keyspace per node' },
   ] },
+  { name: 'DUMP and RESTORE: missing keys, option and payload errors, BUSYKEY', steps: [
+    'DUMP nokey', 'SET s v', { cmd: 'DUMP s', check: both('a bulk string', (r) => Buffer.isBuffer(r) && r.length > 0) }, 'RESTORE s 0 garbage', 'RESTORE t 0 garbage', 'RESTORE t -1 garbage', 'RESTORE t x garbage',
+    'RESTORE t 0 garbage FOO', 'RESTORE t 0 garbage IDLETIME -1', 'RESTORE t 0 garbage FREQ 256', 'RESTORE s 0 garbage REPLACE', 'EXISTS t',
+    // Deliberate: ringcache's payload is its own format; Redis's is refused with Redis's text for an unreadable payload.
+    { cmd: ['RESTORE', 'r', '0', REDIS_DUMP_OF_V], redis: '+OK', ringcache: '-ERR DUMP payload version or checksum are wrong', why: "ringcache's own DUMP format" },
+  ] },
   { name: 'SCAN TYPE and MATCH over mixed types', steps: [
     'MSET s1 a s2 b', 'HSET h1 f v', 'HSET h2 f v', { scanAll: ['TYPE', 'hash'] }, { scanAll: ['TYPE', 'string'] }, { scanAll: ['TYPE', 'HASH', 'MATCH', '*1'] }, { scanAll: ['TYPE', 'zset'] },
   ] },
@@ -339,6 +348,7 @@ const WRONG_ARITY: Record<string, string[]> = {
   ZRANGESTORE: ['ZRANGESTORE d z 0'], ZREVRANGE: ['ZREVRANGE z 0'], ZRANGEBYSCORE: ['ZRANGEBYSCORE z 0'], ZREVRANGEBYSCORE: ['ZREVRANGEBYSCORE z 0'], ZRANGEBYLEX: ['ZRANGEBYLEX z -'], ZREVRANGEBYLEX: ['ZREVRANGEBYLEX z +'],
   ZREMRANGEBYRANK: ['ZREMRANGEBYRANK z 0'], ZREMRANGEBYSCORE: ['ZREMRANGEBYSCORE z 0'], ZREMRANGEBYLEX: ['ZREMRANGEBYLEX z -'], ZPOPMIN: ['ZPOPMIN'], ZPOPMAX: ['ZPOPMAX'], BZPOPMIN: ['BZPOPMIN z'], BZPOPMAX: ['BZPOPMAX'],
   ZMPOP: ['ZMPOP 1 z'], BZMPOP: ['BZMPOP 0 1 z'], ZUNION: ['ZUNION 1'], ZINTER: ['ZINTER 1'], ZDIFF: ['ZDIFF 1'], ZUNIONSTORE: ['ZUNIONSTORE d 1'], ZINTERSTORE: ['ZINTERSTORE d 1'], ZDIFFSTORE: ['ZDIFFSTORE d 1'], ZINTERCARD: ['ZINTERCARD 1'],
+  DUMP: ['DUMP', 'DUMP a b'], RESTORE: ['RESTORE k 0'],
   ZRANDMEMBER: ['ZRANDMEMBER'], ZSCAN: ['ZSCAN z'], ZRANK: ['ZRANK z'], ZREVRANK: ['ZREVRANK z'],
   SMOVE: ['SMOVE a b'], SINTER: ['SINTER'], SUNION: ['SUNION'], SDIFF: ['SDIFF'], SINTERSTORE: ['SINTERSTORE d'], SUNIONSTORE: ['SUNIONSTORE d'], SDIFFSTORE: ['SDIFFSTORE d'], SINTERCARD: ['SINTERCARD 1'], SSCAN: ['SSCAN s'],
 };

@@ -16,6 +16,7 @@ import { setCommands } from '../../src/commands/sets.js';
 import { listCommands } from '../../src/commands/lists.js';
 import { blockingCommands } from '../../src/commands/blocking-lists.js';
 import { sortedSetCommands } from '../../src/commands/sorted-sets.js';
+import { dumpCommands } from '../../src/commands/dump.js';
 import { typeBehaviourCases, typeCases } from './differential-types.js';
 import { CommandTable } from '../../src/commands/table.js';
 import { startRedis, startRingcache, type Running } from '../helpers/processes.js';
@@ -34,7 +35,7 @@ const MAX_SLEEP_MS = 1000;
  * The commands of a standalone ringcache node: what "every command" means for
  * the coverage checks. (Cluster commands have no standalone Redis to compare with.)
  */
-const specs = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...commandCommands(() => new CommandTable([]))];
+const specs = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...commandCommands(() => new CommandTable([]))];
 
 const servers: Partial<Pair<Running>> = {};
 

@@ -160,3 +160,35 @@ test('HELLO switches protocol and replies a map in RESP3', () => {
   assert.equal(h.run('GET', 'nothing'), null);
   isError(h.run('HELLO', '4'), 'NOPROTO unsupported protocol version');
 });
+
+test('DUMP and RESTORE round-trip every type, with TTLs, REPLACE and ABSTTL', () => {
+  const h = new CommandHarness();
+  h.run('SET', 's', '12345');
+  h.run('HSET', 'h', 'a', '1', 'b', '2');
+  h.run('RPUSH', 'l', 'x', 'y', 'x');
+  h.run('SADD', 'set', 'm', 'n');
+  h.run('ZADD', 'z', '1.5', 'p', '-inf', 'q');
+  const reads: Record<string, string[]> = { s: ['GET', 's'], h: ['HGETALL', 'h'], l: ['LRANGE', 'l', '0', '-1'], set: ['SMEMBERS', 'set'], z: ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'] };
+  for (const [k, read] of Object.entries(reads)) {
+    const payload = h.run('DUMP', k);
+    assert.ok(Buffer.isBuffer(payload));
+    const before = JSON.stringify(h.run(...read));
+    isError(h.run('RESTORE', k, '0', payload), 'BUSYKEY Target key name already exists.');
+    assert.equal(h.run('RESTORE', `${k}2`, '5000', payload), 'OK');
+    assert.equal(JSON.stringify(h.run(read[0]!, `${k}2`, ...read.slice(2))), before, `${k} restored`);
+    assert.equal(h.run('PTTL', `${k}2`), 5000);
+    assert.equal(h.run('TYPE', `${k}2`), h.run('TYPE', k));
+    // A corrupted byte is refused.
+    const bad = Buffer.from(payload);
+    bad[8] = bad[8]! ^ 1;
+    isError(h.run('RESTORE', `${k}3`, '0', bad), 'ERR DUMP payload version or checksum are wrong');
+  }
+  const payload = h.run('DUMP', 'h') as Buffer;
+  assert.equal(h.run('RESTORE', 's', '0', payload, 'REPLACE'), 'OK');
+  assert.equal(h.run('TYPE', 's'), 'hash');
+  assert.equal(h.run('RESTORE', 'gone', String(h.clock.now() - 1), payload, 'ABSTTL'), 'OK');
+  assert.equal(h.run('EXISTS', 'gone'), 0, 'a past absolute TTL stores nothing');
+  assert.equal(h.run('RESTORE', 'later', String(h.clock.now() + 100), payload, 'ABSTTL', 'IDLETIME', '5'), 'OK');
+  assert.equal(h.run('PTTL', 'later'), 100);
+  assert.equal(h.run('DUMP', 'nokey'), null);
+});
