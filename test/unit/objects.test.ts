@@ -171,3 +171,29 @@ test('lex ranges over members of one score', () => {
   assert.deepEqual(span(r('[c', '+')), ['c', 'e']);
   assert.deepEqual(span(r('(e', '+')), [undefined, undefined]);
 });
+
+test('property: a Slots scan visits every element present for the whole scan, through deletes, inserts and compactions', async () => {
+  const { Slots } = await import('../../src/store/objects/slots.js');
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.array(fc.tuple(fc.boolean(), fc.nat(600)), { maxLength: 200 }), fc.integer({ min: 1, max: 30 }), (n, ops, count) => {
+      const s = new Slots<number>();
+      for (let i = 0; i < n; i++) s.set(`e${i}`, i);
+      const touched = new Set<string>();
+      const seen = new Set<string>();
+      let cursor = 0;
+      let step = 0;
+      do {
+        cursor = s.scan(cursor, count, (k) => seen.add(k));
+        const op = ops[step++ % Math.max(ops.length, 1)];
+        if (op) {
+          const k = `e${op[1]}`;
+          touched.add(k);
+          if (op[0]) s.delete(k);
+          else s.set(k, 0);
+        }
+      } while (cursor !== 0 && step < 100_000);
+      for (let i = 0; i < n; i++) if (!touched.has(`e${i}`)) assert.ok(seen.has(`e${i}`), `e${i} visited`);
+    }),
+    { numRuns: 300 },
+  );
+});
