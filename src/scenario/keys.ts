@@ -4,9 +4,9 @@
  * skew, a hot set). Pure: no I/O, no clock, no Math.random, so a run is
  * reproducible from its --seed.
  *
- * The PRNG and the Zipf sampler follow bench/lib/traces.ts (xoshiro128** seeded
- * by splitmix32; Zipf by rejection-inversion); they are repeated here because
- * src/ cannot import from bench/ (the build's rootDir is src).
+ * The PRNG (xoshiro128** seeded by splitmix32) and the Zipf sampler
+ * (rejection-inversion) are also the hit-ratio benchmark's: bench/lib/traces.ts
+ * imports them from here (src/ cannot import from bench/).
  */
 
 /** A seeded PRNG: xoshiro128** (32-bit state words), seeded by splitmix32. */
