@@ -6,7 +6,8 @@
  * runs, lines typed in its terminal change the cluster (`add`, `kill <port>`,
  * `stop <port>`, `status`); `ringcache cluster status` works against it too.
  * With `--etcd host:port` the nodes join through that etcd instead (the
- * production path, with the controller elected among the nodes).
+ * production path, with the controller elected among the nodes); `--etcd`
+ * alone starts a local etcd for it (local-etcd.ts), stopped and deleted on exit.
  * Ctrl-C stops everything. A node that dies is reported, never restarted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,6 +23,7 @@ import { MemoryKv } from '../membership/memory-kv.js';
 import { EtcdKv, parseEtcdEndpoints } from '../membership/etcd-kv.js';
 import type { KvStore } from '../membership/kv.js';
 import { readStatus } from './cluster.js';
+import { startLocalEtcd } from './local-etcd.js';
 
 export interface DevOptions {
   nodes: number;
@@ -33,6 +35,8 @@ export interface DevOptions {
   cluster: string;
   /** Use this etcd instead of the embedded coordinator: nodes join through it and elect the controller among themselves. */
   etcd?: string;
+  /** Start a local etcd (the `etcd` binary on PATH) and use it as `etcd`; it is stopped and its data dir removed on exit. */
+  localEtcd?: boolean;
   /** Flags passed through to every node (--maxmemory ...). */
   nodeArgs: string[];
 }
@@ -46,7 +50,7 @@ export async function runDev(opts: DevOptions): Promise<void> {
   const last = opts.basePort + opts.nodes - 1;
   if (last > 65535) throw new Error(`ports ${opts.basePort}-${last} do not fit below 65536`);
   const log = pino({ level: process.env.RINGCACHE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const { store, coordinator, joinFlag, close } = opts.etcd !== undefined ? await useEtcd(opts.etcd) : await embedded(opts, log);
+  const { store, coordinator, joinFlag, close, what } = opts.localEtcd === true ? await localEtcd() : opts.etcd !== undefined ? await useEtcd(opts.etcd) : await embedded(opts, log);
 
   const children = new Map<number, ChildProcess>();
   let stopping = false;
@@ -107,7 +111,7 @@ export async function runDev(opts: DevOptions): Promise<void> {
 
   const status = await readStatus(store, opts.cluster);
   const lines = [
-    `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}, ${opts.etcd !== undefined ? 'etcd' : 'embedded coordinator'} on ${coordinator}, epoch ${status.epoch}`,
+    `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}, ${what} on ${coordinator}, epoch ${status.epoch}`,
     ...status.nodes.map((n) => `  ${n.address}  id ${n.id.slice(0, 8)}  ${n.slots} slots`),
     `  cluster-aware clients: redis-cli -c -p ${opts.basePort}   (ioredis: new Redis.Cluster([{ host: '${opts.bind}', port: ${opts.basePort} }]))`,
     opts.proxy ? `  any client, any node:  redis-cli -p ${opts.basePort}` : `  plain clients: start with --proxy to let any node forward commands to the owner`,
@@ -141,6 +145,8 @@ interface Coordination {
   /** What nodes are given to join: `--coordinator` or `--etcd`, and its address. */
   joinFlag: string;
   coordinator: string;
+  /** How the ready line names it. */
+  what: string;
   close(): Promise<void>;
 }
 
@@ -161,6 +167,7 @@ async function embedded(opts: DevOptions, log: Logger): Promise<Coordination> {
     store,
     joinFlag: '--coordinator',
     coordinator: `${opts.bind}:${opts.coordinatorPort}`,
+    what: 'embedded coordinator',
     close: async () => {
       clearInterval(keepAlive);
       await controller.stop();
@@ -184,7 +191,27 @@ async function useEtcd(endpoints: string): Promise<Coordination> {
     await store.close();
     throw new Error(`cannot reach etcd at ${endpoints}: ${(err as Error).message}`);
   }
-  return { store, joinFlag: '--etcd', coordinator: list.join(','), close: () => store.close() };
+  return { store, joinFlag: '--etcd', coordinator: list.join(','), what: 'etcd', close: () => store.close() };
+}
+
+/** `--etcd` without an endpoint: a local etcd started here, used as above, stopped and deleted by close(). */
+async function localEtcd(): Promise<Coordination> {
+  const etcd = await startLocalEtcd();
+  let used: Coordination;
+  try {
+    used = await useEtcd(etcd.endpoint);
+  } catch (err) {
+    await etcd.stop();
+    throw err;
+  }
+  return {
+    ...used,
+    what: `local etcd (pid ${etcd.pid}, data ${etcd.dataDir})`,
+    close: async () => {
+      await used.close().catch(() => {});
+      await etcd.stop();
+    },
+  };
 }
 
 /** Waits (bounded) until the map lists n nodes that own slots, with no handover in flight. */

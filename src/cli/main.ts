@@ -175,7 +175,8 @@ interface DevFlags {
   basePort: string;
   coordinatorPort?: string;
   cluster: string;
-  etcd?: string;
+  /** true: `--etcd` given without an endpoint (dev starts a local etcd). */
+  etcd?: string | true;
   bind: string;
   proxy?: boolean;
   maxmemory?: string;
@@ -189,7 +190,7 @@ program
   .option('--base-port <port>', 'port of the first node; the others follow', '7000')
   .option('--coordinator-port <port>', 'port of the embedded coordinator (default: base port - 1)')
   .option('--cluster <name>', 'cluster name', 'ringcache')
-  .option('--etcd <endpoints>', 'use this etcd (host:port[,...]) instead of the embedded coordinator: the production path')
+  .option('--etcd [endpoints]', 'use etcd instead of the embedded coordinator (the production path): this one (host:port[,...]), or without a value a local etcd that dev starts and deletes on exit')
   .option('--bind <address>', 'address of every node', '127.0.0.1')
   .option('--proxy', 'every node forwards commands for other nodes\' slots (for cluster-unaware clients)')
   .option('--maxmemory <size>', 'memory limit of each node')
@@ -206,7 +207,7 @@ program
     const coordinatorPort = flags.coordinatorPort === undefined ? basePort - 1 : Number(flags.coordinatorPort);
     if (!Number.isInteger(coordinatorPort) || coordinatorPort < 1 || coordinatorPort > 65535) throw new ConfigError('invalid --coordinator-port: must be 1 to 65535');
     if (!CLUSTER_NAME.test(flags.cluster)) throw new ConfigError(`invalid --cluster '${flags.cluster}': 1-64 letters, digits, '.', '_' or '-'`);
-    await runDev({ nodes, basePort, coordinatorPort, bind: flags.bind, proxy: flags.proxy === true, cluster: flags.cluster, ...(flags.etcd !== undefined && { etcd: flags.etcd }), nodeArgs });
+    await runDev({ nodes, basePort, coordinatorPort, bind: flags.bind, proxy: flags.proxy === true, cluster: flags.cluster, ...(typeof flags.etcd === 'string' && { etcd: flags.etcd }), ...(flags.etcd === true && { localEtcd: true }), nodeArgs });
   });
 
 // The top-level help documents the server's flags too: `ringcache --help` is where users look first.
