@@ -13,6 +13,8 @@ export interface KeySpec {
   readonly firstKey: number;
   readonly lastKey: number;
   readonly keyStep: number;
+  /** Keys after a count (ZUNIONSTORE, SINTERCARD, LMPOP...): their positions in this call, used instead of the fixed ones. */
+  readonly keysOf?: (argv: Argv) => number[];
 }
 
 export type Route =
@@ -23,8 +25,9 @@ export type Route =
   | { kind: 'crossslot' }
   | { kind: 'keyless' };
 
-/** The slot of every key argument of a call (empty for keyless commands). */
+/** The slot of every key argument of a call (empty for keyless commands), all of them for a command with keysOf. */
 export function keySlots(spec: KeySpec, argv: Argv): number[] {
+  if (spec.keysOf !== undefined) return spec.keysOf(argv).map((i) => keySlotOf(argv.buf, argv.start[i]!, argv.end[i]!));
   if (spec.firstKey === 0 || argv.length <= spec.firstKey) return [];
   const last = spec.lastKey < 0 ? argv.length + spec.lastKey : Math.min(spec.lastKey, argv.length - 1);
   const out: number[] = [];

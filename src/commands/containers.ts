@@ -88,11 +88,51 @@ export function randCount(argv: Argv, i: number, withValues: boolean): { count: 
   return n >= 0 ? { count: n, unique: true } : { count: -n, unique: false };
 }
 
-/** The keys after a numkeys argument at `at` (SINTERCARD, LMPOP, ZUNION...: a spec's keysOf). */
+/**
+ * C's atoi() as Redis's key extraction calls it on a numkeys argument: leading
+ * white space, a sign, the digits up to the first non-digit (none: 0), strtol's
+ * clamp to the 64-bit range, then the cast to a 32-bit int (so 4294967297 is 1).
+ */
+export function atoi32(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end && (buf[i] === 32 || (buf[i]! >= 9 && buf[i]! <= 13))) i++;
+  let negative = false;
+  if (i < end && (buf[i] === 43 || buf[i] === 45)) negative = buf[i++] === 45;
+  let n = 0n;
+  const limit = negative ? 9223372036854775808n : 9223372036854775807n;
+  for (; i < end && buf[i]! >= 48 && buf[i]! <= 57; i++) {
+    n = n * 10n + BigInt(buf[i]! - 48);
+    if (n > limit) {
+      n = limit;
+      break;
+    }
+  }
+  return Number(BigInt.asIntN(32, negative ? -n : n));
+}
+
+/**
+ * The keys after a numkeys argument at `at` (SINTERCARD, LMPOP, ZUNION...: a
+ * spec's keysOf), as Redis 7.0 extracts them: the count read as atoi() reads
+ * it; no keys at all when it is below 1 or more keys than there are arguments
+ * (the command then runs and answers its own error, as on Redis).
+ */
 export function numkeysKeys(at: number) {
   return (argv: Argv): number[] => {
-    const n = parseInt64(argv.buf, argv.start[at]!, argv.end[at]!);
-    if (n === null || n <= 0 || Number(n) > argv.length - at - 1) return [];
-    return Array.from({ length: Number(n) }, (_, i) => at + 1 + i);
+    const n = atoi32(argv.buf, argv.start[at]!, argv.end[at]!);
+    if (n < 1 || n > argv.length - at - 1) return [];
+    return Array.from({ length: n }, (_, i) => at + 1 + i);
   };
+}
+
+/**
+ * ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE: the destination (argument 1) and the
+ * keys after the numkeys argument 2, by numkeysKeys' rule (no keys at all, not
+ * even the destination, when the count is bad). In Redis's order: the
+ * destination first when the count is a plain integer (its key specs answer),
+ * last when only atoi() reads it ("1.5", "+1", "01": its getkeys fallback).
+ */
+export function storeNumkeysKeys(argv: Argv): number[] {
+  const sources = numkeysKeys(2)(argv);
+  if (sources.length === 0) return [];
+  return parseInt64(argv.buf, argv.start[2]!, argv.end[2]!) !== null ? [1, ...sources] : [...sources, 1];
 }

@@ -7,7 +7,7 @@ import type { Argv } from '../protocol/argv.js';
 import { WrongTypeError, type EvictionPolicy } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
-import { arityOk, CommandTable, keyPositions, subcommandTable, type CommandSpec } from './table.js';
+import { arityOk, callKeyPositions, CommandTable, subcommandTable, type CommandSpec } from './table.js';
 import { refused, transactionCommands, type QueuedCommand, type Transaction } from './transactions.js';
 import { QUEUED } from '../protocol/writer.js';
 import { keySlotOf } from '../cluster/key-slot.js';
@@ -23,6 +23,7 @@ import { sortedSetCommands } from './sorted-sets.js';
 import { dumpCommands } from './dump.js';
 import { blockingState, serveBlocked } from './blocking.js';
 import { clusterCommands } from './cluster.js';
+import { migrationCommands } from './migration.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
 
@@ -51,7 +52,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...migrationCommands, ...extra];
     specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
@@ -95,7 +96,7 @@ export class Dispatcher {
     if (cluster === undefined) return true;
     // A container (OBJECT, MEMORY...) routes by its subcommand's key positions.
     const spec = container.subcommands && argv.length > 1 ? (this.subcommandTables.get(container)?.find(argv, 1) ?? container) : container;
-    if (spec.firstKey === 0) return true;
+    if (spec.firstKey === 0 && spec.keysOf === undefined) return true;
     const r = route(spec, argv, cluster);
     if (r.kind === 'local' || r.kind === 'keyless') return true;
     if (r.kind === 'down') {
@@ -164,7 +165,7 @@ export class Dispatcher {
     for (const q of queue) {
       const { argv, spec } = q;
       const keys = spec.subcommands && argv.length > 1 ? (this.subcommandTables.get(spec)?.find(argv, 1) ?? spec) : spec;
-      for (const i of keyPositions(keys, argv.length)) {
+      for (const i of callKeyPositions(keys, argv)) {
         const s = keySlotOf(argv.buf, argv.start[i]!, argv.end[i]!);
         if (first === undefined) [slot, first] = [s, q];
         else if (s !== slot) {

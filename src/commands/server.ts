@@ -1,10 +1,10 @@
 /** Server commands: INFO, CONFIG, COMMAND, TIME, SHUTDOWN. */
-import type { Argv } from '../protocol/argv.js';
+import { Argv } from '../protocol/argv.js';
 import { OK } from '../protocol/writer.js';
 import { globMatch } from '../store/glob.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors, userError } from './errors.js';
-import { arityOk, command, keyPositions, subcommandDispatcher, type CommandSpec, type CommandTable } from './table.js';
+import { arityOk, callKeyPositions, command, subcommandDispatcher, type CommandSpec, type CommandTable } from './table.js';
 
 function info(ctx: CommandContext, argv: Argv): void {
   const sections: string[] = [];
@@ -150,9 +150,15 @@ export function commandCommands(table: () => CommandTable): CommandSpec[] {
     command({ name: 'command|getkeys', arity: -4, flags: [], group: 'server', summary: 'Extracts the key names from an arbitrary command.', since: '2.8.13', handler: (ctx, argv) => {
       const spec = lookup(table(), argv, 2);
       if (spec === undefined) throw new CommandError('ERR Invalid command specified');
-      if (spec.firstKey === 0) throw new CommandError('ERR The command has no key arguments');
+      if (spec.firstKey === 0 && spec.keysOf === undefined) throw new CommandError('ERR The command has no key arguments');
       if (!arityOk(spec, argv.length - 2)) throw new CommandError('ERR Invalid number of arguments specified for command');
-      const positions = keyPositions(spec, argv.length - 2);
+      // The keys routing uses (keysOf for count-prefixed keys), of the call that starts at argument 2.
+      const call = new Argv();
+      call.buf = argv.buf;
+      call.start = argv.start.subarray(2, argv.length);
+      call.end = argv.end.subarray(2, argv.length);
+      call.length = argv.length - 2;
+      const positions = callKeyPositions(spec, call);
       if (positions.length === 0) throw new CommandError('ERR Invalid arguments specified for command');
       ctx.out.array(positions.length);
       for (const p of positions) ctx.out.bulkArg(argv, p + 2);

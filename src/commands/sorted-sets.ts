@@ -14,7 +14,7 @@ import { lexGteMin, lexLteMax, gteMin, lteMax, type LexRange, type ScoreRange, t
 import { ZSetObject } from '../store/objects/zset-object.js';
 import { blockOn, timeoutAt } from './blocking.js';
 import type { CommandContext } from './context.js';
-import { matches, numkeysKeys, parseScanArgs, randCount, readObject, replyScan, saveObject, writeObject } from './containers.js';
+import { matches, numkeysKeys, parseScanArgs, randCount, readObject, replyScan, saveObject, storeNumkeysKeys, writeObject } from './containers.js';
 import { CommandError, Errors } from './errors.js';
 import { clampRange, parseMpop, positiveCount } from './lists.js';
 import { argNumber, formatScore, parseDouble, parseInt64 } from './numbers.js';
@@ -593,8 +593,6 @@ function zscan(ctx: CommandContext, argv: Argv): void {
 }
 
 /** ZUNIONSTORE and friends: the destination, then numkeys sources. */
-const storeAndNumkeys = (argv: Argv): number[] => [1, ...numkeysKeys(2)(argv)];
-
 const key1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
 const key12 = { firstKey: 1, lastKey: 2, keyStep: 1 } as const;
 const group = 'sorted-set';
@@ -631,9 +629,9 @@ export const sortedSetCommands: CommandSpec[] = [
   command({ name: 'zunion', arity: -3, flags: [...ro], keysOf: numkeysKeys(1), group, summary: 'Returns the union of multiple sorted sets.', since: '6.2.0', handler: zalgebra('union', false, 'zunion') }),
   command({ name: 'zinter', arity: -3, flags: [...ro], keysOf: numkeysKeys(1), group, summary: 'Returns the intersect of multiple sorted sets.', since: '6.2.0', handler: zalgebra('inter', false, 'zinter') }),
   command({ name: 'zdiff', arity: -3, flags: [...ro], keysOf: numkeysKeys(1), group, summary: 'Returns the difference between multiple sorted sets.', since: '6.2.0', handler: zalgebra('diff', false, 'zdiff') }),
-  command({ name: 'zunionstore', arity: -4, flags: ['write', 'denyoom'], ...key1, keysOf: storeAndNumkeys, group, summary: 'Stores the union of multiple sorted sets in a key.', since: '2.0.0', handler: zalgebra('union', true, 'zunionstore') }),
-  command({ name: 'zinterstore', arity: -4, flags: ['write', 'denyoom'], ...key1, keysOf: storeAndNumkeys, group, summary: 'Stores the intersect of multiple sorted sets in a key.', since: '2.0.0', handler: zalgebra('inter', true, 'zinterstore') }),
-  command({ name: 'zdiffstore', arity: -4, flags: ['write', 'denyoom'], ...key1, keysOf: storeAndNumkeys, group, summary: 'Stores the difference of multiple sorted sets in a key.', since: '6.2.0', handler: zalgebra('diff', true, 'zdiffstore') }),
+  command({ name: 'zunionstore', arity: -4, flags: ['write', 'denyoom'], ...key1, keysOf: storeNumkeysKeys, group, summary: 'Stores the union of multiple sorted sets in a key.', since: '2.0.0', handler: zalgebra('union', true, 'zunionstore') }),
+  command({ name: 'zinterstore', arity: -4, flags: ['write', 'denyoom'], ...key1, keysOf: storeNumkeysKeys, group, summary: 'Stores the intersect of multiple sorted sets in a key.', since: '2.0.0', handler: zalgebra('inter', true, 'zinterstore') }),
+  command({ name: 'zdiffstore', arity: -4, flags: ['write', 'denyoom'], ...key1, keysOf: storeNumkeysKeys, group, summary: 'Stores the difference of multiple sorted sets in a key.', since: '6.2.0', handler: zalgebra('diff', true, 'zdiffstore') }),
   command({ name: 'zintercard', arity: -3, flags: [...ro], keysOf: numkeysKeys(1), group, summary: 'Returns the number of members of the intersect of multiple sorted sets.', since: '7.0.0', handler: zintercard }),
   command({ name: 'zrandmember', arity: -2, flags: [...ro], ...key1, group, summary: 'Returns one or more random members from a sorted set.', since: '6.2.0', handler: zrandmember }),
   command({ name: 'zscan', arity: -3, flags: [...ro], ...key1, group, summary: 'Iterates over members and scores of a sorted set.', since: '2.8.0', handler: zscan }),

@@ -1,7 +1,7 @@
 /**
  * Commands as data: one spec per command with its arity, flags and key
- * positions, from which dispatch, COMMAND replies and (later) routing and
- * cross-slot checks are derived.
+ * positions, from which dispatch, COMMAND replies, routing and cross-slot
+ * checks are derived.
  */
 import type { Argv } from '../protocol/argv.js';
 import type { CommandContext, Handler } from './context.js';
@@ -62,8 +62,17 @@ export function arityOk(spec: CommandSpec, argc: number): boolean {
   return spec.arity >= 0 ? argc === spec.arity : argc >= -spec.arity;
 }
 
-/** Positions of the key arguments of one call, from the spec's key positions. */
-export function keyPositions(spec: CommandSpec, argc: number): number[] {
+/**
+ * Positions of the key arguments of one call: its keysOf for a command whose
+ * keys follow a count (movablekeys), its fixed key positions otherwise. What
+ * routing, EXEC's slot check and COMMAND GETKEYS all use.
+ */
+export function callKeyPositions(spec: Pick<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'keysOf'>, argv: Argv): number[] {
+  return spec.keysOf !== undefined ? spec.keysOf(argv) : keyPositions(spec, argv.length);
+}
+
+/** Positions of the key arguments of one call, from the spec's fixed key positions. */
+export function keyPositions(spec: Pick<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep'>, argc: number): number[] {
   if (spec.firstKey === 0) return [];
   const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
   const out: number[] = [];
