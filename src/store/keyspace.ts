@@ -87,9 +87,32 @@ export interface KeyWatch {
   keys(): Iterable<Key>;
 }
 
+/**
+ * How the engine learns a key's slot: injected, so the store imports nothing
+ * from the cluster. Returns 0..slotCount-1 (the engine does not check).
+ */
+export type SlotFunction = (kb: Uint8Array, ks: number, ke: number) => number;
+
+/**
+ * Told of every key written, deleted, expired or evicted in a slot marked in
+ * `slots` (1 = watched), and of flushes. Used by slot migration to find keys
+ * changed during a copy. Told after the change, so a handler that reads the
+ * key sees its new state (or its absence).
+ */
+export interface SlotWatch {
+  readonly slots: Uint8Array;
+  touch(key: Key, slot: number): void;
+  /** flush() emptied the keyspace. */
+  flushed(): void;
+}
+
 export interface Keyspace {
   /** Set by WATCH while some key is watched; null otherwise. */
   watch: KeyWatch | null;
+  /** Whether the engine tracks slots (built with a SlotFunction). The slot methods throw when it does not. */
+  readonly slotted: boolean;
+  /** Set by slot migration while slots move; null otherwise (a write then pays one null check). Only on a slotted engine. */
+  slotWatch: SlotWatch | null;
   /** Live and not-yet-collected keys. */
   readonly size: number;
   /** Keys that carry an expiry. */
@@ -183,6 +206,23 @@ export interface Keyspace {
   keys(): Iterable<Key>;
   /** Bytes accounted for one key, or undefined when it does not exist. */
   memoryUsage(key: Key): number | undefined;
+
+  /** The slot of a key (the SlotFunction's answer), for callers that have a string. */
+  slotOfKey(key: Key): number;
+  /** Live keys in the slot (keys whose TTL passed but not yet collected may be counted). O(1). */
+  countInSlot(slot: number): number;
+  /**
+   * Visits about `count` keys of one slot from `cursor` (0 starts) and returns
+   * the next cursor, 0 when done. Every key present in the slot for the whole
+   * walk is visited at least once; work per call is bounded by count (not by
+   * the keyspace size). Expired keys are not visited.
+   */
+  scanSlot(slot: number, cursor: number, count: number, visit: (key: Key) => void): number;
+  /**
+   * Deletes up to `count` (>= 1) keys of the slot (WATCH and slotWatch are
+   * told as for delete); returns how many it deleted; 0 means the slot is empty.
+   */
+  dropSlot(slot: number, count: number): number;
 
   /** Removes expired keys for at most budgetMs; returns how many it removed. */
   activeExpire(budgetMs: number): number;

@@ -23,6 +23,16 @@
  * be reused. That is what keeps a stale queue position from ever being taken
  * for a newer key with the same id.
  *
+ * Slots (cluster nodes only: built with a SlotFunction). Each id's slot is
+ * stored, and the live ids of each slot form an intrusive doubly linked list
+ * (next/prev per id, in the same 4096-id blocks; newest key at the head),
+ * with a head and a count per slot. That costs PER_ID_SLOT_BYTES (10) per id
+ * and PER_SLOT_BYTES (8) per slot (128 KiB for 16384 slots), all counted in
+ * usedMemory; an engine built without a SlotFunction allocates none of it and
+ * its writes pay one never-taken branch (two for a new key). A slot walk's
+ * cursor names a registered walk, not an id: deleting the key a walk stands
+ * on moves the walk to the next one (see scanSlot).
+ *
  * Values returned by get/peek are views into slab memory, valid until the
  * next write to the keyspace. Slab values are smaller than MAX_CHUNK, below
  * the reply writer's zero-copy threshold, so the writer copies them at once;
@@ -34,7 +44,7 @@ import { systemClock, type Clock } from './clock.js';
 import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
 import { IdQueue } from './id-queue.js';
 import { hashBytes } from './key-hash.js';
-import { KEEP_TTL, NO_EXPIRY, WrongTypeError, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type KeyWatch, type ObjectType, type StoredObject, type ValueSink, type ValueType } from './keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, WrongTypeError, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type KeyWatch, type ObjectType, type SlotFunction, type SlotWatch, type StoredObject, type ValueSink, type ValueType } from './keyspace.js';
 import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator, classOf } from './slab-allocator.js';
 
 const ID_SHIFT = 12;
@@ -43,6 +53,21 @@ const ID_MASK = ID_BLOCK - 1;
 const NO_ID = 0xffffffff;
 /** Bytes per id in the per-id arrays: addr 4, hash 4, state 1. */
 export const PER_ID_BYTES = 9;
+/** Bytes per id a slotted engine adds: slot u16 2, next u32 4, prev u32 4 (its slot list's links). */
+export const PER_ID_SLOT_BYTES = 10;
+/** Bytes per slot of a slotted engine: list head u32 4, key count u32 4. */
+export const PER_SLOT_BYTES = 8;
+/** Slots when the options name none: Redis Cluster's. */
+const DEFAULT_SLOT_COUNT = 16384;
+/**
+ * Slot walks remembered at once, and per slot. A walk is one object on the
+ * heap; a delete in a slot checks that slot's walks, so the per-slot bound is
+ * also the bound on what a delete pays. A cursor whose walk was forgotten
+ * (more walks than this, or a finished or flushed one) restarts its slot's
+ * walk: keys may be visited again, never missed.
+ */
+const MAX_WALKS = 1024;
+const WALKS_PER_SLOT = 16;
 
 // Per-id state bits.
 const LIVE = 1;
@@ -126,6 +151,22 @@ function kindOf(policy: EvictionPolicy): Kind {
   return Kind.Ttl;
 }
 
+/** Options of a SlabKeyspace. */
+export interface SlabKeyspaceOptions {
+  /** Track each key's slot (cluster nodes): without it the slot methods throw and nothing is spent on slots. */
+  slotOf?: SlotFunction;
+  /** Slots slotOf answers in (0..slotCount-1); at most 65536. Default 16384. */
+  slotCount?: number;
+}
+
+/** A slot walk in progress (scanSlot): `pos` is the next id it looks at, NO_ID at the end. */
+interface SlotWalk {
+  readonly slot: number;
+  pos: number;
+  /** The cursor the walk was last handed out as. */
+  token: number;
+}
+
 /** What the engine holds, beyond what Keyspace reports, for INFO and tests. */
 export interface EngineStats {
   slabLiveBytes: number;
@@ -138,6 +179,8 @@ export interface EngineStats {
   queueBytes: number;
   /** The index's old table during a rehash, which eviction does not count (see evict). */
   rehashBytes: number;
+  /** Slot tracking: the per-id slot fields and links, and the per-slot heads and counts (0 unslotted). */
+  slotBytes: number;
   compactionMoves: number;
 }
 
@@ -190,11 +233,48 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   readonly stats: KeyspaceStats = { hits: 0, misses: 0, expired: 0, evicted: 0 };
   /** WATCH's signal (Keyspace.watch): null unless a key is watched. */
   watch: KeyWatch | null = null;
+  /** The SlotFunction, or null: an unslotted engine (every slot field below stays empty). */
+  private readonly slotFn: SlotFunction | null;
+  private readonly slotCount: number;
+  /** Per id, in ID_BLOCK blocks as addr: its slot, and its neighbours in that slot's list (next is older). */
+  private slotIds: Uint16Array[] = [];
+  private slotNext: Uint32Array[] = [];
+  private slotPrev: Uint32Array[] = [];
+  /** Per slot: its newest id (NO_ID when empty) and its key count. */
+  private readonly slotHead: Uint32Array;
+  private readonly slotCounts: Uint32Array;
+  private slotWatchField: SlotWatch | null = null;
+  /** Walks in progress by cursor, oldest first (Map order), and by slot. */
+  private walks = new Map<number, SlotWalk>();
+  private walksOfSlot = new Map<number, SlotWalk[]>();
+  private walkSerial = 0;
 
   constructor(
     private readonly clock: Clock = systemClock,
     private readonly random: () => number = Math.random,
-  ) {}
+    options: SlabKeyspaceOptions = {},
+  ) {
+    this.slotFn = options.slotOf ?? null;
+    const n = this.slotFn === null ? 0 : (options.slotCount ?? DEFAULT_SLOT_COUNT);
+    if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError(`slotCount must be an integer from 1 to 65536, got ${n}`);
+    if (this.slotFn !== null && n === 0) throw new RangeError('slotCount must be an integer from 1 to 65536, got 0');
+    this.slotCount = n;
+    this.slotHead = new Uint32Array(n).fill(NO_ID);
+    this.slotCounts = new Uint32Array(n);
+  }
+
+  get slotted(): boolean {
+    return this.slotFn !== null;
+  }
+
+  get slotWatch(): SlotWatch | null {
+    return this.slotWatchField;
+  }
+
+  set slotWatch(w: SlotWatch | null) {
+    if (w !== null && this.slotFn === null) throw new Error('slotWatch needs a slotted keyspace (built with slotOf)');
+    this.slotWatchField = w;
+  }
 
   get size(): number {
     return this.index.size;
@@ -206,7 +286,12 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
 
   get usedMemory(): number {
     return this.slab.liveBytes + this.largeBytes + this.objectBytes + this.index.bytes + this.addr.length * ID_BLOCK * PER_ID_BYTES
-      + this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4;
+      + this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4 + this.slotBytes();
+  }
+
+  /** Slot tracking's memory: the per-id blocks and the per-slot arrays; 0 unslotted. */
+  private slotBytes(): number {
+    return this.slotIds.length * ID_BLOCK * PER_ID_SLOT_BYTES + this.slotCount * PER_SLOT_BYTES;
   }
 
   engineStats(): EngineStats {
@@ -219,6 +304,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       idBytes: this.addr.length * ID_BLOCK * PER_ID_BYTES,
       queueBytes: this.small.bytes + this.main.bytes + this.volatileList.length * ID_BLOCK * 4 + this.ghost.length * 4,
       rehashBytes: this.index.transientBytes,
+      slotBytes: this.slotBytes(),
       compactionMoves: this.slab.moved,
     };
   }
@@ -454,11 +540,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
         this.returnId(id);
         throw err;
       }
+      if (this.slotFn !== null) this.linkSlot(id, this.slotFn(kb, 0, n));
       this.enqueue(id, h);
     }
     if (expireAt !== KEEP_TTL) this.setChunkExpiry(id, a, expireAt);
     this.objectId = id;
     if (this.watch !== null) this.watch.touch(key);
+    if (this.slotWatchField !== null) this.slotWritten(id, key);
     if (this.objectCreated !== null) this.objectCreated(key);
   }
 
@@ -475,7 +563,10 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       this.chargeQueue(id, delta);
     }
     if (obj.size === 0) this.removeEntry(id); // which tells watchers itself
-    else if (this.watch !== null) this.watch.touch(key);
+    else {
+      if (this.watch !== null) this.watch.touch(key);
+      if (this.slotWatchField !== null) this.slotWritten(id, key);
+    }
   }
 
   encodingHint(key: Key): EncodingHint {
@@ -564,9 +655,12 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
         this.returnId(id);
         throw err;
       }
+      // Linked once in the index, before anything else can throw: a live id is always in its slot's list.
+      if (this.slotFn !== null) this.linkSlot(id, this.slotFn(kb, ks, ke));
       this.enqueue(id, h);
     }
     if (expireAt !== KEEP_TTL) this.setChunkExpiry(id, a, expireAt);
+    if (this.slotWatchField !== null) this.slotWrittenBytes(id, kb, ks, ke);
   }
 
   /**
@@ -717,6 +811,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
         this.addr.push(new Uint32Array(ID_BLOCK));
         this.hash.push(new Uint32Array(ID_BLOCK));
         this.state.push(new Uint8Array(ID_BLOCK));
+        if (this.slotFn !== null) {
+          this.slotIds.push(new Uint16Array(ID_BLOCK));
+          this.slotNext.push(new Uint32Array(ID_BLOCK));
+          this.slotPrev.push(new Uint32Array(ID_BLOCK));
+        }
       }
     }
     const st = this.state[id >>> ID_SHIFT]!;
@@ -744,6 +843,13 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   /** Deletes an entry: out of the index, memory freed; the id waits in its FIFO as DEAD. */
   private removeEntry(id: number): void {
     if (this.watch !== null) this.watch.touch(this.keyOf(id));
+    let slot = -1;
+    let slotKey: Key | null = null;
+    if (this.slotFn !== null) {
+      slot = this.unlinkSlot(id);
+      // The key is read now, while its chunk exists; the watch is told once it is gone.
+      if (this.slotWatchField !== null && this.slotWatchField.slots[slot] === 1) slotKey = this.keyOf(id);
+    }
     const b = id >>> ID_SHIFT;
     const i = id & ID_MASK;
     this.chargeQueue(id, -this.entryBytes(id));
@@ -753,6 +859,140 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const st = this.state[b]!;
     st[i] = (st[i]! & (LISTED | IN_SMALL | IN_MAIN)) | DEAD;
     this.dead++;
+    if (slotKey !== null) this.slotWatchField!.touch(slotKey, slot);
+  }
+
+  // --- slots ------------------------------------------------------------------
+
+  /** Puts a new entry at the head of its slot's list. */
+  private linkSlot(id: number, slot: number): void {
+    const b = id >>> ID_SHIFT;
+    const i = id & ID_MASK;
+    const head = this.slotHead[slot]!;
+    this.slotIds[b]![i] = slot;
+    this.slotNext[b]![i] = head;
+    this.slotPrev[b]![i] = NO_ID;
+    if (head !== NO_ID) this.slotPrev[head >>> ID_SHIFT]![head & ID_MASK] = id;
+    this.slotHead[slot] = id;
+    this.slotCounts[slot]!++;
+  }
+
+  /** Takes an entry out of its slot's list, moving any walk standing on it to the next id; returns the slot. */
+  private unlinkSlot(id: number): number {
+    const b = id >>> ID_SHIFT;
+    const i = id & ID_MASK;
+    const slot = this.slotIds[b]![i]!;
+    const next = this.slotNext[b]![i]!;
+    const prev = this.slotPrev[b]![i]!;
+    if (this.walks.size !== 0) {
+      const ws = this.walksOfSlot.get(slot);
+      if (ws !== undefined) for (const w of ws) if (w.pos === id) w.pos = next;
+    }
+    if (prev === NO_ID) this.slotHead[slot] = next;
+    else this.slotNext[prev >>> ID_SHIFT]![prev & ID_MASK] = next;
+    if (next !== NO_ID) this.slotPrev[next >>> ID_SHIFT]![next & ID_MASK] = prev;
+    this.slotCounts[slot]!--;
+    return slot;
+  }
+
+  /** Tells slotWatch (set) of a write to entry id, when its slot is watched. */
+  private slotWritten(id: number, key: Key): void {
+    const slot = this.slotIds[id >>> ID_SHIFT]![id & ID_MASK]!;
+    if (this.slotWatchField!.slots[slot] === 1) this.slotWatchField!.touch(key, slot);
+  }
+
+  /** slotWritten with the key as bytes: a string is made only for a watched slot. */
+  private slotWrittenBytes(id: number, kb: Buffer, ks: number, ke: number): void {
+    const slot = this.slotIds[id >>> ID_SHIFT]![id & ID_MASK]!;
+    if (this.slotWatchField!.slots[slot] === 1) this.slotWatchField!.touch(kb.latin1Slice(ks, ke), slot);
+  }
+
+  private checkSlot(slot: number): void {
+    if (this.slotFn === null) throw new Error('this keyspace does not track slots (built without slotOf)');
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slotCount) throw new RangeError(`slot ${slot} is not in 0..${this.slotCount - 1}`);
+  }
+
+  slotOfKey(key: Key): number {
+    if (this.slotFn === null) throw new Error('this keyspace does not track slots (built without slotOf)');
+    const n = this.encodeKey(key);
+    return this.slotFn(this.keyBuf, 0, n);
+  }
+
+  countInSlot(slot: number): number {
+    this.checkSlot(slot);
+    return this.slotCounts[slot]!;
+  }
+
+  /*
+   * A walk goes from the slot's head (newest) towards older keys. Keys added
+   * during the walk go in at the head, behind it: they may be missed, as the
+   * contract allows; the keys present throughout keep their order and are
+   * each visited exactly once. The cursor cannot be an id: the id the walk
+   * would look at next can be deleted (its links then mean nothing) and even
+   * reused in another slot. So the cursor is a token naming a registered walk,
+   * and unlinkSlot moves every walk standing on a deleted id to that id's
+   * successor. A new token is handed out at each call, so replaying an old
+   * cursor restarts the walk (keys visited again) rather than skipping ahead.
+   */
+  scanSlot(slot: number, cursor: number, count: number, visit: (key: Key) => void): number {
+    this.checkSlot(slot);
+    let w = cursor === 0 ? undefined : this.walks.get(cursor);
+    if (w === undefined || w.slot !== slot) w = this.registerWalk(slot);
+    const now = this.clock.now();
+    // The walk stays registered while keys are visited: a visit that deletes keys moves it on like any delete.
+    for (let n = 0; w.pos !== NO_ID && n < count; n++) {
+      const id = w.pos;
+      w.pos = this.slotNext[id >>> ID_SHIFT]![id & ID_MASK]!;
+      const exp = this.expiryOf(id);
+      if (exp !== NO_EXPIRY && exp <= now) {
+        this.removeEntry(id);
+        this.stats.expired++;
+        continue;
+      }
+      visit(this.keyOf(id));
+    }
+    this.walks.delete(w.token);
+    if (w.pos === NO_ID) {
+      this.forgetWalk(w);
+      return 0;
+    }
+    w.token = ++this.walkSerial;
+    this.walks.set(w.token, w);
+    return w.token;
+  }
+
+  /** A new walk of the slot from its head, making room by forgetting the oldest walks. */
+  private registerWalk(slot: number): SlotWalk {
+    const mine = this.walksOfSlot.get(slot);
+    if (mine !== undefined && mine.length >= WALKS_PER_SLOT) this.forgetWalk(mine[0]!);
+    if (this.walks.size >= MAX_WALKS) this.forgetWalk(this.walks.values().next().value!);
+    const w: SlotWalk = { slot, pos: this.slotHead[slot]!, token: ++this.walkSerial };
+    this.walks.set(w.token, w);
+    // Looked up again: forgetWalk drops a slot's array when it empties it.
+    const ws = this.walksOfSlot.get(slot);
+    if (ws === undefined) this.walksOfSlot.set(slot, [w]);
+    else ws.push(w);
+    return w;
+  }
+
+  private forgetWalk(w: SlotWalk): void {
+    this.walks.delete(w.token);
+    const ws = this.walksOfSlot.get(w.slot);
+    if (ws === undefined) return;
+    const k = ws.indexOf(w);
+    if (k >= 0) ws.splice(k, 1);
+    if (ws.length === 0) this.walksOfSlot.delete(w.slot);
+  }
+
+  dropSlot(slot: number, count: number): number {
+    this.checkSlot(slot);
+    let n = 0;
+    for (; n < count; n++) {
+      const id = this.slotHead[slot]!;
+      if (id === NO_ID) break;
+      this.removeEntry(id);
+    }
+    return n;
   }
 
   private setExpiry(id: number, at: number): void {
@@ -815,8 +1055,10 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if (at !== NO_EXPIRY && at <= this.clock.now()) this.removeEntry(id);
     else {
       // PERSIST of a key without a TTL changes nothing: no signal, as in Redis.
-      if (this.watch !== null && (at !== NO_EXPIRY || this.expiryOf(id) !== NO_EXPIRY)) this.watch.touch(key);
+      const changes = (this.watch !== null || this.slotWatchField !== null) && (at !== NO_EXPIRY || this.expiryOf(id) !== NO_EXPIRY);
+      if (this.watch !== null && changes) this.watch.touch(key);
       this.setExpiry(id, at);
+      if (this.slotWatchField !== null && changes) this.slotWritten(id, key);
     }
     return true;
   }
@@ -879,6 +1121,18 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     this.volatileLength = 0;
     this.volatileCount = 0;
     this.expireCursor = 0;
+    if (this.slotFn !== null) {
+      this.slotIds = [];
+      this.slotNext = [];
+      this.slotPrev = [];
+      this.slotHead.fill(NO_ID);
+      this.slotCounts.fill(0);
+      // A walk in progress (a visit that flushes) must stop: its position is an id of the old keyspace.
+      for (const w of this.walks.values()) w.pos = NO_ID;
+      this.walks = new Map();
+      this.walksOfSlot = new Map();
+      if (this.slotWatchField !== null) this.slotWatchField.flushed();
+    }
   }
 
   // --- iteration --------------------------------------------------------------
@@ -947,7 +1201,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     const id = this.lookup(key);
     if (id < 0) return undefined;
     // The entry's data, its per-id fields, and its share of the index.
-    return this.entryBytes(id) + PER_ID_BYTES + Math.ceil(this.index.bytes / Math.max(1, this.index.size));
+    return this.entryBytes(id) + PER_ID_BYTES + (this.slotFn === null ? 0 : PER_ID_SLOT_BYTES) + Math.ceil(this.index.bytes / Math.max(1, this.index.size));
   }
 
   // --- background work --------------------------------------------------------

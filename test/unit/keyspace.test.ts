@@ -320,3 +320,211 @@ test('containers count in used memory and are evicted and expired as any key', a
   ks.flush();
   assert.equal(ks.size, 0);
 });
+
+test('property: slots agree with a model: per-slot counts, slot walks under churn, dropSlot, and slotWatch told of writes, deletes, expiry, eviction and flushes', async () => {
+  const { HashObject } = await import('../../src/store/objects/hash-object.js');
+  const SLOTS = 8; // few slots, so that keys share them
+  const slotOf = (kb: Uint8Array, ks: number, ke: number): number => {
+    let x = 0;
+    for (let i = ks; i < ke; i++) x = (Math.imul(x, 31) + kb[i]!) >>> 0;
+    return x % SLOTS;
+  };
+  const slotOfKey = (k: string) => slotOf(Buffer.from(k, 'latin1'), 0, k.length);
+  const KEYS = 24;
+  const key = fc.integer({ min: 0, max: KEYS - 1 }).map((i) => `k${i}`);
+  const churn = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key, ttl: fc.option(fc.integer({ min: 1, max: 40 }), { freq: 3 }) }),
+    fc.record({ kind: fc.constant('del' as const), key }),
+  );
+  const op = fc.oneof(
+    churn,
+    fc.record({ kind: fc.constant('rename' as const), key, to: key }),
+    fc.record({ kind: fc.constant('expire' as const), key, ttl: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({ kind: fc.constant('obj' as const), key }),
+    fc.record({ kind: fc.constant('empty' as const), key }),
+    fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+    fc.record({ kind: fc.constant('active' as const) }),
+    fc.record({ kind: fc.constant('collect' as const) }),
+    fc.record({ kind: fc.constant('evict' as const), bytes: fc.integer({ min: 1, max: 300 }) }),
+    fc.record({ kind: fc.constant('drop' as const), slot: fc.integer({ min: 0, max: SLOTS - 1 }), count: fc.integer({ min: 1, max: 5 }) }),
+    fc.record({ kind: fc.constant('walk' as const), slot: fc.integer({ min: 0, max: SLOTS - 1 }), count: fc.integer({ min: 1, max: 4 }), between: fc.array(churn, { maxLength: 6 }) }),
+    fc.record({ kind: fc.constant('flush' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 120 }), fc.array(fc.boolean(), { minLength: SLOTS, maxLength: SLOTS }), fc.nat(), (ops, watchedSlots, seed) => {
+      const clock = new ManualClock();
+      let r = seed;
+      const ks = new SlabKeyspace(clock, () => ((r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32), { slotOf, slotCount: SLOTS });
+      assert.equal(ks.slotted, true);
+      const log: Array<[string, number]> = [];
+      let flushes = 0;
+      ks.slotWatch = { slots: Uint8Array.from(watchedSlots, (w) => (w ? 1 : 0)), touch: (k, s) => log.push([k, s]), flushed: () => flushes++ };
+      const watched = (k: string) => watchedSlots[slotOfKey(k)]!;
+      // What the engine stores: an entry whose `at` has passed is "stale", present until the engine collects it.
+      const model = new Map<string, { at: number; hash: boolean }>();
+      const live = (k: string) => {
+        const m = model.get(k);
+        return m !== undefined && (m.at === NO_EXPIRY || m.at > clock.now());
+      };
+      const stale = () => [...model.keys()].filter((k) => !live(k));
+      /** Keys a step must tell the watch of, and keys it may (stale keys it may collect on the way). */
+      let required = new Set<string>();
+      let allowed = new Set<string>();
+      /** Watched keys that went stale: told once collected. */
+      const owed = new Set<string>();
+      const noteStale = () => {
+        for (const k of stale()) {
+          allowed.add(k);
+          if (watched(k)) owed.add(k);
+        }
+      };
+      /** The model forgets a stale key: the engine has collected it, or will have by the next check. */
+      const forgetStale = (k: string) => {
+        if (model.has(k) && !live(k)) model.delete(k);
+      };
+      const want = (k: string) => {
+        if (watched(k)) required.add(k);
+        allowed.add(k);
+      };
+      const apply = (o: { kind: 'set'; key: string; ttl: number | null } | { kind: 'del'; key: string }) => {
+        forgetStale(o.key); // the engine's lookup of the key collects it
+        if (o.kind === 'set') {
+          ks.set(o.key, v('x'), o.ttl === null ? NO_EXPIRY : clock.now() + o.ttl);
+          model.set(o.key, { at: o.ttl === null ? NO_EXPIRY : clock.now() + o.ttl, hash: false });
+          want(o.key);
+        } else {
+          assert.equal(ks.delete(o.key), model.delete(o.key));
+          allowed.add(o.key);
+        }
+      };
+      /** Keys the engine lost (eviction, dropSlot): the model learns them, and they are owed a touch now. */
+      const lost = () => {
+        for (const k of [...model.keys()]) {
+          if (!live(k)) {
+            model.delete(k); // gone either way: dropped, evicted, or collected by the exists below
+            continue;
+          }
+          if (!ks.exists(k)) {
+            model.delete(k);
+            want(k);
+          }
+        }
+      };
+      const countsWithin = () => {
+        let total = 0;
+        for (let s = 0; s < SLOTS; s++) {
+          const c = ks.countInSlot(s);
+          const keys = [...model.keys()].filter((k) => slotOfKey(k) === s);
+          const n = keys.filter(live).length;
+          assert.ok(c >= n && c <= keys.length, `slot ${s}: ${c} keys counted, ${n} live, ${keys.length - n} stale`);
+          total += c;
+        }
+        assert.equal(total, ks.size, 'the per-slot counts add up to the keyspace size');
+      };
+      for (const o of ops) {
+        required = new Set();
+        allowed = new Set();
+        log.length = 0;
+        noteStale();
+        const flushesBefore = flushes;
+        if (o.kind === 'set' || o.kind === 'del') apply(o);
+        else if (o.kind === 'rename') {
+          forgetStale(o.key);
+          const m = model.get(o.key);
+          if (m !== undefined) forgetStale(o.to); // written over only when `from` exists
+          assert.equal(ks.rename(o.key, o.to), m !== undefined);
+          allowed.add(o.to);
+          if (m !== undefined && o.key !== o.to) {
+            model.delete(o.key);
+            model.set(o.to, m);
+            want(o.key);
+            want(o.to);
+          }
+        } else if (o.kind === 'expire') {
+          forgetStale(o.key);
+          const m = model.get(o.key);
+          assert.equal(ks.setExpireAt(o.key, clock.now() + o.ttl), m !== undefined);
+          if (m !== undefined) {
+            m.at = clock.now() + o.ttl;
+            want(o.key);
+          }
+        } else if (o.kind === 'obj') {
+          forgetStale(o.key);
+          const h = new HashObject();
+          h.set('f', 'v');
+          ks.putObject(o.key, h, NO_EXPIRY);
+          model.set(o.key, { at: NO_EXPIRY, hash: true });
+          want(o.key);
+        } else if (o.kind === 'empty') {
+          forgetStale(o.key);
+          if (model.get(o.key)?.hash !== true) continue;
+          const h = ks.getObject(o.key, 'hash', false) as InstanceType<typeof HashObject>;
+          h.delete('f');
+          ks.objectChanged(o.key, h);
+          model.delete(o.key);
+          want(o.key);
+        } else if (o.kind === 'tick') {
+          clock.advance(o.ms);
+          noteStale();
+        } else if (o.kind === 'active') {
+          ks.activeExpire(50); // with this few keys, one call goes round the whole volatile list
+          for (const k of stale()) model.delete(k);
+        } else if (o.kind === 'collect') {
+          for (let i = 0; i < KEYS; i++) assert.equal(ks.exists(`k${i}`), live(`k${i}`));
+          for (const k of stale()) model.delete(k);
+          for (let s = 0; s < SLOTS; s++) assert.equal(ks.countInSlot(s), [...model.keys()].filter((k) => slotOfKey(k) === s).length, `slot ${s} counted exactly once collected`);
+        } else if (o.kind === 'evict') {
+          ks.evict(ks.usedMemory - o.bytes, 'allkeys-lru');
+          lost();
+        } else if (o.kind === 'drop') {
+          const before = ks.countInSlot(o.slot);
+          const n = ks.dropSlot(o.slot, o.count);
+          assert.equal(n, Math.min(o.count, before), 'dropSlot deletes up to count keys, fewer only when the slot runs out');
+          assert.equal(ks.countInSlot(o.slot), before - n);
+          const others = [...model.keys()].filter((k) => slotOfKey(k) !== o.slot && live(k));
+          lost();
+          for (const k of others) assert.ok(model.has(k), `${k}, in another slot, survives dropSlot(${o.slot})`);
+        } else if (o.kind === 'walk') {
+          const present = [...model.keys()].filter((k) => slotOfKey(k) === o.slot && live(k));
+          const examined = ks.countInSlot(o.slot);
+          const churned = new Set(o.between.map((c) => c.key));
+          const seen = new Set<string>();
+          let cursor = 0;
+          let calls = 0;
+          do {
+            cursor = ks.scanSlot(o.slot, cursor, o.count, (k) => {
+              assert.equal(slotOfKey(k), o.slot, `${k} visited in slot ${o.slot}`);
+              assert.ok(live(k), `${k} visited while live`);
+              seen.add(k);
+            });
+            const c = o.between[calls++ % Math.max(1, o.between.length)];
+            if (c !== undefined) apply(c);
+          } while (cursor !== 0 && calls < 1000);
+          // The walk looks at each id that was in the slot when it began at most once: inserts go in behind it.
+          assert.ok(calls <= Math.max(1, Math.ceil(examined / o.count)), `${calls} calls for ${examined} keys, ${o.count} a call`);
+          for (const k of present) if (!churned.has(k)) assert.ok(seen.has(k), `${k} present throughout was visited`);
+        } else {
+          ks.flush();
+          model.clear();
+          assert.equal(flushes, flushesBefore + 1, 'a flush is told');
+          for (let s = 0; s < SLOTS; s++) assert.equal(ks.countInSlot(s), 0);
+        }
+        if (o.kind !== 'flush') assert.equal(flushes, flushesBefore, 'only flush() tells flushed');
+        for (const [k, s] of log) {
+          assert.equal(s, slotOfKey(k), `${k} told with its slot`);
+          assert.ok(watchedSlots[s], `${k} told though its slot ${s} is not watched`);
+          assert.ok(allowed.has(k), `${k} told, though the step (${o.kind}) did not change it`);
+          owed.delete(k);
+        }
+        const told = new Set(log.map(([k]) => k));
+        for (const k of required) assert.ok(told.has(k), `${k} changed by ${o.kind} and told`);
+        // A stale key the model forgot has been collected: it was told by the collecting path (lazy, active, eviction, drop).
+        for (const k of owed) if (!model.has(k) && o.kind !== 'flush') assert.fail(`${k} expired and collected without a touch`);
+        if (o.kind === 'flush') owed.clear();
+        for (const k of [...owed]) if (!model.has(k)) owed.delete(k);
+        countsWithin();
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

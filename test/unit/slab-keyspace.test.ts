@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { Argv } from '../../src/protocol/argv.js';
 import { ManualClock } from '../../src/store/clock.js';
-import { NO_EXPIRY, type EvictionPolicy } from '../../src/store/keyspace.js';
-import { SlabKeyspace } from '../../src/store/slab-keyspace.js';
+import { NO_EXPIRY, type EvictionPolicy, type Key, type KeyWatch, type SlotWatch } from '../../src/store/keyspace.js';
+import { PER_ID_BYTES, PER_ID_SLOT_BYTES, PER_SLOT_BYTES, SlabKeyspace } from '../../src/store/slab-keyspace.js';
 import { ZERO_COPY_THRESHOLD } from '../../src/protocol/writer.js';
 import { CLASS_SIZES, MAX_CHUNK, PAGE_SIZE, SlabAllocator, classOf } from '../../src/store/slab-allocator.js';
 
@@ -420,4 +420,234 @@ test('a write that runs out of memory changes nothing: new keys, size-class chan
   ks.set('new', Buffer.from('x'), NO_EXPIRY);
   assert.equal(ks.peek('new')?.toString(), 'x');
   assert.equal(ks.size, before.size + 1);
+});
+
+// --- slots ---------------------------------------------------------------------
+
+/** Slot = the key's first byte minus '0': keys "0:..." are in slot 0, "1:..." in slot 1, and so on. */
+const digitSlot = (kb: Uint8Array, ks: number) => kb[ks]! - 0x30;
+const slotted = (slotCount = 4, seed = 1) => new SlabKeyspace(new ManualClock(), seeded(seed), { slotOf: digitSlot, slotCount });
+
+/** Walks one slot to the end, calling between() after each call; returns the keys visited (with repeats) and the calls made. */
+function walkSlot(ks: SlabKeyspace, slot: number, count: number, between: (calls: number) => void = () => {}, seen: string[] = []): { seen: string[]; calls: number } {
+  let cursor = 0;
+  let calls = 0;
+  do {
+    cursor = ks.scanSlot(slot, cursor, count, (k) => seen.push(k));
+    between(++calls);
+  } while (cursor !== 0 && calls < 100_000);
+  return { seen, calls };
+}
+
+test('an engine built without slotOf tracks no slots: the slot methods throw and no memory is spent', () => {
+  const ks = new SlabKeyspace(new ManualClock());
+  assert.equal(ks.slotted, false);
+  ks.set('0:a', Buffer.from('x'), NO_EXPIRY);
+  assert.equal(ks.engineStats().slotBytes, 0);
+  assert.equal(ks.engineStats().idBytes, 4096 * PER_ID_BYTES);
+  assert.throws(() => ks.countInSlot(0), /does not track slots/);
+  assert.throws(() => ks.scanSlot(0, 0, 10, () => {}), /does not track slots/);
+  assert.throws(() => ks.dropSlot(0, 10), /does not track slots/);
+  assert.throws(() => ks.slotOfKey('0:a'), /does not track slots/);
+  assert.throws(() => (ks.slotWatch = { slots: new Uint8Array(1), touch: () => {}, flushed: () => {} }), /slotted/);
+  const s = slotted();
+  assert.throws(() => s.countInSlot(4), RangeError);
+  assert.throws(() => s.scanSlot(-1, 0, 1, () => {}), RangeError);
+  assert.equal(s.slotOfKey('3:x'), 3);
+});
+
+test('slot tracking costs PER_ID_SLOT_BYTES per id and PER_SLOT_BYTES per slot, all in usedMemory and MEMORY USAGE', () => {
+  assert.equal(PER_ID_SLOT_BYTES, 10);
+  assert.equal(PER_SLOT_BYTES, 8);
+  const plain = new SlabKeyspace(new ManualClock(), seeded(1));
+  const withSlots = new SlabKeyspace(new ManualClock(), seeded(1), { slotOf: digitSlot, slotCount: 16384 });
+  for (const ks of [plain, withSlots]) for (let i = 0; i < 5000; i++) ks.set(`${i % 4}:${i}`, Buffer.from('v'), NO_EXPIRY); // two id blocks
+  const blocks = 2;
+  assert.equal(withSlots.engineStats().slotBytes, blocks * 4096 * PER_ID_SLOT_BYTES + 16384 * PER_SLOT_BYTES);
+  assert.equal(withSlots.usedMemory - plain.usedMemory, withSlots.engineStats().slotBytes);
+  assert.equal(withSlots.memoryUsage('1:1')! - plain.memoryUsage('1:1')!, PER_ID_SLOT_BYTES);
+  // An empty slotted engine still holds its per-slot table: the fixed cost of a cluster node.
+  assert.equal(new SlabKeyspace(new ManualClock(), Math.random, { slotOf: digitSlot }).usedMemory >= 16384 * PER_SLOT_BYTES, true);
+});
+
+test('a slot walk whose next key is deleted, its id reused for a key of another slot, goes on in its own slot and misses nothing', () => {
+  const ks = slotted();
+  for (let i = 0; i < 2000; i++) ks.set(`3:${i}`, Buffer.from('v'), NO_EXPIRY);
+  for (let i = 0; i < 100; i++) ks.set(`0:${i}`, Buffer.from('v'), NO_EXPIRY);
+  const seen: string[] = [];
+  // The walk goes newest first: 0:99 down to 0:50, and stands on 0:49.
+  let cursor = ks.scanSlot(0, 0, 50, (k) => seen.push(k));
+  assert.deepEqual(seen, Array.from({ length: 50 }, (_, j) => `0:${99 - j}`));
+  assert.notEqual(cursor, 0);
+  ks.delete('0:49');
+  // Enough dead ids for upkeep to sweep them out of the FIFOs and free them; new keys of slot 1 then take them all, 0:49's included.
+  for (let i = 0; i < 2000; i++) ks.delete(`3:${i}`);
+  for (let round = 0; round < 100; round++) ks.maintain(5);
+  const idBytes = ks.engineStats().idBytes;
+  for (let i = 0; i < 2001; i++) ks.set(`1:${i}`, Buffer.from('v'), NO_EXPIRY);
+  assert.equal(ks.engineStats().idBytes, idBytes, 'the new keys reused freed ids');
+  while (cursor !== 0) cursor = ks.scanSlot(0, cursor, 7, (k) => seen.push(k));
+  assert.deepEqual(seen.filter((k) => !k.startsWith('0:')), [], 'nothing from slot 1');
+  assert.deepEqual(new Set(seen), new Set(Array.from({ length: 100 }, (_, i) => `0:${i}`).filter((k) => k !== '0:49')));
+  assert.equal(seen.length, 99, 'each visited once');
+});
+
+test('property: slot walks under deletes (of the very key a walk stands on), inserts, id reuse and a second walk of the same slot', () => {
+  const step = fc.record({ del: fc.nat(199), insert: fc.nat(199), evict: fc.boolean(), otherSlot: fc.boolean() });
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 1, max: 9 }), fc.array(step, { maxLength: 40 }), fc.boolean(), fc.nat(), (n, count, steps, deleteNext, seed) => {
+      const ks = slotted(4, seed);
+      for (let i = 0; i < n; i++) ks.set(`${i % 3 === 0 ? 1 : 0}:${i}`, Buffer.from('v'), NO_EXPIRY);
+      const start = new Set([...ks.keys()].filter((k) => k.startsWith('0:')));
+      const initial = ks.countInSlot(0);
+      const touched = new Set<string>();
+      const other: string[] = [];
+      let otherCursor = 0;
+      let otherDone = false;
+      const seen: string[] = [];
+      const { calls } = walkSlot(ks, 0, count, (c) => {
+        const lastSeen = seen.at(-1) ?? '';
+        const s = steps[c % Math.max(1, steps.length)];
+        if (s === undefined) return;
+        // The key the walk would visit next: the one below the last visited, in insertion order, that still exists.
+        if (deleteNext && lastSeen !== '' && !lastSeen.includes('new')) {
+          for (let i = Number(lastSeen.slice(2)) - 1; i >= 0; i--) {
+            if (ks.exists(`0:${i}`)) {
+              ks.delete(`0:${i}`);
+              touched.add(`0:${i}`);
+              break;
+            }
+          }
+        }
+        const del = `${s.del % 3 === 0 ? 1 : 0}:${s.del}`;
+        ks.delete(del);
+        touched.add(del);
+        if (s.evict) for (const k of ks.keys()) if (!ks.exists(k)) touched.add(k);
+        if (s.evict) {
+          const before = new Set(ks.keys());
+          ks.evict(ks.usedMemory - 1, 'allkeys-s3fifo'); // frees the id at once, for the insert below to reuse
+          for (const k of before) if (!ks.exists(k)) touched.add(k);
+        }
+        const ins = `${s.otherSlot ? 1 : 0}:new${s.insert}`;
+        ks.set(ins, Buffer.from('v'), NO_EXPIRY);
+        touched.add(ins);
+        if (!otherDone) {
+          otherCursor = ks.scanSlot(0, otherCursor, count, (k) => other.push(k));
+          otherDone = otherCursor === 0;
+        }
+      }, seen);
+      for (const k of seen) assert.ok(k.startsWith('0:'), `${k} visited by a walk of slot 0`);
+      for (const k of start) if (!touched.has(k)) assert.ok(seen.includes(k), `${k} present throughout was visited`);
+      const inOrder = seen.filter((k) => !k.includes('new'));
+      assert.equal(new Set(inOrder).size, inOrder.length, 'no key visited twice');
+      assert.ok(calls <= Math.max(1, Math.ceil(initial / count)), `${calls} calls for ${initial} keys: deletes never send a walk back`);
+      if (otherDone) for (const k of start) if (!touched.has(k)) assert.ok(other.includes(k), `${k} visited by the second walk`);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a replayed, unknown or pre-flush cursor restarts its slot\'s walk: keys visited again, none missed', () => {
+  const ks = slotted();
+  for (let i = 0; i < 20; i++) ks.set(`2:${i}`, Buffer.from('v'), NO_EXPIRY);
+  const first: string[] = [];
+  const c1 = ks.scanSlot(2, 0, 5, (k) => first.push(k));
+  const c2 = ks.scanSlot(2, c1, 5, (k) => first.push(k));
+  assert.notEqual(c2, c1, 'each call hands out a new cursor');
+  const replay: string[] = [];
+  let c = ks.scanSlot(2, c1, 5, (k) => replay.push(k));
+  assert.deepEqual(replay, first.slice(0, 5), 'an old cursor starts over, it does not skip ahead');
+  while (c !== 0) c = ks.scanSlot(2, c, 5, (k) => replay.push(k));
+  assert.equal(new Set(replay).size, 20);
+  const wrongSlot: string[] = [];
+  ks.set('3:x', Buffer.from('v'), NO_EXPIRY);
+  assert.equal(ks.scanSlot(3, c2, 5, (k) => wrongSlot.push(k)), 0, 'a cursor of another slot starts that slot over');
+  assert.deepEqual(wrongSlot, ['3:x']);
+  const c3 = ks.scanSlot(2, 0, 5, () => {});
+  ks.flush();
+  ks.set('2:after', Buffer.from('v'), NO_EXPIRY);
+  const after: string[] = [];
+  assert.equal(ks.scanSlot(2, c3, 5, (k) => after.push(k)), 0);
+  assert.deepEqual(after, ['2:after']);
+  // Walks abandoned beyond the per-slot bound are forgotten; their cursors restart, and the newest still resume.
+  const cursors = Array.from({ length: 40 }, () => ks.scanSlot(2, 0, 0, () => {}));
+  for (let i = 0; i < 5; i++) ks.set(`2:${i}`, Buffer.from('v'), NO_EXPIRY);
+  const resumed: string[] = [];
+  assert.equal(ks.scanSlot(2, cursors.at(-1)!, 100, (k) => resumed.push(k)), 0);
+  assert.deepEqual(resumed, ['2:after'], 'the newest walk resumes where it was (before the new keys)');
+});
+
+test('a slot walk call is bounded by count even through a slot full of expired keys, which it collects', () => {
+  const clock = new ManualClock();
+  const ks = new SlabKeyspace(clock, seeded(3), { slotOf: digitSlot, slotCount: 4 });
+  ks.set('1:live', Buffer.from('v'), NO_EXPIRY);
+  for (let i = 0; i < 1000; i++) ks.set(`1:${i}`, Buffer.from('v'), clock.now() + 10);
+  clock.advance(10);
+  const seen: string[] = [];
+  const cursor = ks.scanSlot(1, 0, 10, (k) => seen.push(k));
+  assert.notEqual(cursor, 0);
+  assert.deepEqual(seen, []);
+  assert.equal(ks.countInSlot(1), 991, 'ten ids looked at, ten expired keys collected');
+  assert.equal(ks.stats.expired, 10);
+  assert.deepEqual(walkSlot(ks, 1, 100).seen, ['1:live']);
+  assert.equal(ks.countInSlot(1), 1);
+});
+
+test('dropSlot deletes a slot in bounded slices, telling WATCH and slotWatch, and leaves other slots alone', () => {
+  const ks = slotted();
+  for (let i = 0; i < 50; i++) ks.set(`1:${i}`, Buffer.from('keep'), NO_EXPIRY);
+  const oneSlot = ks.engineStats().slabLiveBytes;
+  for (let i = 0; i < 300; i++) ks.set(`0:${i}`, Buffer.from('drop'), i % 2 === 0 ? NO_EXPIRY : Date.now() + 1e9);
+  const watched: Key[] = [];
+  const slotTouches: Array<[Key, number]> = [];
+  ks.watch = { touch: (k) => watched.push(k), keys: () => [] } satisfies KeyWatch;
+  const slots = new Uint8Array(4);
+  slots[0] = 1;
+  ks.slotWatch = { slots, touch: (k, s) => slotTouches.push([k, s]), flushed: () => {} } satisfies SlotWatch;
+  // A walk of the slot in progress meanwhile ends cleanly.
+  const walked: string[] = [];
+  let cursor = ks.scanSlot(0, 0, 10, (k) => walked.push(k));
+  assert.equal(ks.dropSlot(0, 100), 100);
+  assert.equal(ks.countInSlot(0), 200);
+  assert.equal(watched.length, 100);
+  assert.deepEqual(slotTouches.map(([, s]) => s), new Array(100).fill(0));
+  assert.equal(new Set(slotTouches.map(([k]) => k)).size, 100);
+  while (cursor !== 0) cursor = ks.scanSlot(0, cursor, 10, (k) => walked.push(k));
+  for (const k of walked) assert.equal(ks.exists(k) || slotTouches.some(([t]) => t === k), true, `${k} visited while it existed`);
+  let n: number;
+  let rounds = 1;
+  while ((n = ks.dropSlot(0, 64)) > 0) rounds++;
+  assert.equal(n, 0);
+  assert.equal(rounds, 1 + Math.ceil(200 / 64));
+  assert.equal(ks.countInSlot(0), 0);
+  assert.equal(ks.volatileSize, 0);
+  assert.equal(ks.size, 50);
+  assert.equal(ks.countInSlot(1), 50);
+  for (let i = 0; i < 50; i++) assert.equal(ks.peek(`1:${i}`)?.toString(), 'keep');
+  assert.equal(ks.engineStats().slabLiveBytes, oneSlot, 'the dropped keys\' memory is freed');
+  assert.equal(ks.dropSlot(0, 10), 0);
+});
+
+test('slot lists survive compaction moving chunks, and the ids and chunks reused after it', () => {
+  const ks = slotted(4, 5);
+  const sizes = [10, 50, 120, 700];
+  const n = 12_000;
+  const valueOf = (i: number) => Buffer.alloc(sizes[i % sizes.length]!, i % 251);
+  for (let i = 0; i < n; i++) ks.set(`${i % 4}:${i}`, valueOf(i), NO_EXPIRY);
+  for (let i = 0; i < n; i++) if (i % 7 !== 0) ks.delete(`${i % 4}:${i}`);
+  for (let round = 0; round < 1000; round++) ks.maintain(5);
+  assert.ok(ks.engineStats().compactionMoves > 0, 'chunks were moved');
+  for (let i = 0; i < n; i++) if (i % 5 === 0) ks.set(`${i % 4}:new${i}`, valueOf(i), NO_EXPIRY);
+  for (let s = 0; s < 4; s++) {
+    const want = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      if (i % 4 !== s) continue;
+      if (i % 7 === 0) want.add(`${s}:${i}`);
+      if (i % 5 === 0) want.add(`${s}:new${i}`);
+    }
+    const { seen } = walkSlot(ks, s, 97);
+    assert.equal(seen.length, want.size, `slot ${s}: each key once`);
+    assert.deepEqual(new Set(seen), want);
+    assert.equal(ks.countInSlot(s), want.size);
+  }
 });
