@@ -26,6 +26,7 @@ function scenarioList(): string {
     '  ringcache scenario node-failure --quick',
     '  ringcache scenario load --clients 1,10,50,200 --duration 10',
     '  ringcache scenario node-failure --against redis-cluster --rate 5000',
+    '  ringcache scenario scale-out --quick --etcd          # through an etcd the runner starts',
     '',
     'Exit code: 0 every verdict passes, 1 a verdict failed, 2 bad options.',
     'Reports: <out>/report.json and <out>/report.html (opens offline).',
@@ -49,12 +50,18 @@ export function registerScenarioCommand(program: Command): void {
     .option('--value-size <bytes>', 'value size, or a range (32-1024); values carry a checked header', '64')
     .option('--rate <ops>', "total operations per second (open loop, latency corrected for coordinated omission), or 'max'")
     .addOption(new Option('--client <kind>', 'client library driving the load').choices(CLIENT_KINDS).default('ringcache'))
-    .option('--nodes <n>', 'nodes in the cluster', '3')
+    .option('--nodes <n>', 'nodes in the cluster at the start (default 3; scale-in 5)')
     .option('--out <dir>', 'report directory (default scenario-results/<name>-<time>/)')
     .addOption(new Option('--against <system>', 'also run on a Redis Cluster of the same shape; both in one report').choices(['redis-cluster']))
     .option('--seed <n>', 'seed of the workload (printed in the summary, to repeat a run)')
     .option('--fault-at <time>', 'when the fault happens, from the start of the load')
     .option('--restart-after <time>', 'node-failure: how long the node stays dead before it is restarted')
+    .option('--static', 'ringcache with static membership (--peers) instead of the node manager (load, node-failure, rolling-restart)')
+    .option('--etcd [host:port]', 'nodes join through etcd: this one, or without a value an etcd the runner starts (Debian\'s etcd binary)')
+    .option('--lease-ttl <time>', 'membership lease TTL of every node (default 2s): how long a dead node\'s slots wait')
+    .addOption(new Option('--remove-with <how>', 'how scale-in and chaos take a node out').choices(['sigterm', 'cluster-remove']).default('sigterm'))
+    .option('--replicas <n>', 'copies of each key beyond the primary (0 only: replicas are not available yet)')
+    .option('--consistency <mode>', 'write consistency mode (not available yet: it comes with replicas)')
     .addHelpText('after', scenarioList())
     .action(async (name: ScenarioName, flags: RawScenarioFlags) => {
       let code: number;

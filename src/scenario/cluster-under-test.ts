@@ -2,8 +2,9 @@
  * The cluster a scenario drives, as one interface, so the same scenario runs on
  * every backend: today's ringcache nodes with static membership
  * (static-cluster.ts), a Redis Cluster of the same shape for `--against
- * redis-cluster` (redis-cluster.ts), and next the dynamic cluster of the node
- * manager (issue 14), which adds addNode/removeNode.
+ * redis-cluster` (redis-cluster.ts), and the dynamic cluster of the node
+ * manager (dynamic-cluster.ts), which adds addNode/removeNode and the map's
+ * history.
  *
  * A backend starts its processes on free loopback ports, reports its nodes,
  * injects process faults on them and stops everything it started. Faults take
@@ -69,7 +70,28 @@ export interface ClusterUnderTest {
   removeNode(node: NodeRef): Promise<void>;
   /** Stops every process this cluster started (idempotent). */
   stop(): Promise<void>;
+  /** Backends with a versioned slot map (the node manager): every version seen. */
+  mapHistory?(): MapVersion[];
+  /** Per slot, an index into SLOT_FATES: what happened to its keys since the cluster first served. */
+  slotFates?(): Uint8Array;
+  /** Things the backend saw that nobody asked for (a node exiting by itself), one line each. */
+  notes?(): string[];
+  /** What a handover does with a slot's keys, as the nodes say (INFO cluster's cluster_migration; absent: cold). */
+  migrationMode?(): Promise<'warm' | 'cold'>;
 }
+
+/** One version of a cluster map as the runner saw it. */
+export interface MapVersion {
+  /** When it was seen: performance.now() from the backend, ms on the run clock in a RunResult. */
+  at: number;
+  epoch: number;
+  nodes: Array<{ address: string; member: string; state: string; slots: number }>;
+  moves: Array<{ from: string; to: string; slots: number }>;
+}
+
+/** What happened to a slot's keys over a run: never moved, handed over by a live owner, or given away from a dead one. */
+export type SlotFate = 'kept' | 'handed-over' | 'reassigned';
+export const SLOT_FATES: readonly SlotFate[] = ['kept', 'handed-over', 'reassigned'];
 
 export type NodeRef = NodeHandle | string;
 

@@ -33,6 +33,14 @@ export interface RawScenarioFlags {
   seed?: string;
   faultAt?: string;
   restartAfter?: string;
+  /** Static membership (--peers) instead of the node manager. */
+  static?: boolean;
+  /** --etcd alone (true): start an etcd; --etcd host:port: use that one. */
+  etcd?: string | boolean;
+  replicas?: string;
+  consistency?: string;
+  removeWith?: string;
+  leaseTtl?: string;
 }
 
 export interface ScenarioOptions {
@@ -60,6 +68,14 @@ export interface ScenarioOptions {
   restartAfterMs: number | null;
   commandTimeoutMs: number;
   checkSample: number;
+  /** Whose cluster ringcache runs on: the node manager (default) or static membership (--static). */
+  membership: 'dynamic' | 'static';
+  /** null: the embedded coordinator; '': etcd started by the runner; else etcd endpoints. */
+  etcd: string | null;
+  replicas: number;
+  /** How removals leave: SIGTERM, or `ringcache cluster remove <id>`. */
+  removeWith: 'sigterm' | 'cluster-remove';
+  leaseTtlMs: number;
 }
 
 /** "30" (seconds), "30s", "500ms", "2m" -> ms. */
@@ -143,6 +159,20 @@ const schema = z.object({
   seed: wholeNumber(0, 2 ** 31 - 1).optional(),
   faultAt: duration(0, 24 * 3600_000).optional(),
   restartAfter: duration(0, 24 * 3600_000).optional(),
+  static: z.boolean().optional(),
+  etcd: z
+    .union([z.boolean(), z.string()])
+    .transform((v, ctx) => {
+      if (v === true) return '';
+      if (v === false) return fail(ctx, 'must be host:port[,host:port...]');
+      if (!/^\s*[^\s,:]+:\d{1,5}(\s*,\s*[^\s,:]+:\d{1,5})*\s*$/.test(v)) return fail(ctx, 'must be host:port[,host:port...], or no value to start an etcd');
+      return v.replace(/\s+/g, '');
+    })
+    .optional(),
+  replicas: wholeNumber(0, 16).optional(),
+  consistency: z.string().optional(),
+  removeWith: z.enum(['sigterm', 'cluster-remove'], { error: () => "must be 'sigterm' or 'cluster-remove'" }).optional(),
+  leaseTtl: duration(1000, 60_000).optional(),
 });
 
 const FLAG_NAMES: Record<string, string> = {
@@ -151,6 +181,8 @@ const FLAG_NAMES: Record<string, string> = {
   valueSize: '--value-size',
   faultAt: '--fault-at',
   restartAfter: '--restart-after',
+  removeWith: '--remove-with',
+  leaseTtl: '--lease-ttl',
 };
 const flagName = (key: string) => FLAG_NAMES[key] ?? `--${key}`;
 
@@ -172,6 +204,10 @@ export function resolveOptions(name: ScenarioName, raw: RawScenarioFlags, rc: Re
   }
   const f = parsed.data;
   const d = rc.defaults;
+  // Checked here, before anything starts: what the nodes cannot do yet (exit 2 with one line).
+  if (f.replicas !== undefined && f.replicas > 0) throw new OptionError(`--replicas ${f.replicas}: not available yet: ringcache has no replicas (a dead node's keys are gone); run with --replicas 0 or without it`);
+  if (f.consistency !== undefined) throw new OptionError(`--consistency ${f.consistency}: not available yet: ringcache server has no consistency modes (they come with replicas)`);
+  if (f.static === true && f.etcd !== undefined) throw new OptionError('--static (membership from --peers) and --etcd (the node manager through etcd) exclude each other');
   const now = rc.now ?? new Date();
   const stamp = now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
   return {
@@ -189,7 +225,7 @@ export function resolveOptions(name: ScenarioName, raw: RawScenarioFlags, rc: Re
     valueSize: f.valueSize ?? { min: 64, max: 64 },
     rate: f.rate !== undefined ? f.rate : d.rate,
     client: f.client ?? 'ringcache',
-    nodes: f.nodes ?? 3,
+    nodes: f.nodes ?? d.nodes ?? 3,
     out: path.resolve(f.out ?? path.join('scenario-results', `${name}-${stamp}`)),
     against: f.against ?? null,
     seed: f.seed ?? Math.floor((rc.random ?? Math.random)() * 2 ** 31),
@@ -197,5 +233,10 @@ export function resolveOptions(name: ScenarioName, raw: RawScenarioFlags, rc: Re
     restartAfterMs: f.restartAfter ?? d.restartAfterMs ?? null,
     commandTimeoutMs: 2000,
     checkSample: 1,
+    membership: f.static === true ? 'static' : (d.membership ?? 'dynamic'),
+    etcd: f.etcd ?? null,
+    replicas: f.replicas ?? 0,
+    removeWith: f.removeWith ?? 'sigterm',
+    leaseTtlMs: f.leaseTtl ?? 2000,
   };
 }

@@ -12,7 +12,7 @@ import { RingCache } from '../client/index.js';
 import { slotOf } from '../client/lease-key.js';
 import { Checker, type CheckResult } from './checker.js';
 import type { Cleanup } from './cleanup.js';
-import type { ClusterUnderTest, NodeHandle } from './cluster-under-test.js';
+import { SLOT_FATES, type ClusterUnderTest, type MapVersion, type NodeHandle, type SlotFate } from './cluster-under-test.js';
 import { FaultProxy } from './fault-proxy.js';
 import { FaultInjector, type FaultRecord, type FaultSpec } from './faults.js';
 import { keyName, Rng } from './keys.js';
@@ -55,6 +55,21 @@ export interface RunResult {
   preload: { written: number; failed: number } | null;
   finalRead: { read: number; failed: number } | null;
   notes: string[];
+  /** Backends with a versioned slot map (the node manager): what the map did, and the keys by what happened to their slot. */
+  membership?: MembershipResult;
+}
+
+export interface MembershipResult {
+  /** What a handover did with a slot's keys, as the nodes said at the start (INFO cluster's cluster_migration). */
+  migration: 'warm' | 'cold';
+  /** Every map version seen; `at` in ms on the run clock (negative: during start-up). */
+  history: MapVersion[];
+  /** Keys (of --keys) by what happened to their slot during the run. */
+  keysBySlotFate: Record<SlotFate, number>;
+  /** Lost writes by what happened to their key's slot. */
+  lostWritesBySlotFate: Record<SlotFate, number>;
+  /** Slots by what happened to them. */
+  slotsByFate: Record<SlotFate, number>;
 }
 
 export interface RunEnv {
@@ -81,6 +96,7 @@ export class Run {
   private readonly unregister: () => void;
   private finished = false;
   private readonly proxies = new Map<string, FaultProxy>();
+  private migration: 'warm' | 'cold' = 'cold';
 
   constructor(readonly name: string, readonly cluster: ClusterUnderTest, private readonly env: RunEnv) {
     this.checker = new Checker({ tag: newRunTag(() => new Rng(env.seed + name.length).next()) });
@@ -102,6 +118,7 @@ export class Run {
     this.env.progress.log(`[${this.label}] starting ${this.cluster.description}`);
     await this.cluster.start();
     this.t0 = performance.now();
+    if (this.cluster.migrationMode !== undefined) this.migration = await this.cluster.migrationMode();
     this.owners = await this.learnOwners().catch((err: Error) => {
       this.notes.push(`owners of keys unknown: ${err.message}`);
       return undefined;
@@ -212,10 +229,24 @@ export class Run {
     const end = this.now();
     this.recorder.finish(end);
     const nodes = this.cluster.nodes();
+    const fates = this.cluster.slotFates?.();
+    const history = this.cluster.mapHistory?.();
+    this.notes.push(...(this.cluster.notes?.() ?? []));
     await this.stopProxies();
     await this.cluster.stop();
     this.unregister();
     const check = this.checker.analyze(this.faults.windows(), this.owners === undefined ? undefined : (k) => this.ownerOf(k) ?? 'unknown');
+    let membership: MembershipResult | undefined;
+    if (fates !== undefined && history !== undefined) {
+      const fateOf = (k: number): SlotFate => SLOT_FATES[fates[slotOf(keyName(k))]!]!;
+      const count = (): Record<SlotFate, number> => ({ kept: 0, 'handed-over': 0, reassigned: 0 });
+      const keysBySlotFate = count();
+      for (let k = 0; k < this.env.keys; k++) keysBySlotFate[fateOf(k)]++;
+      const slotsByFate = count();
+      for (const f of fates) slotsByFate[SLOT_FATES[f]!]++;
+      const lostWritesBySlotFate = { ...count(), ...this.checker.analyze(this.faults.windows(), fateOf).lostWritesByOwner };
+      membership = { migration: this.migration, history: history.map((v) => ({ ...v, at: Math.round(v.at - this.t0) })), keysBySlotFate, lostWritesBySlotFate, slotsByFate };
+    }
     return {
       name: this.name,
       description: this.cluster.description,
@@ -232,6 +263,7 @@ export class Run {
       preload: this.preloaded,
       finalRead: this.finalReadResult,
       notes: [...this.notes, ...check.notes],
+      ...(membership !== undefined && { membership }),
     };
   }
 

@@ -24,6 +24,7 @@ import { formatSummary, writeReport, type ScenarioReport } from './report.js';
 import { Run } from './run.js';
 import type { ScenarioContext, ScenarioDefinition, ScenarioName, SystemName, TargetResult } from './scenario.js';
 import { AVAILABLE, SCENARIOS } from './scenarios/index.js';
+import { DynamicCluster } from './dynamic-cluster.js';
 import { StaticCluster } from './static-cluster.js';
 import { asComparison, exitCodeFor } from './verdicts.js';
 
@@ -71,6 +72,7 @@ async function environmentProblem(o: ScenarioOptions): Promise<string | undefine
   if (!existsSync(COMPILED_CLI)) return `scenarios start the compiled ringcache CLI, and ${COMPILED_CLI} is missing: run 'npm run build' first`;
   const client = await clientUnavailable(o.client);
   if (client !== undefined) return client;
+  if (o.etcd === '' && o.membership === 'dynamic' && !(await hasCommand('etcd'))) return "--etcd without an endpoint starts Debian's etcd, and there is no etcd on the PATH (apt-get install etcd-server), or give --etcd host:port";
   if (o.against === 'redis-cluster') {
     for (const cmd of ['redis-server', 'redis-cli']) if (!(await hasCommand(cmd))) return `--against redis-cluster needs ${cmd} on the PATH (Debian: apt-get install redis-server redis-tools)`;
   }
@@ -83,7 +85,17 @@ function context(system: SystemName, options: ScenarioOptions, progress: Progres
     options,
     progress,
     cleanup,
-    cluster: (shape) => (system === 'ringcache' ? new StaticCluster({ nodes: shape.nodes, standalone: shape.standalone === true }) : new RedisClusterUnderTest({ nodes: shape.nodes, standalone: shape.standalone === true })),
+    cluster: (shape) => {
+      if (system === 'redis-cluster') return new RedisClusterUnderTest({ nodes: shape.nodes, standalone: shape.standalone === true });
+      if (shape.standalone === true || options.membership === 'static') return new StaticCluster({ nodes: shape.nodes, standalone: shape.standalone === true });
+      return new DynamicCluster({
+        nodes: shape.nodes,
+        ...(options.etcd !== null && { etcd: options.etcd }),
+        leaseTtlMs: options.leaseTtlMs,
+        removeWith: options.removeWith,
+        coordinatorProxies: shape.coordinatorProxies === true,
+      });
+    },
     run: (name, cluster) => new Run(name, cluster, { progress, cleanup, seed: options.seed, keys: options.keys }),
     workload: (clients) => ({
       clients,

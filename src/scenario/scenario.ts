@@ -25,6 +25,18 @@ export interface ScenarioDefaults {
   keys: number;
   faultAtMs?: number;
   restartAfterMs?: number;
+  /** Starting node count (--nodes overrides it; default 3). */
+  nodes?: number;
+  /** The ringcache backend unless --static: the node manager (default) or static membership. */
+  membership?: 'dynamic' | 'static';
+}
+
+export interface ClusterShape {
+  nodes: number;
+  /** One node without membership (the load scenario's comparison). */
+  standalone?: boolean;
+  /** Node manager: each node reaches the coordinator through its own fault proxy (to cut one node off). */
+  coordinatorProxies?: boolean;
 }
 
 export interface ScenarioContext {
@@ -33,7 +45,7 @@ export interface ScenarioContext {
   progress: Progress;
   cleanup: Cleanup;
   /** A cluster of this system (not started). */
-  cluster(shape: { nodes: number; standalone?: boolean }): ClusterUnderTest;
+  cluster(shape: ClusterShape): ClusterUnderTest;
   /** A run on a cluster (registered for cleanup; call start()). */
   run(name: string, cluster: ClusterUnderTest): Run;
   /** The workload of the options, with this many clients. */

@@ -42,6 +42,6 @@ export function loadVerdicts(runs: readonly RunResult[]): Verdict[] {
 export const load: ScenarioDefinition = {
   name: 'load',
   summary: 'concurrency sweep (--clients 1,10,50,200) against the cluster and one node; no faults',
-  defaults: (quick) => ({ durationMs: quick ? 2000 : 10_000, clients: quick ? [1, 4] : [1, 10, 50], rate: null, keys: quick ? 2000 : 10_000 }),
+  defaults: (quick) => ({ durationMs: quick ? 2000 : 10_000, clients: quick ? [1, 4] : [1, 10, 50], rate: null, keys: quick ? 2000 : 10_000, membership: 'static' }),
   run: runLoad,
 };

@@ -60,7 +60,7 @@ export function nodeFailureVerdicts(r: RunResult): Verdict[] {
 export const nodeFailure: ScenarioDefinition = {
   name: 'node-failure',
   summary: 'kill -9 one node under load at --fault-at, restart it --restart-after later; errors, recovery, loss',
-  defaults: (quick) => ({ durationMs: quick ? 8000 : 30_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 2000 : 10_000, restartAfterMs: quick ? 2500 : 10_000 }),
+  defaults: (quick) => ({ durationMs: quick ? 8000 : 30_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 2000 : 10_000, restartAfterMs: quick ? 2500 : 10_000, membership: 'static' }),
   validate: (o) => {
     if (o.nodes < 2) return 'node-failure needs at least 2 nodes (--nodes)';
     if (o.clients.length !== 1) return '--clients takes one number for node-failure (a list sweeps concurrency in load)';

@@ -79,7 +79,7 @@ export function rollingRestartVerdicts(r: RunResult): Verdict[] {
 export const rollingRestart: ScenarioDefinition = {
   name: 'rolling-restart',
   summary: 'SIGTERM and restart each node in turn under load; errors per restart, loss, recovery',
-  defaults: (quick) => ({ durationMs: quick ? 9000 : 40_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 1500 : 5000 }),
+  defaults: (quick) => ({ durationMs: quick ? 9000 : 40_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 1500 : 5000, membership: 'static' }),
   validate: (o) => {
     if (o.nodes < 2) return 'rolling-restart needs at least 2 nodes (--nodes)';
     if (o.clients.length !== 1) return '--clients takes one number for rolling-restart (a list sweeps concurrency in load)';

@@ -16,7 +16,5 @@ const unavailable = (name: ScenarioName, summary: string, why = NEEDS_DYNAMIC): 
   run: () => Promise.reject(new Error(why)),
 });
 
-export const scaleOut = unavailable('scale-out', 'add nodes under load; migration, errors, balance');
-export const scaleIn = unavailable('scale-in', 'remove nodes under load; migration, errors, loss');
 export const partition = unavailable('partition', 'cut a node off through the fault proxy (nodes must advertise the proxy address)');
 export const chaos = unavailable('chaos', 'random faults (kill, pause, partition, add/remove) for a duration');
