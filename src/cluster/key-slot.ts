@@ -21,11 +21,19 @@ function crc16(buf: Uint8Array, start: number, end: number): number {
   return crc;
 }
 
-/** The slot of the key in bytes [start, end) of buf. */
+/**
+ * The slot of the key in bytes [start, end) of buf. Also the store's
+ * SlotFunction on a cluster node (node.ts), so it runs on every new key: the
+ * braces are looked for within the key only, not with indexOf, which would
+ * search on to the end of buf (a connection's whole input buffer) for a key
+ * without them.
+ */
 export function keySlotOf(buf: Uint8Array, start: number, end: number): number {
-  const open = buf.indexOf(123, start); // {
-  if (open >= 0 && open < end) {
-    const close = buf.indexOf(125, open + 1); // }
+  let open = start;
+  while (open < end && buf[open] !== 123) open++; // {
+  if (open < end) {
+    let close = open + 1;
+    while (close < end && buf[close] !== 125) close++; // }
     if (close > open + 1 && close < end) return crc16(buf, open + 1, close) & 0x3fff;
   }
   return crc16(buf, start, end) & 0x3fff;

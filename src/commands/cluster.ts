@@ -120,14 +120,32 @@ function slotArg(argv: Argv, i: number): number {
   return slot;
 }
 
-/** Keys of one slot. The store keeps no slot index yet, so this walks the keyspace: O(keys). */
+/**
+ * Up to `limit` keys of one slot. A cluster node's store tracks slots
+ * (node.ts builds it with keySlotOf), so this walks that slot only; a store
+ * given without slots (embedding, tests) is walked whole: O(keys).
+ */
 function keysInSlot(ctx: CommandContext, slot: number, limit: number): string[] {
   const out: string[] = [];
-  for (const k of ctx.store.keys()) {
+  if (limit <= 0) return out;
+  const store = ctx.store;
+  if (store.slotted) {
+    // A call may look at expired keys (collecting them) without visiting them: go on until enough or the slot's end.
+    let cursor = 0;
+    do cursor = store.scanSlot(slot, cursor, limit - out.length, (k) => out.push(k));
+    while (cursor !== 0 && out.length < limit);
+    return out;
+  }
+  for (const k of store.keys()) {
     if (out.length >= limit) break;
     if (keySlot(k) === slot) out.push(k);
   }
   return out;
+}
+
+/** Keys in one slot: O(1) on a store that tracks slots (which may count keys whose TTL passed but are not yet collected, as Redis does). */
+function countInSlot(ctx: CommandContext, slot: number): number {
+  return ctx.store.slotted ? ctx.store.countInSlot(slot) : keysInSlot(ctx, slot, Infinity).length;
 }
 
 const group = 'cluster';
@@ -149,7 +167,7 @@ const subcommands: CommandSpec[] = [
   command({ name: 'cluster|keyslot', arity: 3, flags: ['stale'], group, summary: 'Returns the hash slot for a key.', since: '3.0.0', handler: (ctx, argv) => ctx.out.integer(keySlot(argv.view(2))) }),
   command({ name: 'cluster|countkeysinslot', arity: 3, flags: ['stale'], group, summary: 'Returns the number of keys in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
     state(ctx);
-    ctx.out.integer(keysInSlot(ctx, slotArg(argv, 2), Infinity).length);
+    ctx.out.integer(countInSlot(ctx, slotArg(argv, 2)));
   } }),
   command({ name: 'cluster|getkeysinslot', arity: 4, flags: ['stale'], group, summary: 'Returns the key names in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
     state(ctx);

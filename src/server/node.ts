@@ -11,6 +11,7 @@ import type { ConfigParam, CoordinatorStatus, NodeServices } from '../commands/c
 import { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterMap } from '../cluster/cluster-map.js';
 import { SlotDropper } from '../cluster/slot-dropper.js';
+import { keySlotOf } from '../cluster/key-slot.js';
 import type { MembershipHost, MembershipProvider } from '../membership/provider.js';
 import { Dispatcher } from '../commands/dispatch.js';
 import { CommandError } from '../commands/errors.js';
@@ -89,7 +90,7 @@ export class CacheNode implements NodeRuntime {
     private readonly options: NodeOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    this.store = options.store ?? new SlabKeyspace(this.clock);
+    this.store = options.store ?? new SlabKeyspace(this.clock, Math.random, options.cluster ? { slotOf: keySlotOf } : {});
     this.log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
     this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
     this.clusterState = options.cluster ? new ClusterState(options.cluster.membership.selfId, options.cluster.proxy) : undefined;
