@@ -38,6 +38,8 @@ import { RespError, sendCommand } from './lib/resp.js';
 import { formatArgv, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
 import { StallProbe } from './lib/stall-probe.js';
 import { writeBarChartSvg } from './lib/svg-chart.js';
+import { keySlotOf } from '../src/cluster/key-slot.js';
+import { PER_SLOT_BYTES, SlabKeyspace } from '../src/store/slab-keyspace.js';
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -128,8 +130,9 @@ async function main(): Promise<number> {
   out.write(`${renderMemoryTable(comparisons)}\n`);
   out.write(
     `bytes per key = (INFO memory after load - empty server) / keys. ratio = ringcache/Redis. ` +
-      `used_memory is what each server accounts; RSS is measured by the OS.\n\n`,
+      `used_memory is what each server accounts; RSS is measured by the OS.\n`,
   );
+  out.write(`${slotOverheadLine(Math.min(Math.max(...opts.keys), 1_000_000), opts.valueSizes[0]!)}\n\n`);
   out.write(
     `ringcache event-loop delay, ms (INFO stats eventloop_delay_p99_ms / _max_ms; the node takes its ` +
       `${LOOP_DELAY_RESOLUTION_MS} ms sampling interval off each sample, so an idle node reads about 0):\n`,
@@ -375,3 +378,23 @@ main().then(
     process.exitCode = 1;
   },
 );
+
+/**
+ * The servers above are standalone; a cluster node's store also tracks slots.
+ * Measured in-process (the same keys loaded into a store with and without
+ * slots), not by another server run: it is the engine's own accounting.
+ */
+function slotOverheadLine(keys: number, valueSize: number): string {
+  const plain = new SlabKeyspace();
+  const slotted = new SlabKeyspace(undefined, Math.random, { slotOf: keySlotOf });
+  const value = Buffer.alloc(valueSize, 120);
+  const key = Buffer.alloc(16);
+  for (let i = 0; i < keys; i++) {
+    key.write(`key:${String(i).padStart(12, '0')}`, 0, 'latin1');
+    plain.setBytes(key, 0, 16, value, 0, valueSize, 0);
+    slotted.setBytes(key, 0, 16, value, 0, valueSize, 0);
+  }
+  const fixed = 16384 * PER_SLOT_BYTES;
+  const perKey = (slotted.usedMemory - plain.usedMemory - fixed) / keys;
+  return `with slots on (a cluster node's store; in-process, ${keysLabel(keys)} keys x ${valueSize} B): used_memory +${perKey.toFixed(1)} B/key, plus ${fixed / 1024} KiB per node`;
+}

@@ -651,3 +651,31 @@ test('slot lists survive compaction moving chunks, and the ids and chunks reused
     assert.equal(ks.countInSlot(s), want.size);
   }
 });
+
+test('SlotDropper empties slots through dropSlot in slices that let the event loop run, and leaves other slots alone; a store without slots gets the same result by scanning', async () => {
+  const { SlotDropper } = await import('../../src/cluster/slot-dropper.js');
+  const { keySlot, keySlotOf } = await import('../../src/cluster/key-slot.js');
+  for (const withSlots of [true, false]) {
+    const ks = new SlabKeyspace(new ManualClock(), seeded(9), withSlots ? { slotOf: keySlotOf } : {});
+    // 40k keys in two slots (hash tags), 1000 elsewhere.
+    for (let i = 0; i < 20_000; i++) {
+      ks.set(`{a}${i}`, Buffer.from('v'), NO_EXPIRY);
+      ks.set(`{b}${i}`, Buffer.from('v'), NO_EXPIRY);
+    }
+    for (let i = 0; i < 1000; i++) ks.set(`other:${i}`, Buffer.from('v'), NO_EXPIRY);
+    const doomed = [keySlot('a'), keySlot('b')];
+    const kept = [...ks.keys()].filter((k) => !doomed.includes(keySlot(k)));
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    let dropper: InstanceType<typeof SlotDropper> | undefined;
+    const done = await new Promise<number[]>((resolve) => (dropper = new SlotDropper(ks, resolve)).drop(doomed)).finally(() => clearInterval(ticker));
+    assert.deepEqual(done, [...doomed].sort((x, y) => x - y));
+    assert.equal(dropper!.dropped, 40_000);
+    assert.equal(ks.size, kept.length, `${withSlots ? 'slotted' : 'scanned'}: only the other slots' keys are left`);
+    for (const k of kept) assert.ok(ks.exists(k));
+    if (withSlots) {
+      for (const s of doomed) assert.equal(ks.countInSlot(s), 0);
+      assert.ok(turns > 0, 'timers ran while 40k keys were dropped');
+    }
+  }
+});
