@@ -68,6 +68,11 @@ const DEFAULT_SLOT_COUNT = 16384;
  */
 const MAX_WALKS = 1024;
 const WALKS_PER_SLOT = 16;
+/*
+ * Which walk is forgotten first: the oldest never resumed. A one-call look
+ * (GETKEYSINSLOT asks for N keys and never comes back) leaves its walk behind;
+ * so many of those on a slot cannot push out a walk that is being gone through.
+ */
 
 // Per-id state bits.
 const LIVE = 1;
@@ -165,6 +170,8 @@ interface SlotWalk {
   pos: number;
   /** The cursor the walk was last handed out as. */
   token: number;
+  /** Continued at least once: a walk someone is going through (slot migration), not a one-call look (GETKEYSINSLOT). */
+  resumed: boolean;
 }
 
 /** What the engine holds, beyond what Keyspace reports, for INFO and tests. */
@@ -938,6 +945,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     this.checkSlot(slot);
     let w = cursor === 0 ? undefined : this.walks.get(cursor);
     if (w === undefined || w.slot !== slot) w = this.registerWalk(slot);
+    else w.resumed = true;
     const now = this.clock.now();
     // The walk stays registered while keys are visited: a visit that deletes keys moves it on like any delete.
     for (let n = 0; w.pos !== NO_ID && n < count; n++) {
@@ -964,9 +972,9 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   /** A new walk of the slot from its head, making room by forgetting the oldest walks. */
   private registerWalk(slot: number): SlotWalk {
     const mine = this.walksOfSlot.get(slot);
-    if (mine !== undefined && mine.length >= WALKS_PER_SLOT) this.forgetWalk(mine[0]!);
-    if (this.walks.size >= MAX_WALKS) this.forgetWalk(this.walks.values().next().value!);
-    const w: SlotWalk = { slot, pos: this.slotHead[slot]!, token: ++this.walkSerial };
+    if (mine !== undefined && mine.length >= WALKS_PER_SLOT) this.forgetWalk(oldestToForget(mine));
+    if (this.walks.size >= MAX_WALKS) this.forgetWalk(oldestToForget(this.walks.values()));
+    const w: SlotWalk = { slot, pos: this.slotHead[slot]!, token: ++this.walkSerial, resumed: false };
     this.walks.set(w.token, w);
     // Looked up again: forgetWalk drops a slot's array when it empties it.
     const ws = this.walksOfSlot.get(slot);
@@ -1443,6 +1451,16 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     }
     return (this.minutes() << 8) | counter;
   }
+}
+
+/** The first walk never resumed, else the first: walks come oldest first. */
+function oldestToForget(walks: Iterable<SlotWalk>): SlotWalk {
+  let first: SlotWalk | undefined;
+  for (const w of walks) {
+    if (!w.resumed) return w;
+    first ??= w;
+  }
+  return first!;
 }
 
 /** Whether a binary string (one char per byte) equals the bytes [start, end) of b. */

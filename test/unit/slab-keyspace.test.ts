@@ -679,3 +679,18 @@ test('SlotDropper empties slots through dropSlot in slices that let the event lo
     }
   }
 });
+
+test('one-call slot walks left behind (GETKEYSINSLOT) never push out a walk being gone through, however many there are', () => {
+  const ks = slotted();
+  for (let i = 0; i < 30; i++) ks.set(`2:${i}`, Buffer.from('v'), NO_EXPIRY);
+  for (let i = 0; i < 30; i++) ks.set(`1:${i}`, Buffer.from('v'), NO_EXPIRY);
+  const seen: string[] = [];
+  let cursor = ks.scanSlot(2, 0, 5, (k) => seen.push(k));
+  cursor = ks.scanSlot(2, cursor, 5, (k) => seen.push(k)); // resumed: a walk in progress
+  // Far more abandoned walks than the per-slot (16) and total (1024) bounds, in its slot and another.
+  for (let i = 0; i < 100; i++) ks.scanSlot(2, 0, 1, () => {});
+  for (let i = 0; i < 2000; i++) ks.scanSlot(1, 0, 1, () => {});
+  while (cursor !== 0) cursor = ks.scanSlot(2, cursor, 5, (k) => seen.push(k));
+  assert.equal(seen.length, 30, 'the walk went on where it was: no key twice');
+  assert.equal(new Set(seen).size, 30);
+});
