@@ -694,3 +694,51 @@ test('one-call slot walks left behind (GETKEYSINSLOT) never push out a walk bein
   assert.equal(seen.length, 30, 'the walk went on where it was: no key twice');
   assert.equal(new Set(seen).size, 30);
 });
+
+test('CLUSTER COUNTKEYSINSLOT and GETKEYSINSLOT answer from the store\'s slots as the whole-keyspace walk did, expired keys skipped, Redis\'s errors kept', async () => {
+  const { Dispatcher } = await import('../../src/commands/dispatch.js');
+  const { ReplyWriter } = await import('../../src/protocol/writer.js');
+  const { parseReply, ReplyError } = await import('../helpers/raw-client.js');
+  const { keySlot, keySlotOf } = await import('../../src/cluster/key-slot.js');
+  type Ctx = import('../../src/commands/context.js').CommandContext;
+  const clock = new ManualClock();
+  const run = (store: SlabKeyspace, ...args: string[]) => {
+    const out = new ReplyWriter();
+    const node = { config: new Map(), requirepass: () => '', info: () => '', clients: () => [], resetStats: () => {}, shutdown: () => {}, version: 'test', runId: 'test', cluster: () => ({}) };
+    const ctx = { out, store, session: { id: 1, name: '', libName: '', libVersion: '', protocol: 2, authenticated: true, closeAfterReply: false }, node, clock } as unknown as Ctx;
+    new Dispatcher({ maxmemory: 0, maxmemoryPolicy: 'noeviction' }, (err) => {
+      throw err;
+    }).execute(ctx, Argv.of(args));
+    const r = parseReply(Buffer.concat(out.take() ?? []), 0);
+    return r?.[0];
+  };
+  const withSlots = new SlabKeyspace(clock, seeded(1), { slotOf: keySlotOf });
+  const without = new SlabKeyspace(clock, seeded(1));
+  for (const ks of [withSlots, without]) {
+    for (let i = 0; i < 50; i++) ks.set(`{t}${i}`, Buffer.from('v'), i < 20 ? clock.now() + 10 : NO_EXPIRY);
+    ks.set('elsewhere', Buffer.from('v'), NO_EXPIRY);
+  }
+  const slot = String(keySlot('t'));
+  assert.equal(run(withSlots, 'CLUSTER', 'COUNTKEYSINSLOT', slot), 50);
+  clock.advance(10);
+  // The 20 expired keys are the oldest, so the last a slot walk (newest first) meets; the whole-keyspace walk skips them too.
+  const want = new Set(Array.from({ length: 30 }, (_, i) => `{t}${i + 20}`));
+  for (const ks of [withSlots, without]) {
+    const all = run(ks, 'CLUSTER', 'GETKEYSINSLOT', slot, '100') as Buffer[];
+    assert.deepEqual(new Set(all.map((b) => b.toString('latin1'))), want);
+    const some = run(ks, 'CLUSTER', 'GETKEYSINSLOT', slot, '7') as Buffer[];
+    assert.equal(some.length, 7);
+    for (const k of some) assert.ok(want.has(k.toString('latin1')));
+    assert.deepEqual(run(ks, 'CLUSTER', 'GETKEYSINSLOT', slot, '0'), []);
+    assert.equal(run(ks, 'CLUSTER', 'COUNTKEYSINSLOT', slot), 30, 'the expired keys were collected by the walks');
+    assert.equal(run(ks, 'CLUSTER', 'COUNTKEYSINSLOT', String(keySlot('elsewhere'))), 1);
+    assert.deepEqual(run(ks, 'CLUSTER', 'COUNTKEYSINSLOT', '16384'), new ReplyError('ERR Invalid slot'));
+    assert.deepEqual(run(ks, 'CLUSTER', 'GETKEYSINSLOT', slot, '-1'), new ReplyError('ERR Invalid number of keys'));
+  }
+  // Expired keys at the walk's start: a call with count 7 meets them first (they are the newest here) and goes on.
+  const fresh = new SlabKeyspace(clock, seeded(2), { slotOf: keySlotOf });
+  for (let i = 0; i < 5; i++) fresh.set(`{t}live${i}`, Buffer.from('v'), NO_EXPIRY);
+  for (let i = 0; i < 20; i++) fresh.set(`{t}gone${i}`, Buffer.from('v'), clock.now() + 1);
+  clock.advance(1);
+  assert.equal((run(fresh, 'CLUSTER', 'GETKEYSINSLOT', slot, '3') as Buffer[]).length, 3);
+});
