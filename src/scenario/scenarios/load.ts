@@ -33,6 +33,8 @@ export function loadVerdicts(runs: readonly RunResult[]): Verdict[] {
     atMost('errors (no faults)', sum((r) => r.phases.reduce((n, p) => n + p.errors, 0)), 0),
   ];
   for (const r of runs) {
+    // No fault: the node manager must not change the map either (a lease lost under load would).
+    if (r.membership !== undefined) verdicts.push(atMost(`map versions during the run, ${r.name} (no faults)`, r.membership.history.filter((v) => v.at >= 0).length, 0));
     const best = [...r.phases].sort((a, b) => b.opsPerSec - a.opsPerSec)[0];
     if (best !== undefined) verdicts.push(reported(`peak throughput, ${r.name}`, `${best.opsPerSec.toLocaleString('en-US')} ops/s at ${best.name}`, 'measured'));
   }
@@ -42,6 +44,6 @@ export function loadVerdicts(runs: readonly RunResult[]): Verdict[] {
 export const load: ScenarioDefinition = {
   name: 'load',
   summary: 'concurrency sweep (--clients 1,10,50,200) against the cluster and one node; no faults',
-  defaults: (quick) => ({ durationMs: quick ? 2000 : 10_000, clients: quick ? [1, 4] : [1, 10, 50], rate: null, keys: quick ? 2000 : 10_000, membership: 'static' }),
+  defaults: (quick) => ({ durationMs: quick ? 2000 : 10_000, clients: quick ? [1, 4] : [1, 10, 50], rate: null, keys: quick ? 2000 : 10_000 }),
   run: runLoad,
 };

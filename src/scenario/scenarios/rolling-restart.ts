@@ -4,17 +4,27 @@
  * once; the next node goes only once the previous one is back, at the
  * planned time (spread over --duration from --fault-at) or a second after
  * the previous node is ready, whichever is later. The load lasts until the
- * last node has been back for the recovery grace and a little more. With
- * static membership and no replicas, each restarted node comes back empty:
- * its keys fail while it is down and are lost (reported). The other nodes'
- * keys must be served throughout, errors must stop soon after the last node
- * is back, and no wrong value may appear.
+ * last node has been back for the recovery grace and a little more.
+ *
+ * On the node manager (default), SIGTERM is a graceful leave: the node hands
+ * its slots over before it exits, and the restarted process joins as a new
+ * member and takes slots back by handovers. So no error may reach the
+ * application at any point (gated), no slot may wait for a lease to expire,
+ * and keys whose slot never moved keep every write; keys in moved slots are
+ * dropped while handovers are cold (reported), and must be kept once the
+ * nodes say their migration is warm.
+ *
+ * With --static and no replicas, each restarted node comes back empty: its
+ * keys fail while it is down and are lost (reported). The other nodes' keys
+ * must be served throughout, errors must stop soon after the last node is
+ * back. No wrong value may appear in either mode.
  */
 import type { FaultSpec } from '../faults.js';
 import type { FaultDriver, RunResult } from '../run.js';
 import type { ScenarioContext, ScenarioDefinition, TargetResult } from '../scenario.js';
 import { atMost, commonVerdicts, errorsBetween, errorsOnOtherNodes, passIf, reported, type Verdict } from '../verdicts.js';
 import { RECOVERY_GRACE_S } from './node-failure.js';
+import { mapVerdicts } from './scale.js';
 
 /** When each node is planned to be stopped: from faultAt, spread evenly over the rest of the load. */
 export function restartPlan(nodes: number, faultAtMs: number, durationMs: number): FaultSpec[] {
@@ -53,10 +63,29 @@ async function runRollingRestart(ctx: ScenarioContext): Promise<TargetResult> {
   await run.settleFaults();
   await run.finalRead(ctx.sweep());
   const result = await run.finish();
-  const promise = ctx.system === 'ringcache'
-    ? "static membership, no replicas: a restarting node's keys fail while it is down and come back empty (loss expected, reported); the other nodes' keys are served throughout; no wrong values"
-    : 'Redis Cluster, masters only, no persistence: a restarting master loses its keys; the cluster may refuse commands while it is marked failed';
-  return { system: ctx.system, description: result.description, promise, runs: [result], verdicts: rollingRestartVerdicts(result) };
+  const migration = result.membership?.migration;
+  const promise = ctx.system !== 'ringcache'
+    ? 'Redis Cluster, masters only, no persistence: a restarting master loses its keys; the cluster may refuse commands while it is marked failed'
+    : migration !== undefined
+      ? `node manager, no replicas: each SIGTERM is a graceful leave and each restart a join, both by handovers: no errors reach the application; keys whose slot never moved are kept; ${migration === 'warm' ? 'keys in moved slots too (warm migration)' : 'keys in moved slots are dropped (cold handover: loss expected, reported)'}; no wrong values`
+      : "static membership, no replicas: a restarting node's keys fail while it is down and come back empty (loss expected, reported); the other nodes' keys are served throughout; no wrong values";
+  return { system: ctx.system, description: result.description, promise, runs: [result], verdicts: migration !== undefined ? dynamicRollingRestartVerdicts(result) : rollingRestartVerdicts(result) };
+}
+
+/** rolling-restart on the node manager (see the file header). */
+export function dynamicRollingRestartVerdicts(r: RunResult): Verdict[] {
+  const verdicts = commonVerdicts([r]);
+  const done = r.faults.filter((f) => f.start !== null && f.end !== null && f.node !== null && f.error === null);
+  if (done.length !== r.faults.length || done.length === 0) return [...verdicts, passIf('every node restarted', `${done.length} of ${r.faults.length}`, 'all', false)];
+  const longest = Math.max(...done.map((f) => f.end! - f.start!));
+  verdicts.push(
+    atMost('errors surfaced to the application (graceful leaves and joins)', r.phases.reduce((n, p) => n + p.errors, 0), 0),
+    ...mapVerdicts(r),
+    atMost('slots reassigned from a dead node (none should die)', r.membership?.slotsByFate.reassigned ?? 0, 0),
+    reported('longest restart: SIGTERM to owning its share again', `${(longest / 1000).toFixed(2)} s`, 'measured'),
+    reported('stale reads', String(r.check.staleReads), 'no replicas: none expected'),
+  );
+  return verdicts;
 }
 
 export function rollingRestartVerdicts(r: RunResult): Verdict[] {
@@ -79,7 +108,7 @@ export function rollingRestartVerdicts(r: RunResult): Verdict[] {
 export const rollingRestart: ScenarioDefinition = {
   name: 'rolling-restart',
   summary: 'SIGTERM and restart each node in turn under load; errors per restart, loss, recovery',
-  defaults: (quick) => ({ durationMs: quick ? 9000 : 40_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 1500 : 5000, membership: 'static' }),
+  defaults: (quick) => ({ durationMs: quick ? 9000 : 40_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 1500 : 5000 }),
   validate: (o) => {
     if (o.nodes < 2) return 'rolling-restart needs at least 2 nodes (--nodes)';
     if (o.clients.length !== 1) return '--clients takes one number for rolling-restart (a list sweeps concurrency in load)';
