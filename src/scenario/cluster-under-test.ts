@@ -70,6 +70,10 @@ export interface ClusterUnderTest {
   removeNode(node: NodeRef): Promise<void>;
   /** Stops every process this cluster started (idempotent). */
   stop(): Promise<void>;
+  /** Node manager: cuts the node's link to the coordinator (the node itself stays up and reachable by clients). */
+  isolate?(node: NodeRef): Promise<void>;
+  /** Undoes isolate: the link back; a node that lost its lease meanwhile exits, and is started again (resolves once it owns its share). */
+  heal?(node: NodeRef): Promise<void>;
   /** Backends with a versioned slot map (the node manager): every version seen. */
   mapHistory?(): MapVersion[];
   /** Per slot, an index into SLOT_FATES: what happened to its keys since the cluster first served. */

@@ -369,6 +369,39 @@ export class DynamicCluster implements ClusterUnderTest {
     m.coordinatorProxy.setMode(mode);
   }
 
+  async isolate(node: NodeRef): Promise<void> {
+    this.running(node, 'cut off');
+    this.cutCoordinator(node, { kind: 'blackhole' });
+  }
+
+  /**
+   * The link back. A node cut off for less than its lease carries on as a
+   * member; one cut off longer learns at its next renewal that its lease is
+   * gone and exits, and is then started again (a new member) on its address.
+   */
+  async heal(node: NodeRef): Promise<void> {
+    const m = this.member(node);
+    this.cutCoordinator(node, { kind: 'pass' });
+    const proc = m.proc;
+    if (proc === null) return this.restart(m.id);
+    const listed = async () => (await this.readMap())?.node(m.memberId) !== undefined;
+    const deadline = Date.now() + this.leaseTtlMs + 8000;
+    while (proc.isRunning() && Date.now() < deadline) {
+      if (await listed().catch(() => false)) {
+        const problem = await this.mapProblem().catch((err: Error) => err.message);
+        if (problem === undefined) return; // still a member, and the map is settled: nothing to restart
+      }
+      await sleep(100);
+    }
+    if (proc.isRunning()) {
+      // Neither a member nor gone: not what the node manager promises. Say so, and start it afresh.
+      this.events.push(`${m.id} was still running ${(this.leaseTtlMs + 8000) / 1000} s after its link to the coordinator came back, without being in the map: killed and restarted`);
+      await proc.kill();
+    }
+    await proc.exited;
+    await this.restart(m.id);
+  }
+
   // ---- convergence ----------------------------------------------------------
 
   private async readMap(): Promise<ClusterMap | undefined> {

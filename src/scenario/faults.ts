@@ -8,7 +8,11 @@
  * - add-node / remove-node, through the ClusterUnderTest (static membership
  *   rejects them: the fault is recorded with its error);
  * - proxy: a FaultProxy in front of a node switches to a mode (delay, drop,
- *   blackhole, reset) for `duration` ms, then back to pass.
+ *   blackhole, reset) for `duration` ms, then back to pass;
+ * - isolate: the node's link to its coordinator is cut (the node manager's
+ *   backend: a blackhole in its own coordinator proxy) for `duration` ms,
+ *   undone by healing it (the link back, and a node that learnt its lease
+ *   was gone started again as a new member).
  *
  * A fault's window, for the checker and the charts, runs from the moment it
  * took effect to the moment its undo completed (a restarted node is ready
@@ -17,7 +21,7 @@
  * (resumes paused nodes, puts proxies back to pass).
  */
 import type { FaultWindow } from './checker.js';
-import type { ClusterUnderTest, NodeHandle } from './cluster-under-test.js';
+import { NotSupportedError, type ClusterUnderTest, type NodeHandle } from './cluster-under-test.js';
 import { describeMode, type FaultProxy, type ProxyMode } from './fault-proxy.js';
 
 /** A node by its index in cluster.nodes() (at injection time) or by id. */
@@ -29,7 +33,8 @@ export type FaultSpec =
   | { kind: 'pause'; node: NodeSelector; at: number; duration: number }
   | { kind: 'add-node'; at: number }
   | { kind: 'remove-node'; node: NodeSelector; at: number }
-  | { kind: 'proxy'; node: NodeSelector; at: number; duration: number; mode: ProxyMode };
+  | { kind: 'proxy'; node: NodeSelector; at: number; duration: number; mode: ProxyMode }
+  | { kind: 'isolate'; node: NodeSelector; at: number; duration: number };
 
 export interface FaultRecord {
   id: string;
@@ -96,6 +101,8 @@ export class FaultInjector {
         return `remove ${node}`;
       case 'proxy':
         return `proxy ${describeMode(spec.mode)} in front of ${node} for ${s(spec.duration)}`;
+      case 'isolate':
+        return `cut ${node} off from the coordinator for ${s(spec.duration)}`;
     }
   }
 
@@ -139,6 +146,13 @@ export class FaultInjector {
           await c.removeNode(node!);
           r.end = this.now();
           return;
+        case 'isolate': {
+          if (c.isolate === undefined || c.heal === undefined) throw new NotSupportedError(`${c.description}: cutting a node off from its coordinator needs the node manager`);
+          await c.isolate(node!);
+          r.start = this.now();
+          this.undoAt(r, r.start + spec.duration, () => c.heal!(node!));
+          return;
+        }
         case 'proxy': {
           const proxy = this.proxies.get(node!.id);
           if (proxy === undefined) throw new Error(`no fault proxy in front of ${node!.id}`);

@@ -7,7 +7,8 @@ import { load } from './load.js';
 import { nodeFailure } from './node-failure.js';
 import { rollingRestart } from './rolling-restart.js';
 import { scaleIn, scaleOut } from './scale.js';
-import { chaos, partition } from './unavailable.js';
+import { partition } from './partition.js';
+import { chaos } from './unavailable.js';
 
 export const SCENARIOS: ReadonlyMap<Exclude<ScenarioName, 'all'>, ScenarioDefinition> = new Map(
   [load, nodeFailure, rollingRestart, scaleOut, scaleIn, partition, chaos].map((s) => [s.name as Exclude<ScenarioName, 'all'>, s]),

@@ -16,5 +16,4 @@ const unavailable = (name: ScenarioName, summary: string, why = NEEDS_DYNAMIC): 
   run: () => Promise.reject(new Error(why)),
 });
 
-export const partition = unavailable('partition', 'cut a node off through the fault proxy (nodes must advertise the proxy address)');
 export const chaos = unavailable('chaos', 'random faults (kill, pause, partition, add/remove) for a duration');
