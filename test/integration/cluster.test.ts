@@ -10,6 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createCluster } from 'redis';
@@ -381,6 +384,111 @@ describe('a 3-node cluster (redirections: MOVED, CROSSSLOT)', () => {
     ['ioredis', undefined],
     ['node-redis', undefined],
   ]);
+});
+
+// ---- count-prefixed keys (ZUNIONSTORE dst numkeys k..., SINTERCARD, LMPOP...) against Redis Cluster 7 ----
+
+/** A real Redis Cluster of n masters (redis-server from Debian, no persistence), formed by redis-cli --cluster create. */
+async function startRedisCluster(n: number): Promise<{ ports: number[]; stop(): Promise<void> }> {
+  const ports = await freePorts(n);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ringcache-redis-cluster-'));
+  const procs = ports.map((port) => {
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return { proc, output: track(proc) };
+  });
+  const stop = async () => {
+    await Promise.all(procs.map(({ proc }) => new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    })));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const { proc, output } of procs) await waitForOutput(proc, output, /Ready to accept connections/, 'redis-server');
+    const created = await runTool('redis-cli', ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-yes'], { timeoutMs: 20_000 });
+    assert.equal(created.code, 0, created.stdout + created.stderr);
+    await eventually(async () => {
+      const infos = await Promise.all(ports.map((p) => redisCli(p, ['CLUSTER', 'INFO'])));
+      return infos.every((i) => /cluster_state:ok/.test(i.stdout));
+    }, 'the Redis Cluster to be ok', 15_000);
+    return { ports, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+describe('a 3-node cluster: commands whose keys follow a count are routed by all of them, as Redis Cluster 7 routes them', () => {
+  let cluster: LocalCluster;
+  let redis: { ports: number[]; stop(): Promise<void> };
+  before(async () => {
+    // One after the other, so that after() stops whatever started if the other fails.
+    redis = await startRedisCluster(3);
+    cluster = await startCluster(3);
+  });
+  after(async () => {
+    await Promise.all([cluster?.stop(), redis?.stop()]);
+  });
+
+  test('ioredis Cluster: ZUNIONSTORE {t}a 2 {t}b {t}c and friends run on the owner; keys in two slots get CROSSSLOT', T, async () => {
+    const c = new Redis.Cluster([{ host: HOST, port: cluster.ports[0]! }], { clusterRetryStrategy: () => null, redisOptions: { connectTimeout: 10_000 } });
+    c.on('error', () => {});
+    try {
+      await c.zadd('{t}b', 1, 'x', 2, 'y');
+      await c.zadd('{t}c', 3, 'y', 4, 'z');
+      assert.equal(await c.zunionstore('{t}a', 2, '{t}b', '{t}c'), 3);
+      assert.deepEqual(await c.zrange('{t}a', '0', '-1', 'WITHSCORES'), ['x', '1', 'z', '4', 'y', '5']);
+      assert.equal(await c.zinterstore('{t}i', 2, '{t}b', '{t}c', 'WEIGHTS', 1, 10), 1);
+      assert.deepEqual(await c.zrange('{t}i', '0', '-1', 'WITHSCORES'), ['y', '32']);
+      assert.equal(await c.zdiffstore('{t}d', 2, '{t}b', '{t}c'), 1);
+      // Commands whose first argument is the count: whatever node ioredis picks, the keys' owner answers.
+      assert.equal(await c.call('ZINTERCARD', '2', '{t}b', '{t}c'), 1);
+      await c.sadd('{t}s1', 'p', 'q');
+      await c.sadd('{t}s2', 'q', 'r');
+      assert.equal(await c.call('SINTERCARD', '2', '{t}s1', '{t}s2'), 1);
+      await c.rpush('{t}l', 'one', 'two');
+      assert.deepEqual(await c.call('LMPOP', '2', '{t}none', '{t}l', 'LEFT'), ['{t}l', ['one']]);
+      assert.deepEqual(await c.call('ZMPOP', '1', '{t}b', 'MIN'), ['{t}b', [['x', '1']]]);
+      for (const args of [['ZUNIONSTORE', '{t}a', '2', '{t}b', '{u}c'], ['ZUNIONSTORE', '{u}a', '2', '{t}b', '{t}c'], ['SINTERCARD', '2', '{t}s1', '{u}s2'], ['LMPOP', '2', '{t}l', '{u}l', 'LEFT']]) {
+        await assert.rejects(c.call(args[0]!, ...args.slice(1)), (err: Error) => err.message === "CROSSSLOT Keys in request don't hash to the same slot", args.join(' '));
+      }
+    } finally {
+      c.disconnect();
+    }
+  });
+
+  test('every node of each cluster answers the same: MOVED to the keys\' owner, CROSSSLOT, or the command\'s own error for a bad count', { timeout: 60_000 }, async () => {
+    const calls = [
+      'ZUNIONSTORE {t}a 2 {t}b {t}c', 'ZUNIONSTORE {t}a 2 {t}b {u}c', 'ZUNIONSTORE {u}a 2 {t}b {t}c', 'ZUNIONSTORE {t}a 1 {t}b WEIGHTS 1',
+      'ZUNIONSTORE {t}a 3 {t}b WEIGHTS 1', 'ZUNIONSTORE {t}a 2 {t}b', 'ZUNIONSTORE {t}a 0 {t}b', 'ZUNIONSTORE {t}a x {t}b', 'ZUNIONSTORE {t}a 1.5 {t}b',
+      'ZINTERSTORE {t}a 2 {t}b {u}c', 'ZDIFFSTORE {t}a 2 {t}b {t}c', 'ZUNION 2 {t}b {u}c', 'ZINTER 2 {t}b {t}c', 'ZDIFF 1 {u}b', 'ZUNION 0 {t}b',
+      'ZINTERCARD 2 {t}b {t}c LIMIT 5', 'ZINTERCARD 2 {t}b {u}c', 'SINTERCARD 1 {u}b', 'SINTERCARD 2 {t}b {u}c', 'SINTERCARD 3 {t}b {t}c',
+      'LMPOP 2 {t}b {t}c LEFT', 'LMPOP 2 {t}b {u}c LEFT', 'LMPOP 0 {t}b LEFT', 'BLMPOP 0.01 2 {u}b {u}c LEFT', 'BLMPOP 0.01 2 {t}b {u}c LEFT',
+      'ZMPOP 1 {u}b MIN', 'ZMPOP 2 {t}b {u}c MIN', 'BZMPOP 0.01 1 {t}b MAX', 'BZMPOP 0.01 2 {u}b {t}c MAX',
+      'COMMAND GETKEYS ZUNIONSTORE {t}a 2 {t}b {u}c', 'COMMAND GETKEYS SINTERCARD 2 {t}b {t}c', 'COMMAND GETKEYS LMPOP 0 {t}b LEFT',
+    ].map((s) => s.split(' '));
+    await flushAll(cluster.ports); // both clusters start empty, and run the same writes
+    // One node's reply, with MOVED's address replaced by whether it names the owner of the slot (per that cluster's CLUSTER SLOTS).
+    const answers = async (ports: number[], args: string[]) => {
+      const owners = await fetchOwners(ports[0]!);
+      return Promise.all(ports.map(async (port) => {
+        const r = await call(port, ...args);
+        if (!(r instanceof ReplyError)) return { port, reply: JSON.stringify(plain(r)) };
+        const moved = /^MOVED (\d+) (.+):(\d+)$/.exec(r.message);
+        if (moved === null) return { port, reply: r.message };
+        const [slot, host, to] = [Number(moved[1]), moved[2]!, Number(moved[3])];
+        return { port, reply: `MOVED ${slot} ${host === HOST && owners[slot] === to && to !== port ? 'to-the-owner' : `${host}:${to}`}` };
+      }));
+    };
+    for (const args of calls) {
+      const [ours, theirs] = await Promise.all([answers(cluster.ports, args), answers(redis.ports, args)]);
+      // The node that owns the keys runs the command (its reply is the command's), the others say MOVED; the same
+      // number of each, and the same texts, in both clusters.
+      const summary = (xs: Array<{ reply: string }>) => xs.map((x) => x.reply).sort();
+      assert.deepEqual(summary(ours), summary(theirs), `${args.join(' ')}: ringcache ${JSON.stringify(ours)} vs Redis ${JSON.stringify(theirs)}`);
+    }
+  });
 });
 
 describe('a 5-node cluster', () => {
