@@ -3,12 +3,15 @@
  * through a real etcd (Debian's etcd-server on free loopback ports) and through
  * `ringcache dev`'s embedded coordinator; kill -9 of a node and of the
  * controller; etcd killed and restarted while nodes serve; two clusters in one
- * etcd. Clients: redis-cli and ioredis, unchanged.
+ * etcd; `ringcache dev --etcd` with a local etcd it starts. Clients: redis-cli,
+ * ioredis and node-redis, unchanged.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
+import { createCluster } from 'redis';
 import { RingCache } from '../../src/client/index.js';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
 import { FaultProxy } from '../../src/scenario/fault-proxy.js';
@@ -275,6 +278,71 @@ describe('the node manager on a real etcd', () => {
     assert.equal(clash.code, 2, clash.stderr);
   });
 
+  test('node-redis createCluster (default options) under load through a join and a SIGTERM leave: no error, no wrong value', T, async (t) => {
+    const c = 'nm-nr';
+    const own: Member[] = [];
+    try {
+      for (let i = 0; i < 3; i++) own.push(await startMember(etcd.endpoint, c));
+      await settledOn(etcd.endpoint, c, own.map((m) => m.port));
+      await nodesAgree(own.map((m) => m.port));
+      const client = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${own[0]!.port}` }] });
+      // Connection-level events (a node that left closing its socket) are not command failures; they are counted apart.
+      const events: string[] = [];
+      client.on('error', (err: Error) => events.push(err.message));
+      await within(10_000, 'node-redis to connect', client.connect());
+      const errors: string[] = [];
+      const wrong: string[] = [];
+      let [ops, hits, misses] = [0, 0, 0];
+      let stop = false;
+      // Four workers, each with its own keys: a read must return the last value written to the key, or nothing
+      // (handovers are cold: the keys of moved slots are dropped).
+      const worker = async (w: number) => {
+        const last = new Map<string, string>();
+        for (let i = 0; !stop && i < 100_000; i++) {
+          const key = `nr:${w}:${i % 200}`;
+          try {
+            if (i % 3 === 0 || !last.has(key)) {
+              const value = `v${w}-${i}`;
+              await client.set(key, value);
+              last.set(key, value);
+            } else {
+              const got = await client.get(key);
+              if (got === null) misses++;
+              else if (got === last.get(key)) hits++;
+              else wrong.push(`${key}: read ${got}, last written ${last.get(key)}`);
+            }
+            ops++;
+          } catch (err) {
+            errors.push(`${key}: ${(err as Error).message}`);
+          }
+        }
+      };
+      const load = Promise.all([0, 1, 2, 3].map(worker));
+      try {
+        await sleep(500);
+        own.push(await startMember(etcd.endpoint, c));
+        await settledOn(etcd.endpoint, c, own.map((m) => m.port));
+        await sleep(500);
+        const leaving = own.shift()!;
+        assert.equal(await within(15_000, 'the leaving node to exit', leaving.stop()), 0, leaving.output());
+        await settledOn(etcd.endpoint, c, own.map((m) => m.port));
+        const before = ops;
+        await sleep(500);
+        assert.ok(ops > before + 50, `the load goes on after the leave (${ops - before} operations in 500 ms)`);
+      } finally {
+        stop = true;
+        await load;
+        client.destroy();
+      }
+      t.diagnostic(`${ops} operations: ${hits} reads of the last value, ${misses} misses (keys of moved slots dropped), ${events.length} connection events (${[...new Set(events)].join('; ')})`);
+      assert.deepEqual(wrong, [], 'no read returned a value other than the last one written');
+      assert.deepEqual(errors, [], 'no command failed');
+      assert.ok(hits > 0, 'reads found their values');
+    } finally {
+      await Promise.all(own.map((m) => m.stop()));
+    }
+  });
+
   test('ringcache cluster remove drains a node, then it exits', T, async () => {
     const victim = members.pop()!;
     const s = await status(etcd.endpoint, cluster);
@@ -353,5 +421,54 @@ describe('the node manager embedded in ringcache dev', () => {
     const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
     dev.kill('SIGINT');
     assert.equal(await within(20_000, 'ringcache dev to exit after SIGINT', exited), 0, output());
+  });
+});
+
+describe('ringcache dev --etcd without an endpoint: a local etcd', () => {
+  let dev: ChildProcess | undefined;
+  after(() => {
+    if (dev?.pid !== undefined) {
+      try {
+        process.kill(-dev.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  test('starts etcd, serves a SET and GET through its nodes, and on Ctrl-C stops etcd and removes its data dir', T, async () => {
+    const base = await freePortRun(2);
+    dev = spawn(process.execPath, [CLI, 'dev', '--etcd', '--nodes', '2', '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const output = track(dev);
+    await eventually(() => {
+      if (dev!.exitCode !== null) throw new Error(`dev exited ${dev!.exitCode}: ${output()}`);
+      return /nodes ready/.test(output());
+    }, 'ringcache dev --etcd ready', 30_000);
+    const ready = /local etcd \(pid (\d+), data (\S+)\) on (127\.0\.0\.1:\d+)/.exec(output());
+    assert.ok(ready, output());
+    const [pid, dataDir, endpoint] = [Number(ready[1]), ready[2]!, ready[3]!];
+    assert.ok(existsSync(dataDir), 'the data dir exists while dev runs');
+    // The nodes joined through that etcd: its cluster status lists both.
+    const s = await status(endpoint, 'ringcache');
+    assert.deepEqual(s.nodes.map((n) => Number(n.address.split(':')[1])).sort(), [base, base + 1]);
+    assert.equal((await redisCli(base, ['-c', 'SET', 'dev-etcd', 'hello'])).stdout.trim(), 'OK');
+    assert.equal((await redisCli(base + 1, ['-c', 'GET', 'dev-etcd'])).stdout.trim(), 'hello');
+    // Ctrl-C in a terminal signals the whole foreground group: dev and its nodes (etcd has a group of its own).
+    const exited = new Promise<number | null>((resolve) => dev!.once('exit', (code) => resolve(code)));
+    process.kill(-dev.pid!, 'SIGINT');
+    assert.equal(await within(30_000, 'ringcache dev to exit after Ctrl-C', exited), 0, output());
+    assert.ok(!existsSync(dataDir), `the data dir ${dataDir} is removed`);
+    assert.throws(() => process.kill(pid, 0), /ESRCH/, `etcd (pid ${pid}) is gone`);
+    for (const p of [base, base + 1]) assert.match((await redisCli(p, ['PING'])).stderr + (await redisCli(p, ['PING'])).stdout, /refused|Could not connect/i, `node ${p} is gone`);
+  });
+
+  test('without an etcd binary on PATH: one ringcache: line, exit 2', T, async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const proc = spawn(process.execPath, [CLI, 'dev', '--etcd', '--nodes', '1', '--base-port', '7000'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: '/nonexistent' } });
+      const out = track(proc);
+      proc.once('exit', (code) => resolve({ code, stderr: out() }));
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^ringcache: .*no etcd binary was found on PATH/m);
   });
 });
