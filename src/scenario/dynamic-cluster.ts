@@ -247,7 +247,7 @@ export class DynamicCluster implements ClusterUnderTest {
         // A node that exits on its own (lease lost, crash) is noted with its last words.
         if (m.state === 'running' || m.state === 'paused') {
           const last = proc.output().trim().split('\n').slice(-3).join(' | ');
-          this.events.push(`${m.id} (member ${m.memberId.slice(0, 8)}) exited by itself (${code ?? signal}) at ${Math.round(performance.now())}: ${last.slice(-400)}`);
+          this.events.push(`${m.id} (member ${m.memberId.slice(0, 8)}) exited by itself (${code ?? signal}) at ${new Date().toISOString().slice(11, 23)} UTC: ${last.slice(-400)}`);
         }
         if (m.state !== 'removed') m.state = signal === 'SIGKILL' ? 'killed' : 'stopped';
       });

@@ -12,7 +12,9 @@
  * - isolate: the node's link to its coordinator is cut (the node manager's
  *   backend: a blackhole in its own coordinator proxy) for `duration` ms,
  *   undone by healing it (the link back, and a node that learnt its lease
- *   was gone started again as a new member).
+ *   was gone started again as a new member);
+ * - restart: starts a node that is not running again (one that exited by
+ *   itself, e.g. after a pause past its lease).
  *
  * A fault's window, for the checker and the charts, runs from the moment it
  * took effect to the moment its undo completed (a restarted node is ready
@@ -34,7 +36,8 @@ export type FaultSpec =
   | { kind: 'add-node'; at: number }
   | { kind: 'remove-node'; node: NodeSelector; at: number }
   | { kind: 'proxy'; node: NodeSelector; at: number; duration: number; mode: ProxyMode }
-  | { kind: 'isolate'; node: NodeSelector; at: number; duration: number };
+  | { kind: 'isolate'; node: NodeSelector; at: number; duration: number }
+  | { kind: 'restart'; node: NodeSelector; at: number; why?: string };
 
 export interface FaultRecord {
   id: string;
@@ -103,6 +106,8 @@ export class FaultInjector {
         return `proxy ${describeMode(spec.mode)} in front of ${node} for ${s(spec.duration)}`;
       case 'isolate':
         return `cut ${node} off from the coordinator for ${s(spec.duration)}`;
+      case 'restart':
+        return `restart ${node}${spec.why !== undefined ? ` (${spec.why})` : ''}`;
     }
   }
 
@@ -133,6 +138,11 @@ export class FaultInjector {
           await c.pause(node!);
           r.start = this.now();
           this.undoAt(r, r.start + spec.duration, () => c.resume(node!));
+          return;
+        case 'restart':
+          r.start = this.now();
+          await c.restart(node!);
+          r.end = this.now();
           return;
         case 'add-node': {
           r.start = this.now();

@@ -291,6 +291,11 @@ export function renderHtml(report: ScenarioReport, uplot: { js: string; css: str
   const faults = faultRows.length === 0 ? '<p>No faults in this scenario.</p>' : `<table id="faults-table"><tr><th>run</th><th>fault</th><th>start (s)</th><th>undone (s)</th><th>error</th></tr>${faultRows.join('')}</table>`;
   const windowRows = report.targets.flatMap((t) => t.runs.flatMap((r) => r.check.windows.map((w) =>
     `<tr><td>${e(t.system)} / ${e(r.name)}</td><td>${e(w.label)}</td><td>${w.readsChecked}</td><td>${w.wrongValues}</td><td>${w.lostWrites}</td><td>${w.staleReads}</td></tr>`)));
+  const mapRows = report.targets.flatMap((t) => t.runs.flatMap((r) => (r.membership?.history ?? []).map((v) =>
+    `<tr><td>${e(t.system)} / ${e(r.name)}</td><td>${(v.at / 1000).toFixed(2)}</td><td>${v.epoch}</td><td>${e(v.nodes.map((n) => `${n.address} ${n.member} ${n.state} ${n.slots}`).join('; '))}</td><td>${e(v.moves.map((m) => `${m.from} -> ${m.to}: ${m.slots}`).join('; ') || '-')}</td></tr>`)));
+  const mapFates = report.targets.flatMap((t) => t.runs.flatMap((r) => r.membership === undefined ? [] : [
+    `<li>${e(t.system)} / ${e(r.name)}: migration ${e(r.membership.migration)}; slots kept ${r.membership.slotsByFate.kept}, handed over ${r.membership.slotsByFate['handed-over']}, reassigned from a dead node ${r.membership.slotsByFate.reassigned}; acknowledged writes lost on their keys ${r.membership.lostWritesBySlotFate.kept} / ${r.membership.lostWritesBySlotFate['handed-over']} / ${r.membership.lostWritesBySlotFate.reassigned}</li>`]));
+  const clusterMap = mapRows.length === 0 ? '' : `<h2>Cluster map</h2><ul id="slot-fates">${mapFates.join('')}</ul><p class="legend-note">Every version of the map the runner saw (seconds on the run's clock; negative: while the cluster started). Nodes: address, member id, state, slots.</p><table id="map-table"><tr><th>run</th><th>seen (s)</th><th>epoch</th><th>nodes</th><th>moves</th></tr>${mapRows.join('')}</table>`;
   const sweep = sweepPoints(report.targets).length > 0 ? `<h2>Concurrency sweep</h2><div class="charts" id="sweep-charts"></div>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ringcache scenario ${e(report.scenario)}</title>
@@ -305,6 +310,7 @@ export function renderHtml(report: ScenarioReport, uplot: { js: string; css: str
 ${sweep}
 <h2>Runs</h2><p class="legend-note">Red bands: fault windows (from the fault to its undo). Blue bands: load phases. Seconds since each run's cluster started.</p>${runs}
 <h2>Faults</h2>${faults}
+${clusterMap}
 <h2>Checker by fault window</h2><table id="checker-table"><tr><th>run</th><th>window</th><th>reads checked</th><th>wrong values</th><th>lost writes</th><th>stale reads</th></tr>${windowRows.join('')}</table>
 <script>${uplot.js}</script>
 <script type="application/json" id="report-data">${scriptJson(chartData(report))}</script>

@@ -153,13 +153,28 @@ const shortPath = (p: string) => {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 };
 
-/** Every available scenario in turn; the worst exit code. */
+/**
+ * Every available scenario in turn; the worst exit code. With --static the
+ * scenarios that change membership are skipped (they need the node manager);
+ * with --against redis-cluster those without a Redis Cluster counterpart run
+ * on ringcache only. Either is said in the last line.
+ */
 async function runAll(raw: RawScenarioFlags, env: RunnerEnv): Promise<number> {
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   const base = path.resolve(raw.out ?? path.join('scenario-results', `all-${stamp}`));
   const prepared: Array<[ScenarioDefinition, ScenarioOptions]> = [];
+  const skipped: string[] = [];
+  const alone: string[] = [];
   try {
-    for (const def of AVAILABLE) prepared.push([def, await prepare(def, raw, path.join(base, def.name))]);
+    for (const def of AVAILABLE) {
+      if (raw.static === true && def.nodeManagerOnly === true) {
+        skipped.push(def.name);
+        continue;
+      }
+      const flags = raw.against !== undefined && def.noComparison === true ? { ...raw, against: undefined } : raw;
+      if (flags !== raw) alone.push(def.name);
+      prepared.push([def, await prepare(def, flags, path.join(base, def.name))]);
+    }
   } catch (err) {
     if (err instanceof OptionError) return usage(env, err.message);
     throw err;
@@ -172,7 +187,12 @@ async function runAll(raw: RawScenarioFlags, env: RunnerEnv): Promise<number> {
     results.push(`${def.name} ${code === 0 ? 'PASS' : 'FAIL'}`);
     env.stdout.write('\n');
   }
-  const skipped = [...SCENARIOS.values()].filter((s) => s.unavailable !== undefined).map((s) => s.name);
-  env.stdout.write(`all: ${results.join(', ')}${skipped.length > 0 ? `; not available yet: ${skipped.join(', ')}` : ''}; reports under ${shortPath(base)}\n`);
+  const unavailable = [...SCENARIOS.values()].filter((s) => s.unavailable !== undefined).map((s) => s.name);
+  const said = [
+    ...(skipped.length > 0 ? [`skipped with --static (they need the node manager): ${skipped.join(', ')}`] : []),
+    ...(alone.length > 0 ? [`ringcache only (no Redis Cluster counterpart yet): ${alone.join(', ')}`] : []),
+    ...(unavailable.length > 0 ? [`not available yet: ${unavailable.join(', ')}`] : []),
+  ];
+  env.stdout.write(`all: ${results.join(', ')}${said.map((x) => `; ${x}`).join('')}; reports under ${shortPath(base)}\n`);
   return worst;
 }

@@ -71,6 +71,10 @@ export interface ScenarioDefinition {
   /** undefined when it runs today; otherwise why not (printed, exit 2). */
   unavailable?: string;
   defaults(quick: boolean): ScenarioDefaults;
+  /** It changes membership: it runs on the node manager only (`all --static` skips it). */
+  nodeManagerOnly?: boolean;
+  /** It has no Redis Cluster counterpart (`all --against redis-cluster` runs it on ringcache only). */
+  noComparison?: boolean;
   /** A problem with the options for this scenario (one line), if any. */
   validate?(o: ScenarioOptions): string | undefined;
   run(ctx: ScenarioContext): Promise<TargetResult>;

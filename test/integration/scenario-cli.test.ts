@@ -29,15 +29,19 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 const readReport = async (out: string): Promise<ScenarioReport> => JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as ScenarioReport;
 
-test('bad options and scenarios that need the dynamic cluster: exit 2 with one ringcache: line', async () => {
+test('bad options, and what the nodes cannot do yet (replicas, consistency modes): exit 2 with one ringcache: line', async () => {
   assertUsageError(await runCli(['scenario', 'load', '--clients', '0']), /invalid --clients '0'/);
   assertUsageError(await runCli(['scenario', 'load', '--read-ratio', 'most']), /invalid --read-ratio 'most'/);
   assertUsageError(await runCli(['scenario', 'node-failure', '--nodes', '1']), /node-failure needs at least 2 nodes/);
   assertUsageError(await runCli(['scenario', 'node-failure', '--fault-at', '9', '--duration', '5']), /--fault-at \(9 s\) must be within --duration \(5 s\)/);
   assertUsageError(await runCli(['scenario', 'meltdown']), /'meltdown' is invalid/);
-  for (const name of ['chaos']) {
-    assertUsageError(await runCli(['scenario', name, '--quick']), new RegExp(`scenario ${name}: not available yet: needs dynamic membership \\(issue 14\\)`));
-  }
+  // What the nodes cannot do yet, and combinations that make no sense, are refused before anything starts.
+  assertUsageError(await runCli(['scenario', 'node-failure', '--quick', '--replicas', '1']), /--replicas 1: not available yet: ringcache has no replicas/);
+  assertUsageError(await runCli(['scenario', 'scale-out', '--quick', '--consistency', 'sync']), /--consistency sync: not available yet/);
+  assertUsageError(await runCli(['scenario', 'scale-out', '--quick', '--static']), /scale-out changes membership: it runs on the node manager, not with --static/);
+  assertUsageError(await runCli(['scenario', 'load', '--static', '--etcd']), /--static .* and --etcd .* exclude each other/);
+  assertUsageError(await runCli(['scenario', 'partition', '--quick', '--restart-after', '1s']), /--restart-after .* must be at least the lease TTL \+ 1 s \(3 s\)/);
+  assertUsageError(await runCli(['scenario', 'scale-in', '--quick', '--remove-with', 'drain']), /'drain' is invalid/);
   const help = await runCli(['scenario', '--help']);
   assert.equal(help.code, 0);
   for (const name of ['load', 'node-failure', 'scale-out', 'scale-in', 'rolling-restart', 'partition', 'chaos', 'all']) assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'));

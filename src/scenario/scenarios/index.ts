@@ -3,12 +3,12 @@
  * available one in turn (runner.ts).
  */
 import type { ScenarioDefinition, ScenarioName } from '../scenario.js';
+import { chaos } from './chaos.js';
 import { load } from './load.js';
 import { nodeFailure } from './node-failure.js';
 import { rollingRestart } from './rolling-restart.js';
 import { scaleIn, scaleOut } from './scale.js';
 import { partition } from './partition.js';
-import { chaos } from './unavailable.js';
 
 export const SCENARIOS: ReadonlyMap<Exclude<ScenarioName, 'all'>, ScenarioDefinition> = new Map(
   [load, nodeFailure, rollingRestart, scaleOut, scaleIn, partition, chaos].map((s) => [s.name as Exclude<ScenarioName, 'all'>, s]),

@@ -121,6 +121,8 @@ export function partitionVerdicts(r: RunResult, leaseTtlMs: number, probe: Fence
 export const partition: ScenarioDefinition = {
   name: 'partition',
   summary: 'cut one node off from the coordinator under load: it fences itself, the others take its slots; it rejoins',
+  nodeManagerOnly: true,
+  noComparison: true,
   defaults: (quick) => ({ durationMs: quick ? 8000 : 30_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 1500 : 5000, restartAfterMs: quick ? 4000 : 10_000 }),
   validate: (o) => {
     if (o.membership === 'static') return 'partition cuts a node off from its coordinator: it runs on the node manager, not with --static';

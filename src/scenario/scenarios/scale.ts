@@ -128,6 +128,7 @@ export function scaleVerdicts(r: RunResult, kind: 'out' | 'in', start: number, t
 
 const validate = (name: string, min: number) => (o: ScenarioOptions): string | undefined => {
   if (o.membership === 'static') return `${name} changes membership: it runs on the node manager, not with --static`;
+  if (o.against !== null) return `${name} has no Redis Cluster counterpart yet (drop --against)`;
   if (o.nodes < min) return `${name} needs at least ${min} nodes (--nodes)`;
   if (o.clients.length !== 1) return `--clients takes one number for ${name} (a list sweeps concurrency in load)`;
   if ((o.faultAtMs ?? 0) >= o.durationMs) return `--fault-at (${(o.faultAtMs ?? 0) / 1000} s) must be within --duration (${o.durationMs / 1000} s)`;
@@ -138,6 +139,8 @@ export const scaleOut: ScenarioDefinition = {
   name: 'scale-out',
   summary: 'add two nodes one at a time under load (3 -> 4 -> 5); errors during joins, moves, loss in moved slots',
   defaults: (quick) => ({ durationMs: quick ? 6000 : 30_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 1000 : 5000, nodes: 3 }),
+  nodeManagerOnly: true,
+  noComparison: true,
   validate: validate('scale-out', 1),
   run: (ctx) => runScale('out', ctx),
 };
@@ -146,6 +149,8 @@ export const scaleIn: ScenarioDefinition = {
   name: 'scale-in',
   summary: 'take two nodes out gracefully under load (5 -> 4 -> 3); errors during leaves, moves, loss in moved slots',
   defaults: (quick) => ({ durationMs: quick ? 6000 : 30_000, clients: [quick ? 4 : 10], rate: quick ? 1000 : 2000, keys: quick ? 2000 : 10_000, faultAtMs: quick ? 1000 : 5000, nodes: 5 }),
+  nodeManagerOnly: true,
+  noComparison: true,
   validate: validate('scale-in', SCALE_STEPS + 1),
   run: (ctx) => runScale('in', ctx),
 };
