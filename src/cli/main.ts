@@ -40,6 +40,7 @@ interface ServerFlags {
   cluster: string;
   leaseTtl: string;
   weight: string;
+  migrationRate: string;
 }
 
 /** Longest start-up waits for the coordinator before giving up (exit 2). */
@@ -106,6 +107,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
     requirepass: flags.requirepass,
     ...(flags.protoMaxBulkLen !== undefined && { protoMaxBulkLen: flags.protoMaxBulkLen }),
     ...(flags.clientOutputLimit !== undefined && { clientOutputLimit: flags.clientOutputLimit }),
+    migrationRate: flags.migrationRate,
   });
   const cluster = flags.etcd !== undefined || flags.coordinator !== undefined
     ? coordinatedOptions(flags, config.bind, config.port, () => config.requirepass)
@@ -165,6 +167,7 @@ const server = program
   .option('--cluster <name>', 'cluster name (several clusters can share one etcd)', 'ringcache')
   .option('--lease-ttl <ms>', 'membership lease TTL: a node silent this long loses its slots (etcd grants whole seconds)', '2000')
   .option('--weight <w>', 'relative capacity: slots in proportion to weight', '1')
+  .option('--migration-rate <keys/s>', 'most keys per second one outgoing slot move sends (0: no limit; CONFIG SET migration-rate changes it)', '0')
   .action(async (flags: ServerFlags) => runServer(flags));
 
 registerClusterCommand(program);

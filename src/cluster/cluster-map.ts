@@ -27,15 +27,23 @@ export interface MapNode {
 }
 
 /**
- * A slot handover in progress: `from` has stopped serving the slots (or is
- * about to), `to` owns them in the next epoch. While it lasts, `from` answers
- * MOVED to `to`, and `to` holds such commands until it owns the slots.
+ * A slot move in progress (warm migration, src/migration/): `from` keeps
+ * serving the slots while it copies their keys to `to`, then holds writes to
+ * them, acknowledges the move under `acks/` in the coordinator, and the next
+ * epoch gives the slots to `to`. Meanwhile `to` holds commands for them.
  */
 export interface SlotMove {
   readonly from: string;
   readonly to: string;
   /** Inclusive ranges. */
   readonly ranges: ReadonlyArray<readonly [number, number]>;
+  /** The epoch that started the move: with from and to, the move's identity (moveId). */
+  readonly since: number;
+}
+
+/** A move's identity across map versions: what its acknowledgement and progress are filed under. */
+export function moveId(move: Pick<SlotMove, 'from' | 'to' | 'since'>): string {
+  return `${move.from}-${move.to}-${move.since}`;
 }
 
 export interface ClusterMapDoc {
@@ -62,7 +70,7 @@ const docSchema = z.object({
     weight: z.number().positive().finite(),
   })),
   slots: z.array(z.tuple([slotNumber, slotNumber, z.number().int().min(0)])),
-  moves: z.array(z.object({ from: z.string(), to: z.string(), ranges: z.array(z.tuple([slotNumber, slotNumber])) })),
+  moves: z.array(z.object({ from: z.string(), to: z.string(), ranges: z.array(z.tuple([slotNumber, slotNumber])), since: z.number().int().min(0) })),
 });
 
 export interface SlotRange {

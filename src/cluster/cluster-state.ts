@@ -12,7 +12,7 @@ import { SLOT_COUNT } from './planner.js';
 /** Where a command for one slot goes, as this node sees the map now. */
 export type SlotRoute =
   | { kind: 'local' }
-  /** Another node owns the slot (or is taking it over): MOVED, or forward in proxy mode. */
+  /** Another node owns the slot: MOVED, or forward in proxy mode. */
   | { kind: 'moved'; node: MapNode }
   /** The slot is being handed to this node, or its old keys are still being dropped: hold the command. */
   | { kind: 'wait' }
@@ -25,6 +25,8 @@ export class ClusterState {
   private fenceReason: string | undefined;
   /** Per slot: 1 while keys left from an earlier ownership are being dropped. */
   private readonly dropping = new Uint8Array(SLOT_COUNT);
+  /** Per slot: 1 while a move's handover holds its commands (the copy is complete; the commit is due). */
+  private readonly held = new Uint8Array(SLOT_COUNT);
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -80,15 +82,33 @@ export class ClusterState {
     return this.dropping[slot] === 1;
   }
 
+  /**
+   * A move's handover: commands for these slots wait until releaseSlots (the
+   * commit, or a cancel). Reads wait too: once the new owner may serve, this
+   * node must not answer for the slot, not even with data that was current.
+   */
+  holdSlots(slots: readonly number[]): void {
+    for (const s of slots) this.held[s] = 1;
+  }
+
+  releaseSlots(slots: readonly number[]): void {
+    for (const s of slots) this.held[s] = 0;
+    this.changed();
+  }
+
+  isHeld(slot: number): boolean {
+    return this.held[slot] === 1;
+  }
+
   setFenced(reason: string | undefined): void {
     if (reason === this.fenceReason) return;
     this.fenceReason = reason;
     this.changed();
   }
 
-  /** Whether this node answers for the slot under a map: it owns it and is not handing it over. */
+  /** Whether this node answers for the slot under a map: it owns it (while a move copies it away too). */
   private serves(map: ClusterMap, slot: number): boolean {
-    return map.ownerOf(slot)?.id === this.selfId && map.incomingOf(slot) === undefined;
+    return map.ownerOf(slot)?.id === this.selfId;
   }
 
   route(slot: number): SlotRoute {
@@ -98,14 +118,14 @@ export class ClusterState {
     const incoming = map.incomingOf(slot);
     if (owner === undefined) return { kind: 'down', reason: `CLUSTERDOWN Hash slot ${slot} is not served` };
     if (owner.id === this.selfId) {
-      if (incoming !== undefined) return { kind: 'moved', node: incoming };
+      // A slot moving away is still served here until the move commits (writes wait during its handover: writesHeld).
       if (this.fenceReason !== undefined) return { kind: 'down', reason: `CLUSTERDOWN ${this.fenceReason}` };
-      if (this.dropping[slot] === 1) return { kind: 'wait' };
+      if (this.dropping[slot] === 1 || this.held[slot] === 1) return { kind: 'wait' };
       return { kind: 'local' };
     }
     if (incoming?.id === this.selfId) return { kind: 'wait' };
     if (owner.state === 'failed') return { kind: 'down', reason: `CLUSTERDOWN Hash slot ${slot} is not served (its node failed)` };
-    return { kind: 'moved', node: incoming ?? owner };
+    return { kind: 'moved', node: owner };
   }
 
   /** Resolves at the next change of map, fence or drop state, or after timeoutMs. */

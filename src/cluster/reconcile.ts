@@ -8,13 +8,18 @@
  * A slot changes owner in one of two ways:
  * - its owner is gone (lease expired): it is assigned to its new owner at once
  *   (with no replicas its keys are gone; the new owner starts it empty);
- * - its owner is alive (a join, a leave, a removal): a handover. Version N+1
- *   keeps the owner and records the move; the old owner stops serving the
- *   slots (answering MOVED to the new one) and acknowledges version N+1 in its
- *   member record; then version N+2 gives the slots to the new owner, which
- *   holds commands for them meanwhile. No two nodes ever serve a slot at once.
+ * - its owner is alive (a join, a leave, a removal): a warm move. Version N+1
+ *   keeps the owner and records the move; the old owner keeps serving while it
+ *   copies the slots' keys to the new one (src/migration/), then holds writes
+ *   to them and acknowledges the move (an ack key); then a later version gives
+ *   the slots to the new owner, which holds commands for them meanwhile. No
+ *   two nodes ever serve a slot at once.
+ *
+ * A move whose new owner dies is dropped (the old owner serves on); a move
+ * whose old owner dies is committed at once, as a failure (the new owner keeps
+ * the copy only if it was complete).
  */
-import { ClusterMap, type MapNode, type SlotMove } from './cluster-map.js';
+import { ClusterMap, moveId, type MapNode, type SlotMove } from './cluster-map.js';
 import { planSlots, SLOT_COUNT } from './planner.js';
 
 /** A member as it registers itself in the coordinator (under its lease). */
@@ -36,6 +41,8 @@ export interface ReconcileInput {
   members: readonly MemberRecord[];
   /** Ids an operator asked to remove (`ringcache cluster remove`). */
   removals: ReadonlySet<string>;
+  /** moveIds whose old owner has copied the slots and holds their writes. */
+  acks: ReadonlySet<string>;
 }
 
 export function reconcile(input: ReconcileInput): ClusterMap | undefined {
@@ -51,7 +58,7 @@ export function reconcile(input: ReconcileInput): ClusterMap | undefined {
   const owners = map.slotOwners();
   const ownerId = (slot: number) => (owners.owners[slot]! < 0 ? undefined : owners.ids[owners.owners[slot]!]);
 
-  // 1. Handovers in flight: commit those whose old owner acknowledged (or died), drop those whose new owner died.
+  // 1. Moves in flight: commit those whose old owner acknowledged (or died), drop those whose new owner died.
   if (map.moves.length > 0) {
     const remaining: SlotMove[] = [];
     const next = Int32Array.from(owners.owners);
@@ -64,7 +71,7 @@ export function reconcile(input: ReconcileInput): ClusterMap | undefined {
         changed = true; // cancelled: the old owner (if alive) serves them again, or the next step reassigns them
         continue;
       }
-      if (from === undefined || from.appliedEpoch >= map.epoch) {
+      if (from === undefined || input.acks.has(moveId(move))) {
         const to = ids.indexOf(move.to);
         for (const [start, end] of move.ranges) for (let s = start; s <= end; s++) next[s] = to;
         changed = true;
@@ -99,7 +106,7 @@ export function reconcile(input: ReconcileInput): ClusterMap | undefined {
     } else next[s] = index.get(want)!;
   }
   const planned = { ids, owners: next };
-  const moveList: SlotMove[] = [...moves.values()].map((m) => ({ from: m.from, to: m.to, ranges: toRanges(m.slots) }));
+  const moveList: SlotMove[] = [...moves.values()].map((m) => ({ from: m.from, to: m.to, ranges: toRanges(m.slots), since: map.epoch + 1 }));
   const nodes = nodesFor(map, alive, leaving, planned, moveList);
   if (sameMap(map, nodes, planned, moveList)) return undefined;
   return ClusterMap.build(cluster, map.epoch + 1, nodes, planned, moveList);

@@ -3,6 +3,7 @@
  * client's session, and the node's services. Handlers are plain functions of
  * (context, argv); the server builds the context, tests can build one by hand.
  */
+import type { MoveImports } from '../migration/imports.js';
 import type { Argv } from '../protocol/argv.js';
 import type { ReplyWriter, Protocol } from '../protocol/writer.js';
 import type { Clock } from '../store/clock.js';
@@ -58,6 +59,8 @@ export interface NodeServices {
   cluster(): ClusterState | undefined;
   /** What the node knows of its coordinator, for CLUSTER INFO and status (undefined: static membership). */
   coordinator?(): CoordinatorStatus | undefined;
+  /** The moves this node receives (undefined unless it is a coordinated cluster member). */
+  migration?(): MoveImports | undefined;
 }
 
 export interface CommandContext {

@@ -23,6 +23,7 @@ import { sortedSetCommands } from './sorted-sets.js';
 import { dumpCommands } from './dump.js';
 import { blockingState, serveBlocked } from './blocking.js';
 import { clusterCommands } from './cluster.js';
+import { migrationCommands } from './migration.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
 
@@ -51,7 +52,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...migrationCommands, ...extra];
     specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));

@@ -24,14 +24,15 @@ import type { CoordinatorStatus } from '../commands/context.js';
 import { Controller } from './controller.js';
 import type { KvStore, KvWatch } from './kv.js';
 import { clusterKeys, newNodeId } from './layout.js';
-import type { MembershipHost, MembershipProvider } from './provider.js';
+import type { MoveProgress } from '../migration/progress.js';
+import type { MembershipHost, MembershipProvider, MoveReporter } from './provider.js';
 
 /** Renewals are sent this many times per TTL. */
 const RENEWALS_PER_TTL = 4;
 /** Fence this long before the lease could expire (clock rates, the peer check's own time). */
 const FENCE_MARGIN_MS = 300;
-/** Longest a graceful leave waits for its slots to be handed over. */
-const LEAVE_TIMEOUT_MS = 10_000;
+/** Longest a graceful leave waits for its slots (and their keys) to be moved away. */
+const LEAVE_TIMEOUT_MS = 120_000;
 const PEER_CHECK_TIMEOUT_MS = 250;
 /** How often the map is read even without a watch event. */
 const MAP_RESYNC_MS = 1000;
@@ -74,6 +75,15 @@ export class CoordinatedMembership implements MembershipProvider {
     this.keys = clusterKeys(opts.cluster);
     this.record = { id: this.selfId, host: opts.host, port: opts.port, weight: opts.weight, state: 'up', appliedEpoch: 0 };
   }
+
+  readonly moves: MoveReporter = {
+    ack: async (moveId) => {
+      await this.opts.kv.txn([], [{ put: this.keys.ack(moveId), value: this.selfId, lease: this.lease }]);
+    },
+    progress: async (p: MoveProgress) => {
+      await this.opts.kv.txn([], [{ put: this.keys.progressOf(p.moveId), value: JSON.stringify(p), lease: this.lease }]);
+    },
+  };
 
   status(): CoordinatorStatus {
     return {

@@ -9,13 +9,19 @@
  * etcd restart) can never write.
  */
 import type { Logger } from 'pino';
-import { ClusterMap } from '../cluster/cluster-map.js';
+import { ClusterMap, moveId } from '../cluster/cluster-map.js';
 import { reconcile, type MemberRecord } from '../cluster/reconcile.js';
 import type { KvStore, KvWatch } from './kv.js';
 import { clusterKeys } from './layout.js';
 
 /** Changes within this window are decided together (nodes starting at once join in one version). */
 const SETTLE_MS = 50;
+/**
+ * A move's acknowledgement is decided at once: its old owner holds the slots'
+ * writes until the next version commits the move, so every millisecond here is
+ * a millisecond of write pause.
+ */
+const ACK_SETTLE_MS = 0;
 /** Re-read everything this often even without events (a lost watch event costs at most this). */
 const RESYNC_MS = 1000;
 
@@ -60,7 +66,12 @@ export class Controller {
     this.electionRevision = mine.createRevision;
     const { revision } = await this.opts.kv.range(this.keys.root);
     this.watch = await this.opts.kv.watch(this.keys.root, revision, {
-      onEvents: () => this.schedule(),
+      onEvents: (events) => {
+        // Progress reports change nothing the controller decides on.
+        const relevant = events.filter((e) => !e.entry.key.startsWith(this.keys.progress));
+        if (relevant.length === 0) return;
+        this.schedule(relevant.some((e) => e.type === 'put' && e.entry.key.startsWith(this.keys.acks)) ? ACK_SETTLE_MS : SETTLE_MS);
+      },
       onError: () => this.schedule(), // the periodic resync re-reads; the watch is re-made there
     });
     this.resync = setInterval(() => this.schedule(), RESYNC_MS);
@@ -76,13 +87,14 @@ export class Controller {
     await this.running?.catch(() => {});
   }
 
-  private schedule(): void {
+  private schedule(settleMs = SETTLE_MS): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    if (this.timer) return;
+    if (this.timer && settleMs >= SETTLE_MS) return;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.step()
@@ -91,10 +103,10 @@ export class Controller {
           this.running = undefined;
           if (this.again) {
             this.again = false;
-            this.schedule();
+            this.schedule(ACK_SETTLE_MS);
           }
         });
-    }, SETTLE_MS);
+    }, settleMs);
   }
 
   /** One round: am I the controller? If so, write the next version when there is one. */
@@ -119,12 +131,17 @@ export class Controller {
       }
     }
     const removals = new Set(entries.filter((e) => e.key.startsWith(this.keys.removals)).map((e) => e.key.slice(this.keys.removals.length)));
-    const next = reconcile({ cluster: this.opts.cluster, map, members, removals });
+    const acks = new Set(entries.filter((e) => e.key.startsWith(this.keys.acks)).map((e) => e.key.slice(this.keys.acks.length)));
+    const next = reconcile({ cluster: this.opts.cluster, map, members, removals, acks });
     // A removal is done once the node is gone from the map and its record is gone: forget the request.
     const done = [...removals].filter((id) => !members.some((m) => m.id === id) && (next ?? map)?.node(id) === undefined);
+    // Acknowledgements and progress of moves no longer in the map (committed or cancelled) are forgotten with the version.
+    const inFlight = new Set((next ?? map)?.moves.map(moveId) ?? []);
+    const stale = entries.filter((e) => (e.key.startsWith(this.keys.acks) || e.key.startsWith(this.keys.progress)) && !inFlight.has(e.key.slice(e.key.lastIndexOf('/') + 1)));
     const ops = [
       ...(next ? [{ put: this.keys.map, value: next.serialize() }] : []),
       ...done.map((id) => ({ delete: this.keys.removal(id) })),
+      ...stale.map((e) => ({ delete: e.key })),
     ];
     if (ops.length === 0) return;
     const fenced = await kv.txn(
@@ -138,7 +155,7 @@ export class Controller {
     if (next) {
       this.written++;
       this.opts.log.info({ epoch: next.epoch, nodes: next.nodes.length, moves: next.moves.length }, 'cluster map written');
-      this.schedule(); // a direct assignment may allow the next step at once
+      this.schedule(ACK_SETTLE_MS); // a direct assignment may allow the next step at once
     }
   }
 }

@@ -18,6 +18,12 @@ export function clusterKeys(cluster: string) {
     /** Operator requests to remove a node (`ringcache cluster remove`). */
     removals: `${root}removals/`,
     removal: (id: string) => `${root}removals/${id}`,
+    /** A move's old owner has copied its slots and holds their writes (src/migration/): under its lease. */
+    acks: `${root}acks/`,
+    ack: (moveId: string) => `${root}acks/${moveId}`,
+    /** A move's progress (MoveProgress JSON), rewritten about once a second by its old owner, under its lease. */
+    progress: `${root}progress/`,
+    progressOf: (moveId: string) => `${root}progress/${moveId}`,
   };
 }
 

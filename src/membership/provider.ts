@@ -5,6 +5,7 @@
  * embedded store) both implement this one interface; routing only sees maps.
  */
 import type { ClusterMap } from '../cluster/cluster-map.js';
+import type { MoveProgress } from '../migration/progress.js';
 
 /** What a provider may do to the node it serves. */
 export interface MembershipHost {
@@ -23,4 +24,14 @@ export interface MembershipProvider {
   start(host: MembershipHost): Promise<void>;
   /** Leaves gracefully where the provider can (hand slots over), within a bounded time. */
   stop(): Promise<void>;
+  /** Where a node reports its outgoing moves (a provider without a controller has none). */
+  readonly moves?: MoveReporter;
+}
+
+/** A move's old owner tells the controller through this. */
+export interface MoveReporter {
+  /** The copy is complete and the slots' writes are held: the controller may commit the move. */
+  ack(moveId: string): Promise<void>;
+  /** Progress for status; best effort. */
+  progress(p: MoveProgress): Promise<void>;
 }

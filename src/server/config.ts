@@ -78,6 +78,8 @@ export const nodeConfigSchema = z.object({
   clientQueryBufferLimit: memory.default(1024 * 1024 * 1024),
   /** Background cycles per second (active expiry), as Redis's hz. */
   hz: z.coerce.number().int().min(1).max(500).default(10),
+  /** Most keys per second one outgoing slot move sends (0: as fast as the turn budget allows). */
+  migrationRate: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(0),
 });
 
 export type NodeConfigInput = z.input<typeof nodeConfigSchema>;

@@ -250,16 +250,24 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private forward(node: MapNode, argv: Argv): void {
     // WATCH serves this connection's transactions, which run here: MOVED, as without a proxy.
     if (argv.is(0, 'watch')) return this.out.error(`MOVED ${keySlotOf(argv.buf, argv.start[1]!, argv.end[1]!)} ${node.host}:${node.port}`);
-    this.holdPlace(this.runtime.peers.link(node, this.session.protocol).send(encodeArgv(argv)));
+    this.holdPlace(this.forwardReply(node, argv));
+  }
+
+  private forwardReply(node: MapNode, argv: Argv): Promise<Buffer> {
+    return this.runtime.peers.link(node, this.session.protocol).send(encodeArgv(argv));
   }
 
   /** Proxy mode: one sub-command per owner (this node's part runs here), replies combined. */
   private forwardSplit(name: string, parts: SplitPart[]): void {
+    this.holdPlace(this.splitReply(name, parts));
+  }
+
+  private splitReply(name: string, parts: SplitPart[]): Promise<Buffer> {
     const replies = parts.map((part) => {
       if (part.node === undefined) return Promise.resolve(this.runLocally(part.args));
       return this.runtime.peers.link(part.node, this.session.protocol).send(encodeRequest(part.args));
     });
-    this.holdPlace(Promise.all(replies).then((r) => combineReplies(name, parts.map((p, i) => ({ keys: p.keys, reply: r[i]! })))));
+    return Promise.all(replies).then((r) => combineReplies(name, parts.map((p, i) => ({ keys: p.keys, reply: r[i]! }))));
   }
 
   /** Runs a sub-command here and returns its encoded reply. */
@@ -280,11 +288,12 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     const attempt = (args: Buffer[], wait: Promise<void>): Promise<Buffer> =>
       wait.then(() => {
         let deferred: Promise<Buffer> | undefined;
-        // No forwarding on a retry: a forwarded reply would take a new place in the order, not this one.
+        // A retry that must go elsewhere now (the slot moved while it waited) is
+        // forwarded in proxy mode, its reply taking this command's place in the order.
         const again: CommandContext = {
           ...this.ctx,
-          forward: undefined,
-          forwardSplit: undefined,
+          forward: this.ctx.forward && ((node, a) => void (deferred = this.forwardReply(node, a))),
+          forwardSplit: this.ctx.forwardSplit && ((name, parts) => void (deferred = this.splitReply(name, parts))),
           defer: (a, next) => {
             deferred = Date.now() >= deadline
               ? Promise.resolve(Buffer.from(`-TRYAGAIN slot handover did not finish within ${HANDOVER_DEADLINE_MS} ms\r\n`))

@@ -37,6 +37,20 @@ export interface InfoSnapshot {
   cpuUser: number;
   cpuSys: number;
   clusterEnabled: boolean;
+  /** Slot moves, when this node is a coordinated cluster member (INFO cluster). */
+  migration?: {
+    /** 'warm': moves copy the slots' keys (cold: they start empty on the new owner). */
+    mode: 'warm';
+    outgoing: number;
+    incoming: number;
+    keysSent: number;
+    keysReceived: number;
+    movesStarted: number;
+    movesAcknowledged: number;
+    lastHandoverMs: number;
+    /** One line per outgoing move: id, phase, slots, keys sent of total, bytes, rate. */
+    moves: string[];
+  };
   /** Event-loop delay since start or CONFIG RESETSTAT, in ms (perf_hooks.monitorEventLoopDelay). */
   eventLoopDelayP99: number;
   eventLoopDelayMax: number;
@@ -115,7 +129,20 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
       ['used_cpu_sys', s.cpuSys.toFixed(6)],
       ['used_cpu_user', s.cpuUser.toFixed(6)],
     ],
-    cluster: [['cluster_enabled', s.clusterEnabled ? 1 : 0]],
+    cluster: [
+      ['cluster_enabled', s.clusterEnabled ? 1 : 0],
+      ...(s.migration === undefined ? [] : [
+        ['cluster_migration', s.migration.mode],
+        ['migrations_outgoing', s.migration.outgoing],
+        ['migrations_incoming', s.migration.incoming],
+        ['migrations_started', s.migration.movesStarted],
+        ['migrations_acknowledged', s.migration.movesAcknowledged],
+        ['migration_keys_sent', s.migration.keysSent],
+        ['migration_keys_received', s.migration.keysReceived],
+        ['migration_last_handover_ms', s.migration.lastHandoverMs.toFixed(1)],
+        ...s.migration.moves.map((m, i): [string, string] => [`migration${i}`, m]),
+      ] as Array<[string, string | number]>),
+    ],
     keyspace: s.keys > 0 ? [['db0', `keys=${s.keys},expires=${s.expires},avg_ttl=0`]] : [],
   };
   const out: string[] = [];

@@ -12,6 +12,7 @@ import { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterMap } from '../cluster/cluster-map.js';
 import { SlotDropper } from '../cluster/slot-dropper.js';
 import { keySlotOf } from '../cluster/key-slot.js';
+import { MigrationManager } from '../migration/manager.js';
 import type { MembershipHost, MembershipProvider } from '../membership/provider.js';
 import { Dispatcher } from '../commands/dispatch.js';
 import { CommandError } from '../commands/errors.js';
@@ -84,6 +85,8 @@ export class CacheNode implements NodeRuntime {
   private stopping: Promise<void> | undefined;
   private readonly clusterState: ClusterState | undefined;
   private readonly dropper: SlotDropper;
+  /** Slot moves from and to this node (coordinated cluster members only). */
+  private readonly migration: MigrationManager | undefined;
 
   constructor(
     readonly config: NodeConfig,
@@ -95,6 +98,23 @@ export class CacheNode implements NodeRuntime {
     this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
     this.clusterState = options.cluster ? new ClusterState(options.cluster.membership.selfId, options.cluster.proxy) : undefined;
     this.dropper = new SlotDropper(this.store, (slots) => this.clusterState?.dropDone(slots));
+    const moves = options.cluster?.membership.moves;
+    if (this.clusterState !== undefined && moves !== undefined) {
+      const state = this.clusterState;
+      this.migration = new MigrationManager({
+        store: this.store,
+        clock: this.clock,
+        state,
+        log: this.log,
+        reporter: moves,
+        password: () => this.config.requirepass,
+        rate: () => this.config.migrationRate,
+        drop: (slots) => {
+          state.dropStarted(slots);
+          this.dropper.drop(slots);
+        },
+      });
+    }
     this.services = this.makeServices();
     // Half-open: a client's FIN must not close the connection while its last
     // input still waits to run (a yielded pipeline); Connection ends it then.
@@ -139,7 +159,9 @@ export class CacheNode implements NodeRuntime {
     this.stopping ??= (async () => {
       if (this.cycle) clearInterval(this.cycle);
       this.loopDelay.disable();
+      // A graceful leave moves this node's slots away first: migration runs until the membership is done.
       await this.options.cluster?.membership.stop();
+      this.migration?.stop();
       this.peers.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       for (const s of this.rejected) s.destroy();
@@ -176,6 +198,8 @@ export class CacheNode implements NodeRuntime {
       state.dropStarted(lost);
       this.dropper.drop(lost);
     }
+    // In the same turn as routing's change: a slot received incompletely is marked dropping before anything can read it.
+    this.migration?.onMap(map);
     this.log.info({ epoch: map.epoch, nodes: map.nodes.length, slots: map.slotCount(state.selfId), dropping: lost.length }, 'cluster map applied');
   }
 
@@ -243,6 +267,7 @@ export class CacheNode implements NodeRuntime {
       { name: 'maxclients', get: () => String(cfg.maxclients), set: (v) => (cfg.maxclients = configValue(() => positiveInt(v), 'maxclients')) },
       { name: 'requirepass', get: () => cfg.requirepass, set: (v) => (cfg.requirepass = v) },
       { name: 'hz', get: () => String(cfg.hz), set: (v) => (cfg.hz = configValue(() => Math.min(500, positiveInt(v)), 'hz')) },
+      { name: 'migration-rate', get: () => String(cfg.migrationRate), set: (v) => (cfg.migrationRate = configValue(() => (v === '0' ? 0 : positiveInt(v)), 'migration-rate')) },
       { name: 'proto-max-bulk-len', get: () => String(cfg.protoMaxBulkLen) },
       { name: 'port', get: () => String(this.port) },
       { name: 'bind', get: () => cfg.bind },
@@ -269,6 +294,24 @@ export class CacheNode implements NodeRuntime {
       runId: this.runId,
       cluster: () => this.clusterState,
       coordinator: () => this.options.cluster?.coordinator?.(),
+      migration: () => this.migration?.imports,
+    };
+  }
+
+  private migrationInfo() {
+    const m = this.migration;
+    if (m === undefined) return undefined;
+    const out = m.outgoing();
+    return {
+      mode: 'warm' as const,
+      outgoing: out.length,
+      incoming: m.imports.stats.active,
+      keysSent: m.stats.keysSent + out.reduce((n, p) => n + p.keysSent, 0),
+      keysReceived: m.imports.stats.keysReceived,
+      movesStarted: m.stats.exportsStarted,
+      movesAcknowledged: m.stats.exportsAcknowledged,
+      lastHandoverMs: m.stats.lastHandoverMs,
+      moves: out.map((p) => `id=${p.moveId},to=${p.to},phase=${p.phase},slots=${p.slotsDone}/${p.slots},keys=${p.keysSent}/${p.keysTotal},bytes=${p.bytesSent},resent=${p.keysResent},rate=${p.rate}`),
     };
   }
 
@@ -318,6 +361,7 @@ export class CacheNode implements NodeRuntime {
       cpuUser: cpu.user / 1e6,
       cpuSys: cpu.system / 1e6,
       clusterEnabled: this.clusterState !== undefined,
+      migration: this.migrationInfo(),
       eventLoopDelayP99: this.loopDelayMs(this.loopDelay.percentile(99)),
       eventLoopDelayMax: this.loopDelayMs(this.loopDelay.max),
       inputTurnsOverBudget: this.turn.overBudget,

@@ -5,18 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ClusterMap } from '../../src/cluster/cluster-map.js';
+import { ClusterMap, moveId } from '../../src/cluster/cluster-map.js';
 import { reconcile, type MemberRecord } from '../../src/cluster/reconcile.js';
 import { SLOT_COUNT } from '../../src/cluster/planner.js';
 
 const id = (n: number) => n.toString(16).padStart(40, '0');
 const member = (n: number, extra: Partial<MemberRecord> = {}): MemberRecord => ({ id: id(n), host: '127.0.0.1', port: 7000 + n, weight: 1, state: 'up', appliedEpoch: 0, ...extra });
 
-/** Runs the controller until it has nothing to do, acknowledging every version from every live member. */
+const none = new Set<string>();
+/** Every move of a map acknowledged, as old owners do once their copy is done. */
+const ackAll = (map: ClusterMap) => new Set(map.moves.map(moveId));
+
+/** Runs the controller until it has nothing to do, every live member applying each version and acknowledging its moves. */
 function converge(map: ClusterMap | undefined, members: MemberRecord[], removals = new Set<string>()): { map: ClusterMap; versions: ClusterMap[] } {
   const versions: ClusterMap[] = [];
   for (let i = 0; i < 20; i++) {
-    const next = reconcile({ cluster: 'c', map, members, removals });
+    const next = reconcile({ cluster: 'c', map, members, removals, acks: map ? ackAll(map) : none });
     if (next === undefined) return { map: map!, versions };
     assertServedOnce(next);
     versions.push(next);
@@ -45,23 +49,30 @@ describe('reconcile', () => {
     assert.equal(map.assignedSlots(), SLOT_COUNT);
     assert.deepEqual(counts(map), [5461, 5461, 5462]);
     assert.equal(map.ranges().length, 3);
-    assert.equal(reconcile({ cluster: 'c', map, members: [member(1), member(2), member(3)], removals: new Set() }), undefined, 'nothing to do');
+    assert.equal(reconcile({ cluster: 'c', map, members: [member(1), member(2), member(3)], removals: none, acks: none }), undefined, 'nothing to do');
   });
 
   test('a join is a handover: owners kept until the old owners acknowledge, then the newcomer owns its share', () => {
     const members = [member(1), member(2), member(3)];
     const start = converge(undefined, members).map;
     members.push(member(4));
-    const handover = reconcile({ cluster: 'c', map: start, members, removals: new Set() })!;
+    const handover = reconcile({ cluster: 'c', map: start, members, removals: none, acks: none })!;
     assert.equal(handover.epoch, 2);
     assert.ok(handover.moves.length > 0 && handover.moves.every((m) => m.to === id(4)));
     assert.equal(handover.slotCount(id(4)), 0, 'the newcomer owns nothing before the handover is acknowledged');
     assert.equal(handover.node(id(4))!.state, 'joining');
-    // Not acknowledged yet: the controller waits.
-    assert.equal(reconcile({ cluster: 'c', map: handover, members, removals: new Set() }), undefined);
+    assert.ok(handover.moves.every((m) => m.since === 2), 'each move is named by the epoch that started it');
+    // Not acknowledged yet (applying the version is not enough: the copy must be done): the controller waits.
     for (const m of members) m.appliedEpoch = 2;
-    const done = reconcile({ cluster: 'c', map: handover, members, removals: new Set() })!;
-    assert.equal(done.epoch, 3);
+    assert.equal(reconcile({ cluster: 'c', map: handover, members, removals: none, acks: none }), undefined);
+    // One old owner acknowledges: its move alone is committed, the others keep their identity.
+    const first = handover.moves[0]!;
+    const partial = reconcile({ cluster: 'c', map: handover, members, removals: none, acks: new Set([moveId(first)]) })!;
+    assert.equal(partial.moves.length, handover.moves.length - 1);
+    assert.ok(partial.moves.every((m) => m.since === 2));
+    assert.ok(partial.slotCount(id(4)) > 0);
+    const done = reconcile({ cluster: 'c', map: partial, members, removals: none, acks: ackAll(handover) })!;
+    assert.equal(done.epoch, 4);
     assert.equal(done.moves.length, 0);
     assert.deepEqual(counts(done), [4096, 4096, 4096, 4096]);
     assert.equal(done.node(id(4))!.state, 'up');
@@ -71,7 +82,7 @@ describe('reconcile', () => {
     const members = [member(1), member(2), member(3)];
     const start = converge(undefined, members).map;
     const survivors = members.slice(1);
-    const next = reconcile({ cluster: 'c', map: start, members: survivors, removals: new Set() })!;
+    const next = reconcile({ cluster: 'c', map: start, members: survivors, removals: none, acks: none })!;
     assert.equal(next.moves.length, 0);
     assert.equal(next.node(id(1)), undefined, 'the dead node is dropped once it owns nothing');
     assert.deepEqual(counts(next), [8192, 8192]);
@@ -79,7 +90,7 @@ describe('reconcile', () => {
 
   test('with no survivor the dead node stays listed as failed and owns its slots (nobody can serve them)', () => {
     const start = converge(undefined, [member(1)]).map;
-    const next = reconcile({ cluster: 'c', map: start, members: [], removals: new Set() })!;
+    const next = reconcile({ cluster: 'c', map: start, members: [], removals: none, acks: none })!;
     assert.equal(next.node(id(1))!.state, 'failed');
     assert.equal(next.failedSlots(), SLOT_COUNT);
   });
@@ -101,9 +112,9 @@ describe('reconcile', () => {
   test('a handover whose target dies is cancelled and the slots replanned', () => {
     const members = [member(1), member(2)];
     const start = converge(undefined, members).map;
-    const handover = reconcile({ cluster: 'c', map: start, members: [...members, member(3)], removals: new Set() })!;
+    const handover = reconcile({ cluster: 'c', map: start, members: [...members, member(3)], removals: none, acks: none })!;
     assert.ok(handover.moves.length > 0);
-    const cancelled = reconcile({ cluster: 'c', map: handover, members, removals: new Set() })!;
+    const cancelled = reconcile({ cluster: 'c', map: handover, members, removals: none, acks: none })!;
     assert.equal(cancelled.moves.length, 0);
     assert.deepEqual(counts(cancelled), [8192, 8192]);
     assert.equal(cancelled.node(id(3)), undefined);
@@ -112,8 +123,8 @@ describe('reconcile', () => {
   test('a handover whose source dies is committed without its acknowledgement', () => {
     const members = [member(1), member(2)];
     const start = converge(undefined, members).map;
-    const handover = reconcile({ cluster: 'c', map: start, members: [...members, member(3)], removals: new Set() })!;
-    const next = reconcile({ cluster: 'c', map: handover, members: [member(2, { appliedEpoch: 2 }), member(3, { appliedEpoch: 2 })], removals: new Set() })!;
+    const handover = reconcile({ cluster: 'c', map: start, members: [...members, member(3)], removals: none, acks: none })!;
+    const next = reconcile({ cluster: 'c', map: handover, members: [member(2, { appliedEpoch: 2 }), member(3, { appliedEpoch: 2 })], removals: none, acks: none })!;
     assert.equal(next.node(id(3))!.state, 'up');
     const final = converge(next, [member(2), member(3)]).map;
     assert.deepEqual(counts(final), [8192, 8192]);
@@ -123,11 +134,11 @@ describe('reconcile', () => {
   test('a node that dies while a handover waits for another node: its slots are reassigned at once, the handover still waits', () => {
     const members = [member(1), member(2), member(3)];
     const start = converge(undefined, members).map;
-    const handover = reconcile({ cluster: 'c', map: start, members: [...members, member(4)], removals: new Set() })!;
+    const handover = reconcile({ cluster: 'c', map: start, members: [...members, member(4)], removals: none, acks: none })!;
     const from2 = handover.moves.find((m) => m.from === id(2))!;
     assert.ok(from2, 'node 2 hands slots to the newcomer');
     // Node 3 dies before anyone acknowledged; nodes 1, 2 and 4 live, none has acknowledged.
-    const next = reconcile({ cluster: 'c', map: handover, members: [member(1), member(2), member(4)], removals: new Set() })!;
+    const next = reconcile({ cluster: 'c', map: handover, members: [member(1), member(2), member(4)], removals: none, acks: none })!;
     assert.ok(next, 'a new version is written without waiting');
     assert.equal(next.slotCount(id(3)), 0, 'the dead node owns nothing');
     assert.equal(next.assignedSlots(), SLOT_COUNT);
