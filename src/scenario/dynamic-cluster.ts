@@ -2,11 +2,13 @@
  * ClusterUnderTest on the node manager: members join and leave at run time
  * through a coordination store, and a controller re-plans the slots.
  *
- * - Embedded (default), as `ringcache dev` does it: this process holds the
- *   in-memory store (MemoryKv), serves it to the nodes on a free loopback port
- *   (KvServer) and runs the controller itself. Nodes are real `ringcache
- *   server --coordinator host:port --cluster NAME` processes (the compiled
- *   CLI) on free loopback ports.
+ * - Embedded (default): what `ringcache dev` hosts, the in-memory store
+ *   (MemoryKv) served on a free loopback port (KvServer) and the controller,
+ *   but in a child process of its own (coordinator-process.ts), so the load
+ *   this runner drives cannot delay the leases it keeps; the runner reads and
+ *   watches it as the nodes do (RemoteKv). Nodes are real `ringcache server
+ *   --coordinator host:port --cluster NAME` processes (the compiled CLI) on
+ *   free loopback ports.
  * - etcd (`--etcd [host:port]`): the nodes join through etcd with `--etcd` and
  *   elect the controller among themselves; with no endpoint given, a
  *   single-member etcd is started on free ports with a temporary data dir
@@ -24,16 +26,14 @@
  * keys in slots handed over (cold today: dropped) or reassigned from a dead
  * node (lost without replicas).
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { ClusterMap, SLOT_COUNT } from '../cluster/cluster-map.js';
 import type { MemberRecord } from '../cluster/reconcile.js';
-import { Controller } from '../membership/controller.js';
 import { EtcdKv, parseEtcdEndpoints } from '../membership/etcd-kv.js';
-import { KvServer } from '../membership/kv-server.js';
 import type { KvStore, KvWatch } from '../membership/kv.js';
 import { clusterKeys } from '../membership/layout.js';
-import { MemoryKv } from '../membership/memory-kv.js';
+import { RemoteKv } from '../membership/remote-kv.js';
 import { NotSupportedError, refId, type ClusterCapabilities, type ClusterUnderTest, type MapVersion, type NodeHandle, type NodeRef, type NodeState } from './cluster-under-test.js';
 import { startEtcd, type EtcdProcess } from './etcd-process.js';
 import { FaultProxy, type ProxyMode } from './fault-proxy.js';
@@ -41,13 +41,16 @@ import { freePorts, runCommand, startProcess, type ManagedProcess } from './proc
 import { call, replyText } from './resp-call.js';
 
 const CLI = fileURLToPath(new URL('../../bin/ringcache.js', import.meta.url));
+/** The coordinator's program: compiled next to this module, or its source through tsx (tests that import src/). */
+const COORDINATOR = ((): { args: string[] } => {
+  const js = fileURLToPath(new URL('./coordinator-process.js', import.meta.url));
+  return existsSync(js) ? { args: [js] } : { args: ['--import', 'tsx', fileURLToPath(new URL('./coordinator-process.ts', import.meta.url))] };
+})();
 const READY_TIMEOUT_MS = 20_000;
 /** How long a join (node ready to owning its share, no move in flight) may take. */
 const JOIN_TIMEOUT_MS = 20_000;
 /** A graceful leave takes at most 10 s in the node; a little more here, then SIGKILL. */
 const LEAVE_TIMEOUT_MS = 15_000;
-/** The embedded controller's own lease (as `ringcache dev`). */
-const CONTROLLER_TTL_MS = 5000;
 const START_ATTEMPTS = 3;
 
 export interface DynamicClusterOptions {
@@ -148,20 +151,14 @@ export class DynamicCluster implements ClusterUnderTest {
 
   private async coordinate(): Promise<Coordination> {
     if (this.opts.etcd === undefined) {
-      const store = new MemoryKv();
-      const server = new KvServer(store);
-      const port = await server.listen(0, this.host);
-      const lease = await store.grantLease(CONTROLLER_TTL_MS);
-      const keepAlive = setInterval(() => void store.keepAlive(lease.id).catch(() => {}), CONTROLLER_TTL_MS / 4);
-      const controller = new Controller({ kv: store, cluster: this.clusterName, lease: lease.id, name: 'scenario', log: pino({ level: 'silent' }) });
-      await controller.start();
+      const proc = await startProcess({ name: 'the embedded coordinator', command: process.execPath, args: [...COORDINATOR.args, this.clusterName, this.host], ready: /coordinator ready on /, readyTimeoutMs: READY_TIMEOUT_MS });
+      const port = Number(/coordinator ready on \S+:(\d+)/.exec(proc.output())?.[1]);
+      const store = new RemoteKv({ host: this.host, port });
       return {
         store, joinFlag: '--coordinator', host: this.host, port, endpoints: `${this.host}:${port}`,
         close: async () => {
-          clearInterval(keepAlive);
-          await controller.stop();
-          await server.close();
-          await store.close();
+          await store.close().catch(() => {});
+          await proc.stop();
         },
       };
     }
