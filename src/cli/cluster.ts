@@ -5,7 +5,8 @@
  * work while nodes are down.
  */
 import type { Command } from 'commander';
-import { ClusterMap, type NodeState } from '../cluster/cluster-map.js';
+import { ClusterMap, moveId, type NodeState } from '../cluster/cluster-map.js';
+import { etaSeconds, type MoveProgress } from '../migration/progress.js';
 import { planSlots, movedSlots } from '../cluster/planner.js';
 import type { MemberRecord } from '../cluster/reconcile.js';
 import { EtcdKv, parseEtcdEndpoints } from '../membership/etcd-kv.js';
@@ -40,7 +41,8 @@ export interface ClusterStatus {
   epoch: number;
   controller: string;
   nodes: Array<{ id: string; address: string; role: string; state: NodeState | 'registered'; weight: number; slots: number; alive: boolean }>;
-  moves: Array<{ from: string; to: string; slots: number }>;
+  /** Moves in flight, with the old owner's last progress report (about once a second) when there is one. */
+  moves: Array<{ id: string; from: string; to: string; slots: number; acknowledged: boolean; progress?: MoveProgress }>;
   unassignedSlots: number;
 }
 
@@ -62,7 +64,17 @@ export async function readStatus(kv: KvStore, cluster: string): Promise<ClusterS
     epoch: map?.epoch ?? 0,
     controller: leader?.value ?? '',
     nodes,
-    moves: (map?.moves ?? []).map((m) => ({ from: m.from, to: m.to, slots: m.ranges.reduce((n, [a, b]) => n + b - a + 1, 0) })),
+    moves: (map?.moves ?? []).map((m) => {
+      const id = moveId(m);
+      const report = entries.find((e) => e.key === keys.progressOf(id));
+      let progress: MoveProgress | undefined;
+      try {
+        progress = report === undefined ? undefined : (JSON.parse(report.value) as MoveProgress);
+      } catch {
+        progress = undefined; // a torn or foreign value: shown without progress
+      }
+      return { id, from: m.from, to: m.to, slots: m.ranges.reduce((n, [a, b]) => n + b - a + 1, 0), acknowledged: entries.some((e) => e.key === keys.ack(id)), ...(progress && { progress }) };
+    }),
     unassignedSlots: map === undefined ? 16384 : 16384 - map.assignedSlots(),
   };
 }
@@ -71,9 +83,23 @@ function printStatus(s: ClusterStatus): void {
   const lines = [
     `cluster ${s.cluster}  epoch ${s.epoch}  controller ${s.controller === '' ? '(none)' : s.controller.slice(0, 8)}${s.unassignedSlots > 0 ? `  ${s.unassignedSlots} slots unassigned` : ''}`,
     ...s.nodes.map((n) => `  ${n.id.slice(0, 8)}  ${n.address.padEnd(21)}  ${n.role}  ${n.state.padEnd(10)}  weight ${n.weight}  ${String(n.slots).padStart(5)} slots${n.alive ? '' : '  (lease gone)'}`),
-    ...s.moves.map((m) => `  moving ${m.slots} slots ${m.from.slice(0, 8)} -> ${m.to.slice(0, 8)}`),
+    ...s.moves.map((m) => `  moving ${m.slots} slots ${m.from.slice(0, 8)} -> ${m.to.slice(0, 8)}  ${moveLine(m, process.stdout.isTTY === true)}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** A move's progress: a bar in a terminal, plain figures otherwise (for logs and scripts). */
+function moveLine(m: ClusterStatus['moves'][number], tty: boolean): string {
+  if (m.acknowledged) return 'copied; handing over';
+  const p = m.progress;
+  if (p === undefined) return 'starting';
+  const share = p.keysTotal === 0 ? 1 : Math.min(1, p.keysSent / p.keysTotal);
+  const eta = etaSeconds(p);
+  const figures = `${p.phase}  ${p.keysSent}/${p.keysTotal} keys  ${(p.bytesSent / 1e6).toFixed(1)} MB  ${p.rate} keys/s${eta === undefined ? '' : `  ETA ${Math.ceil(eta)} s`}`;
+  if (!tty) return figures;
+  const width = 20;
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}%  ${figures}`;
 }
 
 async function withStore<T>(flags: StoreFlags, run: (kv: KvStore) => Promise<T>): Promise<T> {
@@ -93,12 +119,18 @@ export function registerClusterCommand(program: Command): void {
     .option('--etcd <endpoints>', 'etcd endpoints host:port[,host:port...]')
     .option('--coordinator <host:port>', 'the `ringcache dev` process\'s store (default 127.0.0.1:6999)')
     .option('--cluster <name>', 'cluster name', 'ringcache');
-  common(cluster.command('status').description('Epoch, controller, nodes (id, address, role, state, slots) and moves in progress.'))
+  common(cluster.command('status').description('Epoch, controller, nodes (id, address, role, state, slots) and moves in progress (keys, bytes, rate, ETA).'))
     .option('--json', 'print JSON')
-    .action(async (flags: StoreFlags) => {
-      const s = await withStore(flags, (kv) => readStatus(kv, flags.cluster));
-      if (flags.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
-      else printStatus(s);
+    .option('--watch', 'print again every second while moves are in flight (at most 10 minutes)')
+    .action(async (flags: StoreFlags & { watch?: boolean }) => {
+      const deadline = Date.now() + 600_000;
+      for (;;) {
+        const s = await withStore(flags, (kv) => readStatus(kv, flags.cluster));
+        if (flags.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        else printStatus(s);
+        if (!flags.watch || s.moves.length === 0 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     });
   common(cluster.command('remove <node-id>').description('Hand a node\'s slots to the others, then forget it (the node exits).'))
     .action(async (prefix: string, flags: StoreFlags) => {
