@@ -32,7 +32,7 @@ export interface ClusterStatus {
   epoch: number;
   controller: string;
   nodes: Array<{ id: string; address: string; state: string; slots: number; alive: boolean }>;
-  moves: Array<{ from: string; to: string; slots: number }>;
+  moves: Array<{ id: string; from: string; to: string; slots: number; acknowledged: boolean; progress?: { keysSent: number; keysTotal: number; phase: string } }>;
   unassignedSlots: number;
 }
 

@@ -11,7 +11,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import { keySlot } from '../../src/cluster/key-slot.js';
+import { spawn } from 'node:child_process';
+import { RingCache } from '../../src/client/index.js';
+import { freePortRun } from '../helpers/cluster.js';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
+import { CLI, runCli, track } from '../helpers/processes.js';
 import { clusterStatus, settledOn, startMember, type Member } from '../helpers/members.js';
 import { eventually, infoNumber, redisCli, sleep } from '../helpers/tools.js';
 
@@ -275,6 +279,8 @@ describe('warm slot migration on a real etcd', () => {
       }, 'a move under way', 10_000);
       const status = await clusterStatus(etcd.endpoint, cluster);
       assert.ok(status.moves.length > 0, 'moves in flight when the new owner dies');
+      // `cluster status` shows how far each move got (reported by the old owners about once a second).
+      await eventually(async () => (await clusterStatus(etcd.endpoint, cluster)).moves.some((m) => (m.progress?.keysSent ?? 0) > 0 && m.progress!.keysTotal > 0), 'move progress in cluster status', 5000);
     } finally {
       joiner.proc.kill('SIGKILL');
     }
@@ -319,5 +325,34 @@ describe('warm slot migration on a real etcd', () => {
     assert.deepEqual(writer.errors.filter((e) => !lostOk(e.slice(0, e.indexOf(': ')))), []);
     const p = await placement(ports());
     assert.equal(p.stray, 0);
+  });
+});
+
+describe('warm slot migration in ringcache dev (the embedded coordinator)', () => {
+  test('a typed add moves keys warm: every key written before the join reads back through the project\'s client', T, async () => {
+    const base = await freePortRun(5);
+    const dev = spawn(process.execPath, [CLI, 'dev', '--nodes', '3', '--base-port', String(base)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RINGCACHE_DEV_COMMANDS: '1' } });
+    const output = track(dev);
+    const cache = new RingCache({ seeds: [`127.0.0.1:${base}`] });
+    try {
+      await eventually(() => /nodes ready/.test(output()), 'ringcache dev ready', 20_000);
+      const keys = Array.from({ length: 3000 }, (_, i) => `dev:${i}`);
+      for (let i = 0; i < keys.length; i += 500) await Promise.all(keys.slice(i, i + 500).map((k) => cache.set(k, `value of ${k}`)));
+      dev.stdin.write('add\n');
+      await eventually(async () => {
+        const r = await runCli(['cluster', 'status', '--coordinator', `127.0.0.1:${base - 1}`, '--json']);
+        const s = JSON.parse(r.stdout) as { nodes: Array<{ slots: number }>; moves: unknown[] };
+        return s.nodes.filter((n) => n.slots > 0).length === 4 && s.moves.length === 0;
+      }, '4 nodes own slots after add', 20_000);
+      const values = await Promise.all(keys.map((k) => cache.get(k)));
+      const wrong = keys.filter((k, i) => values[i] !== `value of ${k}`);
+      assert.deepEqual(wrong, [], 'every key survived the join');
+      const received = infoNumber(await info(base + 3), 'migration_keys_received');
+      assert.ok(received > 500, `the new node received its share (${received})`);
+    } finally {
+      await cache.close();
+      dev.kill('SIGINT');
+      await new Promise((r) => dev.once('exit', r));
+    }
   });
 });
