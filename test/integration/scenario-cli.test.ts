@@ -96,6 +96,9 @@ test('load --quick: a concurrency sweep on the cluster and one node, every verdi
     assert.equal(rows.length, verdicts.length + 1);
     for (const v of verdicts) assert.ok(rows.some((row) => row.includes(v.status) && row.includes(v.name)), `verdict "${v.name}" is listed`);
     assert.equal(await page.locator('#verdicts-table td.FAIL').count(), 0);
+    // The node manager's map: every version the runner saw (the joins of start-up here), and the slots' fates.
+    assert.equal(await page.locator('#map-table tr').count(), target!.runs[0]!.membership!.history.length + 1);
+    assert.match((await page.locator('#slot-fates').textContent()) ?? '', /slots kept 16384, handed over 0, reassigned from a dead node 0/);
     assert.match((await page.locator('#result').textContent()) ?? '', /PASS \(exit 0\)/);
     const shot = path.join(dir, 'load-report.png');
     await page.screenshot({ path: shot, fullPage: true });
