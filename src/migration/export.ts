@@ -96,8 +96,11 @@ export class SlotExport {
   bytesSent = 0;
   keysResent = 0;
   attempts = 0;
-  /** Handover: from holding the slots to the new owner's OK to DONE, in ms (the write pause before the commit). */
+  /** From holding the slots to the new owner's OK to DONE, in ms. */
   handoverMs = 0;
+  /** From holding the slots to releasing them (the commit applied here, or a cancel): how long their commands waited at most. */
+  pauseMs = 0;
+  private heldAt = 0;
   /** Resolves once acknowledged (the copy is complete); never rejects. */
   readonly acknowledged: Promise<void>;
   private onAcknowledged!: () => void;
@@ -140,7 +143,10 @@ export class SlotExport {
     if (this.progressTimer) clearInterval(this.progressTimer);
     this.host.unwatch(this);
     this.link?.close();
-    if (this.held) this.host.release(this.slots);
+    if (this.held) {
+      this.pauseMs = performance.now() - this.heldAt;
+      this.host.release(this.slots);
+    }
     this.held = false;
   }
 
@@ -220,7 +226,7 @@ export class SlotExport {
     this.phase = 'catching-up';
     for (let round = 0; round < MAX_ROUNDS && this.dirty.size > FINAL_DIRTY; round++) await this.resendDirty();
     // 4. Handover.
-    const pausedAt = performance.now();
+    const pausedAt = (this.heldAt = performance.now());
     this.phase = 'handover';
     this.host.hold(this.slots);
     this.held = true;

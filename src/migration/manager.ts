@@ -42,6 +42,10 @@ export interface MigrationStats {
   exportsAcknowledged: number;
   keysSent: number;
   lastHandoverMs: number;
+  /** The last committed move's pause: slots held until the commit applied here. */
+  lastPauseMs: number;
+  /** The longest such pause since start. */
+  maxPauseMs: number;
 }
 
 export class MigrationManager implements SlotWatch {
@@ -51,7 +55,7 @@ export class MigrationManager implements SlotWatch {
   private readonly queued: SlotExport[] = [];
   private running = 0;
   readonly imports: MoveImports;
-  readonly stats: MigrationStats = { exportsStarted: 0, exportsAcknowledged: 0, keysSent: 0, lastHandoverMs: 0 };
+  readonly stats: MigrationStats = { exportsStarted: 0, exportsAcknowledged: 0, keysSent: 0, lastHandoverMs: 0, lastPauseMs: 0, maxPauseMs: 0 };
   private readonly host: ExportHost;
 
   constructor(private readonly opts: MigrationOptions) {
@@ -108,8 +112,12 @@ export class MigrationManager implements SlotWatch {
     for (const [id, exp] of this.exports) {
       if (inFlight.has(id)) continue;
       const committed = exp.slots.every((s) => map.ownerOf(s)?.id !== self);
-      this.opts.log.info({ move: id, to: exp.move.to, keys: exp.keysSent, handoverMs: Math.round(exp.handoverMs), outcome: committed ? 'committed' : 'cancelled' }, 'slot move ended');
       this.end(exp);
+      if (committed && exp.pauseMs > 0) {
+        this.stats.lastPauseMs = exp.pauseMs;
+        this.stats.maxPauseMs = Math.max(this.stats.maxPauseMs, exp.pauseMs);
+      }
+      this.opts.log.info({ move: id, to: exp.move.to, keys: exp.keysSent, resent: exp.keysResent, pauseMs: Math.round(exp.pauseMs), outcome: committed ? 'committed' : 'cancelled' }, 'slot move ended');
     }
     for (const [id, move] of inFlight) {
       if (move.from !== self || this.exports.has(id)) continue;

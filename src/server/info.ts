@@ -48,6 +48,8 @@ export interface InfoSnapshot {
     movesStarted: number;
     movesAcknowledged: number;
     lastHandoverMs: number;
+    lastPauseMs: number;
+    maxPauseMs: number;
     /** One line per outgoing move: id, phase, slots, keys sent of total, bytes, rate. */
     moves: string[];
   };
@@ -140,6 +142,8 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
         ['migration_keys_sent', s.migration.keysSent],
         ['migration_keys_received', s.migration.keysReceived],
         ['migration_last_handover_ms', s.migration.lastHandoverMs.toFixed(1)],
+        ['migration_last_pause_ms', s.migration.lastPauseMs.toFixed(1)],
+        ['migration_max_pause_ms', s.migration.maxPauseMs.toFixed(1)],
         ...s.migration.moves.map((m, i): [string, string] => [`migration${i}`, m]),
       ] as Array<[string, string | number]>),
     ],

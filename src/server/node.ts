@@ -311,6 +311,8 @@ export class CacheNode implements NodeRuntime {
       movesStarted: m.stats.exportsStarted,
       movesAcknowledged: m.stats.exportsAcknowledged,
       lastHandoverMs: m.stats.lastHandoverMs,
+      lastPauseMs: m.stats.lastPauseMs,
+      maxPauseMs: m.stats.maxPauseMs,
       moves: out.map((p) => `id=${p.moveId},to=${p.to},phase=${p.phase},slots=${p.slotsDone}/${p.slots},keys=${p.keysSent}/${p.keysTotal},bytes=${p.bytesSent},resent=${p.keysResent},rate=${p.rate}`),
     };
   }
