@@ -4,7 +4,8 @@
  * ports, a temporary data dir (on tmpfs when /dev/shm exists: etcd 3.4 has no
  * --unsafe-no-fsync), fast election flags (which also bring etcd's lease TTL
  * floor down to 1 s). stop() ends it and removes the data dir; a process exit
- * that skips stop() (an uncaught error) still kills it and removes the dir.
+ * that skips stop() (an uncaught error) still kills it and removes the dir, and
+ * a watchdog process does both when dev itself is killed (kill -9).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -24,6 +25,25 @@ export interface LocalEtcd {
 
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5000;
+
+/**
+ * The watchdog's program (argv: etcd's pid, the data dir): its stdin is a pipe
+ * from dev; "done" on it means dev stopped etcd itself; the pipe's end without
+ * it (dev died) makes it kill etcd and remove the data dir. Detached, so a
+ * Ctrl-C in the terminal does not reach it.
+ */
+const WATCHDOG_SOURCE = `
+const [pid, dir] = [Number(process.argv[1]), process.argv[2]];
+let done = false;
+process.stdin.on('data', (d) => { if (String(d).includes('done')) done = true; });
+const reap = () => {
+  if (!done) {
+    try { process.kill(pid, 'SIGKILL'); } catch {}
+    setTimeout(() => { try { require('node:fs').rmSync(dir, { recursive: true, force: true }); } catch {} process.exit(0); }, 200);
+  } else process.exit(0);
+};
+process.stdin.on('end', reap); process.stdin.on('error', reap); process.on('SIGINT', () => {}); process.on('SIGTERM', () => {});
+`;
 
 /** The etcd binary on PATH, or undefined. */
 export function findEtcd(path = process.env.PATH ?? ''): string | undefined {
@@ -89,6 +109,15 @@ export async function startLocalEtcd(): Promise<LocalEtcd> {
     removeDir();
   };
   process.once('exit', onExit);
+  // Only for a process that started (a pid of 0 would be the watchdog's own group).
+  const watchdog = proc.pid === undefined ? undefined : spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(proc.pid), dataDir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  if (watchdog !== undefined) {
+    watchdog.on('error', () => {});
+    watchdog.stdin!.on('error', () => {});
+    // Neither keeps dev's event loop alive.
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= (async () => {
@@ -100,6 +129,7 @@ export async function startLocalEtcd(): Promise<LocalEtcd> {
       clearTimeout(timer);
     }
     removeDir();
+    watchdog?.stdin!.end('done\n');
   })());
 
   // Ready once a range read answers (bounded).

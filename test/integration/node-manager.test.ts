@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
@@ -460,6 +460,35 @@ describe('ringcache dev --etcd without an endpoint: a local etcd', () => {
     assert.ok(!existsSync(dataDir), `the data dir ${dataDir} is removed`);
     assert.throws(() => process.kill(pid, 0), /ESRCH/, `etcd (pid ${pid}) is gone`);
     for (const p of [base, base + 1]) assert.match((await redisCli(p, ['PING'])).stderr + (await redisCli(p, ['PING'])).stdout, /refused|Could not connect/i, `node ${p} is gone`);
+  });
+
+  test('dev killed with kill -9 (and its nodes): its watchdog still kills etcd and removes the data dir', T, async () => {
+    const base = await freePortRun(1);
+    const killed = spawn(process.execPath, [CLI, 'dev', '--etcd', '--nodes', '1', '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    dev = killed;
+    const output = track(killed);
+    await eventually(() => {
+      if (killed.exitCode !== null) throw new Error(`dev exited ${killed.exitCode}: ${output()}`);
+      return /nodes ready/.test(output());
+    }, 'ringcache dev --etcd ready', 30_000);
+    const ready = /local etcd \(pid (\d+), data (\S+)\)/.exec(output());
+    assert.ok(ready, output());
+    const [pid, dataDir] = [Number(ready[1]), ready[2]!];
+    process.kill(-killed.pid!, 'SIGKILL');
+    // Gone, or a zombie nobody reaps (its parent, dev, is dead).
+    const gone = () => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return true;
+      }
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    await eventually(() => gone() && !existsSync(dataDir), `etcd (pid ${pid}) killed and ${dataDir} removed`, 5000);
   });
 
   test('without an etcd binary on PATH: one ringcache: line, exit 2', T, async () => {
