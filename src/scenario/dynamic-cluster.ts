@@ -23,8 +23,8 @@
  *
  * The runner watches the map from the store and keeps every version it sees
  * (mapHistory()), which the verdicts use to tell keys whose slot never moved from
- * keys in slots handed over (cold today: dropped) or reassigned from a dead
- * node (lost without replicas).
+ * keys in slots handed over (copied by warm migration, dropped by a cold
+ * handover) or reassigned from a dead node (lost without replicas).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -11,9 +11,10 @@
  * - no error reaches the application during a join or leave (the clients
  *   follow MOVED and retry TRYAGAIN while a slot is handed over): gated;
  * - keys whose slot never moved keep every acknowledged write: gated;
- * - keys in moved slots: a handover is cold today (the old owner drops them),
- *   so their loss is reported as expected. Once the nodes report
- *   `cluster_migration:warm` in INFO cluster, the same figure must be 0.
+ * - keys in moved slots: as the nodes say in INFO cluster's
+ *   cluster_migration. `warm` (warm migration copies a slot's keys before
+ *   the handover): none may be lost, gated. Absent or `cold` (a cold
+ *   handover: the old owner drops them): their loss is reported as expected.
  * - slots do move (through handovers, none reassigned from a dead node), and
  *   the cluster ends with the expected members owning slots.
  */
