@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { ClusterMap } from '../cluster/cluster-map.js';
+import { ClusterMap, moveId, type SlotMove } from '../cluster/cluster-map.js';
 import type { MemberRecord } from '../cluster/reconcile.js';
 import { Controller } from '../membership/controller.js';
 import { KvServer } from '../membership/kv-server.js';
@@ -119,6 +119,7 @@ export async function runDev(opts: DevOptions): Promise<void> {
     '  stop: Ctrl-C',
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  await reportMoves(store, opts.cluster).catch((err: Error) => process.stderr.write(`ringcache dev: cannot follow moves (${err.message})\n`));
 
   if (process.stdin.isTTY || process.env.RINGCACHE_DEV_COMMANDS === '1') {
     let nextPort = last + 1;
@@ -138,6 +139,41 @@ export async function runDev(opts: DevOptions): Promise<void> {
       }
     });
   }
+}
+
+/** Prints each slot move as it starts and as it ends (committed: the keys moved with it; cancelled: the new owner went away). */
+async function reportMoves(store: KvStore, cluster: string): Promise<void> {
+  const keys = clusterKeys(cluster);
+  let last: ClusterMap | undefined;
+  const name = (map: ClusterMap, id: string) => {
+    const n = map.node(id) ?? last?.node(id);
+    return n === undefined ? id.slice(0, 8) : `${n.port}`;
+  };
+  const slots = (m: SlotMove) => m.ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
+  const onMap = (json: string) => {
+    const map = ClusterMap.parse(json);
+    if (last !== undefined && map.epoch <= last.epoch) return;
+    const before = new Map((last?.moves ?? []).map((m) => [moveId(m), m]));
+    const now = new Set(map.moves.map(moveId));
+    for (const m of map.moves) {
+      if (!before.has(moveId(m))) process.stdout.write(`ringcache dev: moving ${slots(m)} slots ${name(map, m.from)} -> ${name(map, m.to)} (epoch ${map.epoch})\n`);
+    }
+    for (const [id, m] of before) {
+      if (now.has(id)) continue;
+      const committed = m.ranges.every(([a]) => map.ownerOf(a)?.id === m.to);
+      process.stdout.write(`ringcache dev: ${committed ? 'moved' : 'cancelled move of'} ${slots(m)} slots ${name(map, m.from)} -> ${name(map, m.to)} (epoch ${map.epoch})\n`);
+    }
+    last = map;
+  };
+  const current = await store.get(keys.map);
+  const { revision } = await store.range(keys.map);
+  if (current !== undefined) onMap(current.value);
+  await store.watch(keys.map, Math.max(revision, current?.modRevision ?? 0), {
+    onEvents: (events) => {
+      for (const e of events) if (e.type === 'put') onMap(e.entry.value);
+    },
+    onError: () => {}, // progress lines are a convenience; `ringcache cluster status` reads the map itself
+  });
 }
 
 interface Coordination {

@@ -128,7 +128,9 @@ export class SlotExport {
         return;
       } catch (err) {
         if (this.stopped || err instanceof Stopped) return;
-        this.host.log.warn({ move: this.id, err: (err as Error).message, retryInMs: backoff }, 'slot move attempt failed; retrying');
+        // TRYAGAIN is the new owner not ready yet (its map is behind, or it still drops old keys): expected, quiet.
+        const expected = (err as Error).message.includes('answered: TRYAGAIN');
+        this.host.log[expected ? 'debug' : 'warn']({ move: this.id, err: (err as Error).message, retryInMs: backoff }, 'slot move attempt failed; retrying');
         this.reset();
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(RETRY_MAX_MS, backoff * 2);
