@@ -232,7 +232,13 @@ export class DynamicCluster implements ClusterUnderTest {
           m.proc = await startProcess({ name: `ringcache node ${m.id}`, command: process.execPath, args, ready: / ready on /, readyTimeoutMs: READY_TIMEOUT_MS });
           break;
         } catch (err) {
-          if (!/already has the address/.test((err as Error).message) || Date.now() > deadline) throw err;
+          const message = (err as Error).message;
+          // A loaded machine can keep a just-started coordinator from answering the node's first call in time (the
+          // node then exits 2 at once, by design): that is the test's set-up, not what it measures, so start it
+          // again (noted) within the same deadline.
+          const slow = /no answer within|cannot reach the coordinator/.test(message);
+          if (!(slow || /already has the address/.test(message)) || Date.now() > deadline) throw err;
+          if (slow) this.events.push(`${m.id} did not start (${message.slice(message.indexOf('ringcache:')).trim().slice(0, 160)}): started again`);
           await sleep(200);
         }
       }

@@ -5,14 +5,14 @@
  * election flags (which also bring etcd's lease TTL floor down to 1 s), and a
  * bounded readiness wait (its "serving client traffic" line, then /health).
  * It is a ManagedProcess, so the reaper kills it with the nodes if the runner
- * dies; stop() kills it and removes the data dir.
+ * dies, and removes its data dir; stop() kills it and removes the data dir.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts, startProcess, type ManagedProcess } from './processes.js';
+import { freePorts, reaper, startProcess, type ManagedProcess } from './processes.js';
 
 const READY_TIMEOUT_MS = 15_000;
 
@@ -39,6 +39,11 @@ export async function startEtcd(host = '127.0.0.1'): Promise<EtcdProcess> {
   const [clientPort, peerPort] = await freePorts(2, host);
   const base = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const dir = await mkdtemp(path.join(base, 'ringcache-scenario-etcd-'));
+  reaper.watchDir(dir);
+  const removeDir = async () => {
+    await rm(dir, { recursive: true, force: true });
+    reaper.unwatchDir(dir);
+  };
   const endpoint = `${host}:${clientPort}`;
   const peer = `http://${host}:${peerPort}`;
   let proc: ManagedProcess;
@@ -64,14 +69,14 @@ export async function startEtcd(host = '127.0.0.1'): Promise<EtcdProcess> {
       readyTimeoutMs: READY_TIMEOUT_MS,
     });
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await removeDir();
     throw err;
   }
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await healthy(endpoint))) {
     if (!proc.isRunning() || Date.now() > deadline) {
       await proc.kill();
-      await rm(dir, { recursive: true, force: true });
+      await removeDir();
       throw new Error(`etcd on ${endpoint} did not report healthy within ${READY_TIMEOUT_MS / 1000} s: ${proc.output().trim().slice(-400)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -81,7 +86,7 @@ export async function startEtcd(host = '127.0.0.1'): Promise<EtcdProcess> {
     proc,
     stop: async () => {
       await proc.kill();
-      await rm(dir, { recursive: true, force: true });
+      await removeDir();
     },
   };
 }

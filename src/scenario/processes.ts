@@ -15,12 +15,15 @@ import type { Writable } from 'node:stream';
 
 const OUTPUT_LIMIT = 64 * 1024;
 
-// The reaper's program: +pid adds, -pid removes; on end of input it SIGCONTs and SIGKILLs what is left.
+// The reaper's program: +pid adds, -pid removes, +dir:/path and -dir:/path the same for directories; on end of
+// input it SIGCONTs and SIGKILLs the pids left, then removes the directories left (a started etcd's data).
 const REAPER_SOURCE = `
-const pids = new Set(); let buf = '';
+const pids = new Set(); const dirs = new Set(); let buf = '';
 process.stdin.on('data', (d) => { buf += d; let i; while ((i = buf.indexOf('\\n')) >= 0) { const l = buf.slice(0, i); buf = buf.slice(i + 1);
+  if (l.slice(1, 5) === 'dir:') { if (l[0] === '+') dirs.add(l.slice(5)); else dirs.delete(l.slice(5)); continue; }
   const pid = Number(l.slice(1)); if (!Number.isInteger(pid) || pid <= 0) continue; if (l[0] === '+') pids.add(pid); else pids.delete(pid); } });
-const reap = () => { for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); process.kill(pid, 'SIGKILL'); } catch {} } process.exit(0); };
+const reap = () => { for (const pid of pids) { try { process.kill(pid, 'SIGCONT'); process.kill(pid, 'SIGKILL'); } catch {} }
+  setTimeout(() => { for (const dir of dirs) { try { require('fs').rmSync(dir, { recursive: true, force: true }); } catch {} } process.exit(0); }, 200); };
 process.stdin.on('end', reap); process.stdin.on('error', reap); process.on('SIGTERM', () => {}); process.on('SIGINT', () => {});
 `;
 
@@ -44,6 +47,15 @@ class Reaper {
 
   unwatch(pid: number): void {
     this.input?.write(`-${pid}\n`);
+  }
+
+  /** A directory to remove if the runner dies (after the processes are killed). */
+  watchDir(dir: string): void {
+    this.ensure().write(`+dir:${dir}\n`);
+  }
+
+  unwatchDir(dir: string): void {
+    this.input?.write(`-dir:${dir}\n`);
   }
 }
 
