@@ -26,6 +26,7 @@
  * keys in slots handed over (copied by warm migration, dropped by a cold
  * handover) or reassigned from a dead node (lost without replicas).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ClusterMap, SLOT_COUNT } from '../cluster/cluster-map.js';
@@ -117,7 +118,8 @@ export class DynamicCluster implements ClusterUnderTest {
     if (!Number.isInteger(opts.nodes) || opts.nodes < 1) throw new Error('a cluster needs at least one node');
     this.host = opts.host ?? '127.0.0.1';
     this.leaseTtlMs = opts.leaseTtlMs ?? 2000;
-    this.clusterName = opts.cluster ?? 'scenario';
+    // Its own name per run: an etcd given with --etcd may hold other clusters, and earlier runs' maps.
+    this.clusterName = opts.cluster ?? `scenario-${randomBytes(4).toString('hex')}`;
     const engine = opts.etcd === undefined ? 'embedded coordinator' : opts.etcd === '' ? 'etcd (started by the runner)' : `etcd ${opts.etcd}`;
     this.description = `ringcache, ${opts.nodes} nodes, node manager (${engine}, lease ${this.leaseTtlMs / 1000} s), no replicas`;
   }
@@ -179,9 +181,16 @@ export class DynamicCluster implements ClusterUnderTest {
       throw new Error(`cannot reach etcd at ${endpoints.join(',')}: ${(err as Error).message}`);
     }
     const [h, p] = splitAddress(endpoints[0]!);
+    const root = clusterKeys(this.clusterName).root;
     return {
       store, joinFlag: '--etcd', host: h, port: p, endpoints: endpoints.join(','),
       close: async () => {
+        // An etcd of the user's outlives the run: take this run's cluster out of it (map, removals, what leases left).
+        if (etcd === undefined) {
+          await store.range(root)
+            .then(({ entries }) => entries.length > 0 ? store.txn([], entries.map((e) => ({ delete: e.key }))) : undefined)
+            .catch(() => {});
+        }
         await store.close().catch(() => {});
         await etcd?.stop();
       },
