@@ -69,6 +69,8 @@ export class CoordinatedMembership implements MembershipProvider {
   private stopped = false;
   private wasListed = false;
   private renewing = false;
+  /** Fires when the lease could be about to expire with no renewal acknowledged since: the fence check (see fenceDue). */
+  private fenceTimer: NodeJS.Timeout | undefined;
   private readonly peerLinks = new Map<string, PeerLink>();
 
   constructor(private readonly opts: AgentOptions) {
@@ -112,6 +114,7 @@ export class CoordinatedMembership implements MembershipProvider {
     await this.putRecord();
     await this.watchMap();
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / RENEWALS_PER_TTL)));
+    this.armFence();
     this.timer.unref();
     // A watch can stall without an error (a process paused past the stream's keepalive): read the map now and then too.
     this.resync = setInterval(() => void this.opts.kv.get(this.keys.map).then((e) => e && this.onMap(e.value), () => {}), MAP_RESYNC_MS);
@@ -180,6 +183,7 @@ export class CoordinatedMembership implements MembershipProvider {
       this.lastRenewSent = sent;
       this.reachable = true;
       this.host?.setFenced(undefined);
+      this.armFence();
     } catch {
       this.reachable = false;
       if (Date.now() >= this.lastRenewSent + this.ttlMs - FENCE_MARGIN_MS) await this.checkPeers();
@@ -188,11 +192,39 @@ export class CoordinatedMembership implements MembershipProvider {
     }
   }
 
+  /**
+   * The fence must not wait for a renewal call to fail: against a peer that
+   * swallows packets (a partition) the call hangs until its own deadline, by
+   * when the controller may have given the slots away. So a timer is armed
+   * from each acknowledged renewal's send time, early enough for the peer
+   * check to finish within the margin.
+   */
+  private armFence(): void {
+    if (this.fenceTimer) clearTimeout(this.fenceTimer);
+    const due = this.lastRenewSent + this.ttlMs - FENCE_MARGIN_MS - PEER_CHECK_TIMEOUT_MS - Date.now();
+    this.fenceTimer = setTimeout(() => void this.fenceDue(), Math.max(0, due));
+    this.fenceTimer.unref();
+  }
+
+  private async fenceDue(): Promise<void> {
+    if (this.stopped) return;
+    this.reachable = false;
+    await this.checkPeers();
+    // Still no renewal: look again (a majority may stop answering later).
+    if (!this.stopped && Date.now() - this.lastRenewSent >= this.ttlMs - FENCE_MARGIN_MS - PEER_CHECK_TIMEOUT_MS) {
+      this.fenceTimer = setTimeout(() => void this.fenceDue(), PEER_CHECK_TIMEOUT_MS);
+      this.fenceTimer.unref();
+    }
+  }
+
   /** Renewals fail: fence unless a majority of the map's nodes answer and none of them reaches the coordinator. */
   private async checkPeers(): Promise<void> {
     const map = this.map;
     const others = (map?.nodes ?? []).filter((n) => n.id !== this.selfId && n.state !== 'failed');
+    const renewedBefore = this.lastRenewSent;
     const answers = await Promise.all(others.map((n) => this.askPeer(n.host, n.port)));
+    // A renewal acknowledged meanwhile settles it: the lease is good.
+    if (this.lastRenewSent !== renewedBefore) return;
     const answered = answers.filter((a) => a !== undefined);
     const someoneReaches = answered.some((a) => a === true);
     const majority = answered.length + 1 > ((others.length + 1) / 2);
@@ -224,6 +256,7 @@ export class CoordinatedMembership implements MembershipProvider {
     const owns = () => (this.map?.slotCount(this.selfId) ?? 0) > 0 || (this.map?.moves.some((m) => m.from === this.selfId) ?? false);
     if (this.reachable && this.map?.node(this.selfId) !== undefined) {
       this.record = { ...this.record, state: 'leaving' };
+      this.opts.log.info({ slots: this.map.slotCount(this.selfId) }, 'leaving: moving this node\'s slots to the others');
       try {
         await this.putRecord();
         const deadline = Date.now() + LEAVE_TIMEOUT_MS;
@@ -234,6 +267,7 @@ export class CoordinatedMembership implements MembershipProvider {
     }
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.fenceTimer) clearTimeout(this.fenceTimer);
     if (this.resync) clearInterval(this.resync);
     await this.controller?.stop();
     await this.watch?.cancel().catch(() => {});

@@ -217,7 +217,8 @@ export class CacheNode implements NodeRuntime {
       socket.on('error', () => {});
       // Closed once idle for a while even if the client never ends its side (the server is half-open).
       socket.setTimeout(REJECTED_LINGER_MS, () => socket.destroy());
-      socket.end('-ERR max number of clients reached\r\n');
+      // A stopping node (a graceful leave moving its slots away) says so: "max clients" misled client logs.
+      socket.end(this.stopping !== undefined ? '-ERR the node is shutting down\r\n' : '-ERR max number of clients reached\r\n');
       socket.resume(); // accepted paused: read (and drop) whatever it sends meanwhile
       return;
     }
