@@ -83,6 +83,8 @@ export class CacheNode implements NodeRuntime {
   /** Event-loop delay, reported by INFO stats: what a client waits behind any one long step. */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   private stopping: Promise<void> | undefined;
+  /** Set once stop() has left the cluster: new connections are turned away from then on. */
+  private closing = false;
   private readonly clusterState: ClusterState | undefined;
   private readonly dropper: SlotDropper;
   /** Slot moves from and to this node (coordinated cluster members only). */
@@ -159,8 +161,10 @@ export class CacheNode implements NodeRuntime {
     this.stopping ??= (async () => {
       if (this.cycle) clearInterval(this.cycle);
       this.loopDelay.disable();
-      // A graceful leave moves this node's slots away first: migration runs until the membership is done.
+      // A graceful leave moves this node's slots away first: the node serves them, to new connections
+      // too (clients follow MOVED to it), and migration runs, until the membership is done.
       await this.options.cluster?.membership.stop();
+      this.closing = true;
       this.migration?.stop();
       this.peers.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -210,7 +214,7 @@ export class CacheNode implements NodeRuntime {
 
   private accept(socket: net.Socket): void {
     this.stats.connectionsReceived++;
-    if (this.stopping !== undefined || this.connections.size >= this.config.maxclients) {
+    if (this.closing || this.connections.size >= this.config.maxclients) {
       this.stats.rejectedConnections++;
       this.rejected.add(socket);
       socket.on('close', () => this.rejected.delete(socket));
@@ -218,7 +222,7 @@ export class CacheNode implements NodeRuntime {
       // Closed once idle for a while even if the client never ends its side (the server is half-open).
       socket.setTimeout(REJECTED_LINGER_MS, () => socket.destroy());
       // A stopping node (a graceful leave moving its slots away) says so: "max clients" misled client logs.
-      socket.end(this.stopping !== undefined ? '-ERR the node is shutting down\r\n' : '-ERR max number of clients reached\r\n');
+      socket.end(this.closing ? '-ERR the node is shutting down\r\n' : '-ERR max number of clients reached\r\n');
       socket.resume(); // accepted paused: read (and drop) whatever it sends meanwhile
       return;
     }

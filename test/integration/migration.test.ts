@@ -17,7 +17,7 @@ import { freePortRun } from '../helpers/cluster.js';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
 import { CLI, runCli, track } from '../helpers/processes.js';
 import { clusterStatus, settledOn, startMember, type Member } from '../helpers/members.js';
-import { eventually, infoNumber, redisCli, sleep } from '../helpers/tools.js';
+import { eventually, infoNumber, redisCli, runTool, sleep } from '../helpers/tools.js';
 
 const T = { timeout: 120_000 };
 const STRINGS = 20_000;
@@ -235,6 +235,21 @@ describe('warm slot migration on a real etcd', () => {
     await fill(freshBulk());
     const writer = new Writer(client, 'w');
     writer.start();
+    // redis-cli -c alongside: batches of SET and GET through one process each, following MOVED itself.
+    const cliProblems: string[] = [];
+    let cliStop = false;
+    let cliBatches = 0;
+    const cli = (async () => {
+      for (let b = 0; !cliStop && b < 500; b++) {
+        const lines: string[] = [];
+        for (let i = 0; i < 50; i++) lines.push(`SET cli:${i} b${b}`, `GET cli:${i}`);
+        const r = await runTool('redis-cli', ['-c', '-h', '127.0.0.1', '-p', String(members[0]!.port)], { input: lines.join('\n') + '\n' });
+        const out = r.stdout.trim().split('\n').filter((l) => !l.startsWith('-> Redirected'));
+        const want = lines.map((l) => (l.startsWith('SET') ? 'OK' : `b${b}`));
+        if (r.code !== 0 || JSON.stringify(out) !== JSON.stringify(want)) cliProblems.push(`batch ${b}: ${r.stdout.slice(0, 300)} ${r.stderr.slice(0, 200)}`);
+        cliBatches++;
+      }
+    })();
     try {
       await sleep(200);
       members.push(await startMember(etcd.endpoint, cluster, { leaseTtlMs: 2000 }));
@@ -253,13 +268,17 @@ describe('warm slot migration on a real etcd', () => {
       await settledOn(etcd.endpoint, cluster, ports(), 30_000);
     } finally {
       await writer.stop();
+      cliStop = true;
+      await cli;
     }
     assert.deepEqual(writer.errors, [], 'no error surfaced to the application');
+    assert.ok(cliBatches > 3, `redis-cli ran through the moves (${cliBatches} batches)`);
+    assert.deepEqual(cliProblems, [], 'redis-cli -c saw every SET and GET answered right');
     const { missing, wrong } = await verify(freshBulk());
     assert.deepEqual(wrong, []);
     assert.equal(missing, 0);
     assert.deepEqual(await verifyWriter(bulk, writer), []);
-    const expected = STRINGS + HASHES * 3 + WRITTEN;
+    const expected = STRINGS + HASHES * 3 + WRITTEN + 50;
     await eventually(async () => {
       const p = await placement(ports());
       return p.stray === 0 && p.total === expected;
