@@ -230,8 +230,12 @@ export class Checker {
     if (this.saturatedAt === null) this.saturatedAt = at;
   }
 
-  /** Classifies every recorded read (see the file header). Call once the workload has stopped. */
-  analyze(faults: readonly FaultWindow[] = [], ownerOf?: (key: number) => string): CheckResult {
+  /**
+   * Classifies every recorded read (see the file header). Call once the workload has stopped. ownerOf names the
+   * owner (or any class) a lost write is counted under; it gets the lost write's acknowledgement time and the send
+   * time of the read that missed it, for classes that depend on what happened in between.
+   */
+  analyze(faults: readonly FaultWindow[] = [], ownerOf?: (key: number, lost?: { ackedAt: number; detectedAt: number }) => string): CheckResult {
     const windows = new WindowIndex(faults);
     const result: CheckResult = {
       writes: { sent: this.nextSeq, acked: 0, failed: 0, pending: 0 },
@@ -310,7 +314,7 @@ export class Checker {
         result.lostWrites++;
         bucket.lostWrites++;
         if (ownerOf !== undefined) {
-          const owner = ownerOf(key);
+          const owner = ownerOf(key, { ackedAt: this.wEnd.data[due.seq]!, detectedAt: sent });
           result.lostWritesByOwner[owner] = (result.lostWritesByOwner[owner] ?? 0) + 1;
         }
         example({ kind: 'lost-write', key, at: sent, final, expectedSeq: due.seq, got });

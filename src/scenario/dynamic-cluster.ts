@@ -22,9 +22,10 @@
  * one node can be cut off from the coordinator alone (the partition scenario).
  *
  * The runner watches the map from the store and keeps every version it sees
- * (mapHistory()), which the verdicts use to tell keys whose slot never moved from
- * keys in slots handed over (copied by warm migration, dropped by a cold
- * handover) or reassigned from a dead node (lost without replicas).
+ * (mapHistory()) and each change of owners (slotChanges()), which the
+ * verdicts use to tell a lost write that no owner change explains from one
+ * whose slot was handed over after it (copied by warm migration, dropped by a
+ * cold handover) or reassigned from a dead node (lost without replicas).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -564,31 +565,40 @@ export class DynamicCluster implements ClusterUnderTest {
   }
 
   /**
-   * What happened to each slot over the run: kept (same owner throughout), handed over (its owner
-   * changed through a recorded move, or across a version gap while the old
-   * owner was still listed and not failed), or reassigned (the owner died),
-   * as indexes into SLOT_FATES. Only versions seen after `since`
-   * (performance.now(); default: when start() found the cluster serving)
-   * count, so the joins of start-up do not. The worst fate over the run
-   * counts: reassigned > handed over > kept.
+   * Each change of slot owners between two versions seen after `since`
+   * (performance.now(); default: when start() found the cluster serving, so
+   * the joins of start-up do not count): per slot, 1 when it was handed over
+   * (through a recorded move, or across a version gap while the old owner was
+   * still listed and not failed), 2 when it was reassigned (the owner died),
+   * 0 when it kept its owner.
    */
-  slotFates(since = this.servingSince): Uint8Array {
-    const fates = new Uint8Array(SLOT_COUNT);
+  slotChanges(since = this.servingSince): Array<{ at: number; fates: Uint8Array }> {
+    const out: Array<{ at: number; fates: Uint8Array }> = [];
     for (let i = 1; i < this.seen.length; i++) {
       if (this.seen[i]!.at < since) continue;
       const prev = this.seen[i - 1]!.map;
       const next = this.seen[i]!.map;
       const gap = next.epoch - prev.epoch > 1;
+      const fates = new Uint8Array(SLOT_COUNT);
+      let changed = false;
       for (let s = 0; s < SLOT_COUNT; s++) {
         const a = prev.ownerOf(s);
         const b = next.ownerOf(s);
         if (a === undefined || b === undefined || a.id === b.id) continue;
         const moved = prev.moves.some((mv) => mv.from === a.id && mv.to === b.id && mv.ranges.some(([lo, hi]) => s >= lo && s <= hi));
         const still = next.node(a.id);
-        const fate = moved || (gap && still !== undefined && still.state !== 'failed') ? 1 : 2;
-        if (fate > fates[s]!) fates[s] = fate;
+        fates[s] = moved || (gap && still !== undefined && still.state !== 'failed') ? 1 : 2;
+        changed = true;
       }
+      if (changed) out.push({ at: this.seen[i]!.at, fates });
     }
+    return out;
+  }
+
+  /** Per slot, the worst of its changes over the run (indexes into SLOT_FATES): reassigned > handed over > kept. */
+  slotFates(since = this.servingSince): Uint8Array {
+    const fates = new Uint8Array(SLOT_COUNT);
+    for (const change of this.slotChanges(since)) for (let s = 0; s < SLOT_COUNT; s++) if (change.fates[s]! > fates[s]!) fates[s] = change.fates[s]!;
     return fates;
   }
 }

@@ -28,6 +28,23 @@ const MAX_EXTENSION_MS = 60_000;
 /** Injects faults itself (paced on recovery); resolves when done. */
 export type FaultDriver = (ctl: { phaseStart: number; now(): number; inject(spec: FaultSpec): Promise<FaultRecord> }) => Promise<void>;
 
+/**
+ * The runner sees a map version a little after the nodes can act on it (its watch, its own busy event loop): a
+ * change seen up to this long after the read that missed a write still explains the loss.
+ */
+const SEEN_LAG_MS = 1000;
+
+/**
+ * The worst change of a slot's owner (an index into SLOT_FATES; 0: none) seen after `ackedAt` and up to
+ * SEEN_LAG_MS after `detectedAt` (performance.now() values): what may explain a write acknowledged at the one and
+ * missed by a read sent at the other.
+ */
+export function worstChange(changes: ReadonlyArray<{ at: number; fates: Uint8Array }>, slot: number, ackedAt: number, detectedAt: number): number {
+  let worst = 0;
+  for (const c of changes) if (c.at > ackedAt && c.at <= detectedAt + SEEN_LAG_MS && c.fates[slot]! > worst) worst = c.fates[slot]!;
+  return worst;
+}
+
 /** Keys above this many are not mapped to owners (errors and losses by node are then not reported). */
 const MAX_OWNED_KEYS = 2_000_000;
 
@@ -66,7 +83,7 @@ export interface MembershipResult {
   history: MapVersion[];
   /** Keys (of --keys) by what happened to their slot during the run. */
   keysBySlotFate: Record<SlotFate, number>;
-  /** Lost writes by what happened to their key's slot. */
+  /** Lost writes: 'kept' when no owner change of their slot after the acknowledgement explains them, else by their slot's fate over the run. */
   lostWritesBySlotFate: Record<SlotFate, number>;
   /** Slots by what happened to them. */
   slotsByFate: Record<SlotFate, number>;
@@ -230,6 +247,7 @@ export class Run {
     this.recorder.finish(end);
     const nodes = this.cluster.nodes();
     const fates = this.cluster.slotFates?.();
+    const changes = this.cluster.slotChanges?.();
     const history = this.cluster.mapHistory?.();
     this.notes.push(...(this.cluster.notes?.() ?? []));
     await this.stopProxies();
@@ -244,7 +262,17 @@ export class Run {
       for (let k = 0; k < this.env.keys; k++) keysBySlotFate[fateOf(k)]++;
       const slotsByFate = count();
       for (const f of fates) slotsByFate[SLOT_FATES[f]!]++;
-      const lostWritesBySlotFate = { ...count(), ...this.checker.analyze(this.faults.windows(), fateOf).lostWritesByOwner };
+      // A lost write counts as 'kept' when its slot did not change owner between its acknowledgement and the read
+      // that missed it: nothing explains the loss (its owner lost it, or a node acknowledged it for a slot it no
+      // longer owned). Otherwise it counts under the worst that happened to its slot in the run: a write acknowledged
+      // by a former owner and then handed over with the slot is not blamed on the handover when the slot was also
+      // reassigned from a dead or cut-off node.
+      const t0 = this.t0;
+      const lostFate = (k: number, w?: { ackedAt: number; detectedAt: number }): SlotFate => {
+        if (w === undefined || changes === undefined) return fateOf(k);
+        return worstChange(changes, slotOf(keyName(k)), w.ackedAt + t0, w.detectedAt + t0) === 0 ? 'kept' : fateOf(k);
+      };
+      const lostWritesBySlotFate = { ...count(), ...this.checker.analyze(this.faults.windows(), lostFate).lostWritesByOwner };
       membership = { migration: this.migration, history: history.map((v) => ({ ...v, at: Math.round(v.at - this.t0) })), keysBySlotFate, lostWritesBySlotFate, slotsByFate };
     }
     return {

@@ -12,7 +12,7 @@ import { Checker } from '../../src/scenario/checker.js';
 import type { MapVersion, SlotFate } from '../../src/scenario/cluster-under-test.js';
 import type { FaultRecord } from '../../src/scenario/faults.js';
 import { OptionError, resolveOptions } from '../../src/scenario/options.js';
-import type { RunResult } from '../../src/scenario/run.js';
+import { worstChange, type RunResult } from '../../src/scenario/run.js';
 import { chaosVerdicts } from '../../src/scenario/scenarios/chaos.js';
 import { dynamicNodeFailureVerdicts, secondsToReassigned } from '../../src/scenario/scenarios/node-failure.js';
 import { partitionVerdicts } from '../../src/scenario/scenarios/partition.js';
@@ -113,7 +113,7 @@ test('scale-out verdicts: zero errors and no loss on unmoved keys gated; moved k
   assert.ok(good.some((v) => v.status === 'PASS' && v.name === 'nodes owning slots at the end' && v.bound === '3 -> 4 -> 5'));
   for (const [p, name] of [
     [{ errors: [2500] }, /errors surfaced to the application during joins/],
-    [{ lost: { kept: 1 } }, /lost on keys whose slot never moved/],
+    [{ lost: { kept: 1 } }, /lost with no owner change of their slot after the ack/],
     [{ migration: 'warm', lost: { 'handed-over': 600 } }, /warm migration: acknowledged writes lost/],
     [{ slots: { reassigned: 100 } }, /reassigned from a dead node/],
     [{ slots: { 'handed-over': 0 } }, /slots moved through handovers/],
@@ -171,4 +171,19 @@ test('chaos verdicts: faults undone, no stale reads, no errors in joins and leav
   assert.deepEqual(failed(chaosVerdicts(result({ faults, errors: [1200, 11_600] }), 2000)), ['errors more than 2 s after the last fault was undone']);
   assert.deepEqual(failed(chaosVerdicts(result({ faults: [fault('kill9', 'b', 1000, 6000, 5000)], errors: [4500] }), 2000)), ['slowest kill -9: kill to the last error before its restart']);
   assert.deepEqual(failed(chaosVerdicts(result({ faults: [fault('pause', 'c', 5000, null)] }), 2000)), ['kills and pauses never undone']);
+});
+
+test('a lost write is explained only by an owner change of its slot after its acknowledgement (and up to 1 s after the read that missed it)', () => {
+  const at = (t: number, slot: number, fate: number) => {
+    const fates = new Uint8Array(16384);
+    fates[slot] = fate;
+    return { at: t, fates };
+  };
+  const changes = [at(1000, 7, 1), at(5000, 7, 2), at(9000, 8, 2)];
+  assert.equal(worstChange(changes, 7, 500, 2000), 1, 'handed over after the ack');
+  assert.equal(worstChange(changes, 7, 500, 6000), 2, 'the worst of two');
+  assert.equal(worstChange(changes, 7, 1500, 3000), 0, 'acknowledged after the handover, no later change: unexplained');
+  assert.equal(worstChange(changes, 7, 1500, 4500), 2, 'a change seen just after the read still counts');
+  assert.equal(worstChange(changes, 7, 1500, 3900), 0);
+  assert.equal(worstChange(changes, 9, 0, 20_000), 0, 'another slot');
 });

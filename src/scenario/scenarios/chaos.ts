@@ -10,7 +10,7 @@
  * is brought back to --nodes. Every fault is recorded with its times.
  *
  * Verdicts, against what holds now: no wrong value and no stale read (no
- * split brain) at any point; keys whose slot never moved keep every write; no
+ * split brain) at any point; no write lost unless its slot changed owner after it; no
  * error during joins and leaves; after each kill -9 the dead node's keys are
  * served again within the lease TTL + 1 s; no error once the last fault is
  * undone (after the recovery grace); every fault undone. Loss on the keys of
@@ -98,7 +98,7 @@ async function runChaos(ctx: ScenarioContext): Promise<TargetResult> {
   await run.settleFaults();
   await run.finalRead(ctx.sweep());
   const result = await run.finish();
-  const promise = `node manager, no replicas, ${result.membership?.migration === 'warm' ? 'warm migration' : 'cold handover'}, seeded random faults one at a time: never a wrong value or a stale read; keys whose slot never moved are kept; no error during joins and leaves; a killed node's keys served again within the lease TTL + 1 s (${o.leaseTtlMs / 1000 + 1} s); no error once every fault is undone; loss on killed nodes' keys and moved slots reported`;
+  const promise = `node manager, no replicas, ${result.membership?.migration === 'warm' ? 'warm migration' : 'cold handover'}, seeded random faults one at a time: never a wrong value or a stale read; no acknowledged write is lost unless its slot changes owner after it; no error during joins and leaves; a killed node's keys served again within the lease TTL + 1 s (${o.leaseTtlMs / 1000 + 1} s); no error once every fault is undone; loss on killed nodes' keys and moved slots reported`;
   return { system: ctx.system, description: result.description, promise, runs: [result], verdicts: chaosVerdicts(result, o.leaseTtlMs) };
 }
 

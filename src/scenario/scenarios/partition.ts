@@ -13,7 +13,9 @@
  * - no split brain: no wrong value and no stale read (a fenced node serves
  *   nothing), and no error on the other nodes' keys;
  * - its keys are lost (given away empty, no replicas: reported); keys whose
- *   slot never moved keep every acknowledged write.
+ *   slot did not change owner after the write keep every acknowledged write
+ *   (a write the cut-off node acknowledged after its slots were given away
+ *   and that is then lost counts there: that is a split brain's cost).
  *
  * When the link comes back the node learns its lease is gone and exits; it is
  * started again and joins as a new member (by handovers: no error).

@@ -10,7 +10,7 @@
  * its slots over before it exits, and the restarted process joins as a new
  * member and takes slots back by handovers. So no error may reach the
  * application at any point (gated), no slot may wait for a lease to expire,
- * and keys whose slot never moved keep every write; keys in moved slots are
+ * and no write is lost unless its slot changes owner after it; keys in moved slots are
  * dropped while handovers are cold (reported), and must be kept once the
  * nodes say their migration is warm.
  *
@@ -67,7 +67,7 @@ async function runRollingRestart(ctx: ScenarioContext): Promise<TargetResult> {
   const promise = ctx.system !== 'ringcache'
     ? 'Redis Cluster, masters only, no persistence: a restarting master loses its keys; the cluster may refuse commands while it is marked failed'
     : migration !== undefined
-      ? `node manager, no replicas: each SIGTERM is a graceful leave and each restart a join, both by handovers: no errors reach the application; keys whose slot never moved are kept; ${migration === 'warm' ? 'keys in moved slots too (warm migration)' : 'keys in moved slots are dropped (cold handover: loss expected, reported)'}; no wrong values`
+      ? `node manager, no replicas: each SIGTERM is a graceful leave and each restart a join, both by handovers: no errors reach the application; no acknowledged write is lost unless its slot changes owner after it; ${migration === 'warm' ? 'keys in moved slots too (warm migration)' : 'keys in moved slots are dropped (cold handover: loss expected, reported)'}; no wrong values`
       : "static membership, no replicas: a restarting node's keys fail while it is down and come back empty (loss expected, reported); the other nodes' keys are served throughout; no wrong values";
   return { system: ctx.system, description: result.description, promise, runs: [result], verdicts: migration !== undefined ? dynamicRollingRestartVerdicts(result) : rollingRestartVerdicts(result) };
 }
