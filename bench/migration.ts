@@ -24,6 +24,7 @@
  * phase) --value-size 100 --hit-sample 100000 --pipeline 1000 --no-redis.
  * Writes bench/results/migration-latest.json and .svg.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -418,7 +419,7 @@ const ratio = ringRate / redisRate;
 const redisVersion = await commandVersion('redis-server');
 
 const out: string[] = [];
-out.push(`migration: ${N.toLocaleString('en-US')} keys of ${VALUE_SIZE} B on 3 nodes, a 4th joins (4096 slots' share); foreground ${RATE} ops/s (80% GET, 20% SET) through ioredis Cluster, latency from intended send time; ${PHASE_S} s per phase; median of ${ROUNDS} round(s); ${machineInfo().cpuCount} CPUs shared by servers, etcd and client`);
+out.push(`migration: ${N.toLocaleString('en-US')} keys of ${VALUE_SIZE} B on 3 nodes, a 4th joins (4096 slots' share); foreground ${RATE} ops/s (80% GET, 20% SET) through ioredis Cluster, latency from intended send time; ${PHASE_S} s per phase; median of ${ROUNDS} round(s); ${machineInfo().cpuCount} CPUs shared by servers, etcd and client (load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
 out.push('');
 out.push(formatTable(
   [{ header: 'system' }, { header: 'keys moved', align: 'right' }, { header: 'move s', align: 'right' }, { header: 'keys/s', align: 'right' }, { header: 'settle s', align: 'right' },
@@ -439,6 +440,7 @@ if (redisRounds.length > 0) out.push(`keys/s ringcache / Redis: ${f1(ratio)}x (t
 for (const [name, rs] of systems) {
   const p = med(rs, (r) => r.p99Ratio);
   const h = med(rs, (r) => r.hitRatioOfBefore);
+  out.push(`${name}: client's own event-loop delay p99 steady/during ${f1(med(rs, (r) => r.phases.steady!.clientLoopDelayP99Ms))} / ${f1(med(rs, (r) => r.phases.during!.clientLoopDelayP99Ms))} ms (max ${f1(med(rs, (r) => r.phases.steady!.clientLoopDelayMaxMs))} / ${f1(med(rs, (r) => r.phases.during!.clientLoopDelayMaxMs))} ms); per round keys/s ${rs.map((r) => f0(r.keysPerSec)).join(', ')}, p99 steady/during ${rs.map((r) => `${f1(r.phases.steady!.p99Ms)}/${f1(r.phases.during!.p99Ms)}`).join(', ')} ms`);
   out.push(`${name}: during-move p99 ${f2(p)}x steady (target <= 2x: ${p <= 2 ? 'met' : 'not met'}); moved-slot hit ratio ${pc(h)} of before over ${f0(med(rs, (r) => r.hitSampleSize))} sampled keys (target >= 99.9%: ${h >= 0.999 ? 'met' : 'not met'}); after-move p99 ${f2(med(rs, (r) => r.phases.after!.p99Ms))} ms; keys ${f0(med(rs, (r) => r.totalKeysBefore))} before, ${f0(med(rs, (r) => r.totalKeysAfter))} after`);
   for (const r of rs) {
     const errs = Object.values(r.phases).flatMap((ph) => ph.errorSamples.map((e) => `${ph.phase}: ${e}`));

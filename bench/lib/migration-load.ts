@@ -9,6 +9,7 @@
 //   coordinated omission corrected), recorded into an HDR histogram per phase;
 // - a hit-ratio probe (GET of a set of loaded keys).
 import net from 'node:net';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import type { Cluster } from 'ioredis';
 import { keySlot } from '../../src/cluster/key-slot.js';
@@ -141,6 +142,9 @@ export interface PhaseSummary {
   p99Ms: number;
   p999Ms: number;
   maxMs: number;
+  /** This (the client's) process's event-loop delay in the phase: a high figure means the client, not the servers, was late. */
+  clientLoopDelayP99Ms: number;
+  clientLoopDelayMaxMs: number;
 }
 
 /**
@@ -153,6 +157,8 @@ export class FixedRateLoad {
   phase = 'warmup';
   private readonly stats = new Map<string, PhaseStats>();
   private readonly spans = new Map<string, { from: number; to: number }>();
+  private readonly loopDelay = new Map<string, { p99: number; max: number }>();
+  private monitor: IntervalHistogram | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private next = 0;
@@ -169,6 +175,13 @@ export class FixedRateLoad {
 
   setPhase(name: string): void {
     const now = performance.now();
+    if (this.monitor) {
+      const prevDelay = this.loopDelay.get(this.phase);
+      const p99 = this.monitor.count > 0 ? this.monitor.percentile(99) / 1e6 : 0;
+      const max = this.monitor.count > 0 ? this.monitor.max / 1e6 : 0;
+      this.loopDelay.set(this.phase, { p99: Math.max(prevDelay?.p99 ?? 0, p99), max: Math.max(prevDelay?.max ?? 0, max) });
+      this.monitor.reset();
+    }
     const prev = this.spans.get(this.phase);
     if (prev) prev.to = now;
     this.phase = name;
@@ -178,6 +191,8 @@ export class FixedRateLoad {
   }
 
   start(): void {
+    this.monitor = monitorEventLoopDelay({ resolution: 5 });
+    this.monitor.enable();
     this.started = performance.now();
     this.next = this.started;
     this.setPhase(this.phase);
@@ -242,6 +257,7 @@ export class FixedRateLoad {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.setPhase('stopped');
+    this.monitor?.disable();
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
@@ -254,6 +270,7 @@ export class FixedRateLoad {
     return {
       phase: name, seconds, ops: s.ops, opsPerSec: s.ops / seconds, errors: s.errors, errorSamples: s.errorSamples,
       getHitRatio: s.gets > 0 ? s.hits / s.gets : NaN, p50Ms: ms(50), p99Ms: ms(99), p999Ms: ms(99.9), maxMs: s.ops > 0 ? s.hist.maxValue / 1000 : NaN,
+      clientLoopDelayP99Ms: this.loopDelay.get(name)?.p99 ?? NaN, clientLoopDelayMaxMs: this.loopDelay.get(name)?.max ?? NaN,
     };
   }
 
