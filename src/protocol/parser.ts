@@ -9,6 +9,12 @@
  */
 import { Argv } from './argv.js';
 
+/**
+ * Redis 7.0's limit on a multibulk count (INT_MAX). A count costs nothing by
+ * itself: argument slots are allocated as the arguments arrive.
+ */
+export const MAX_MULTIBULK_LENGTH = 2147483647;
+
 export interface ParserLimits {
   /** Largest bulk string accepted (Redis's proto-max-bulk-len, 512 MB by default). */
   maxBulkLength: number;
@@ -22,7 +28,7 @@ export interface ParserLimits {
 
 export const DEFAULT_PARSER_LIMITS: ParserLimits = {
   maxBulkLength: 512 * 1024 * 1024,
-  maxMultibulkLength: 16 * 1024 * 1024,
+  maxMultibulkLength: MAX_MULTIBULK_LENGTH,
   maxInlineLength: 64 * 1024,
   maxQueryBuffer: 1024 * 1024 * 1024,
 };
@@ -157,21 +163,29 @@ export class RequestParser {
 
   /**
    * Reads the decimal integer of a `*` or `$` header line starting after its type
-   * byte at `from` and ending at the CR at `cr`. Returns NaN if it is not one.
+   * byte at `from` and ending at the CR at `cr`, as Redis's string2ll reads it:
+   * an optional minus, then no leading zero (`0` alone is the only one: `01`,
+   * `00` and `-0` are not integers), at most 20 characters, within int64.
+   * Returns NaN if it is not one. Off the hot path: scanHeader reads the
+   * common lines.
    */
   private static headerInt(data: Buffer, from: number, cr: number): number {
     let i = from;
-    let negative = false;
-    if (data[i] === 45) {
-      negative = true;
-      i++;
-    }
-    if (i >= cr || cr - i > 15) return NaN;
+    const negative = data[i] === 45;
+    if (negative) i++;
+    const digits = cr - i;
+    if (digits <= 0 || cr - from > 20) return NaN;
+    if (data[i] === 48) return digits === 1 && !negative ? 0 : NaN;
     let n = 0;
     for (; i < cr; i++) {
       const d = data[i]! - 48;
       if (d < 0 || d > 9) return NaN;
       n = n * 10 + d;
+    }
+    // Past 15 digits a double is no longer exact: the int64 range is checked on the text (n only needs its size).
+    if (digits > 15) {
+      const exact = BigInt(data.toString('latin1', from, cr));
+      if (exact > 9223372036854775807n || exact < -9223372036854775808n) return NaN;
     }
     return negative ? -n : n;
   }
@@ -180,8 +194,8 @@ export class RequestParser {
    * The common header line, digits then CR with its LF present, read in one
    * pass: cheaper than a native Buffer#indexOf call, three of which a GET needs.
    * Returns the CR's position with the value in headerValue, or -1 for anything
-   * else (a sign, no digits, more than 15, an incomplete line), which the
-   * general path then handles.
+   * else (a sign, a leading zero, no digits, more than 15, an incomplete
+   * line), which the general path then handles.
    */
   private scanHeader(data: Buffer, from: number): number {
     const limit = Math.min(data.length - 1, from + 16);
@@ -189,7 +203,8 @@ export class RequestParser {
     for (let i = from; i < limit; i++) {
       const d = data[i]! - 48;
       if (d >= 0 && d <= 9) n = n * 10 + d;
-      else if (d === CR - 48 && i > from) {
+      else if (d === CR - 48 && i > from && (i === from + 1 || data[from] !== 48)) {
+        // A leading zero (`01`, `00`) is left to headerInt, which refuses it.
         this.headerValue = n;
         return i;
       } else return -1;
@@ -204,14 +219,36 @@ export class RequestParser {
    */
   private headerLine(data: Buffer, at: number, begin: number, tooBig: string): number {
     const cr = this.scanHeader(data, at + 1);
-    if (cr >= 0) return cr;
+    return cr >= 0 ? cr : this.otherHeaderLine(data, at, begin, tooBig);
+  }
+
+  /** headerLine() for what scanHeader() leaves: kept apart so that the common path stays small. */
+  private otherHeaderLine(data: Buffer, at: number, begin: number, tooBig: string): number {
     const found = data.indexOf(CR, at + 1);
-    if (found < 0 || found + 1 >= data.length) {
-      if (data.length - at > this.limits.maxInlineLength) return this.fail(tooBig);
-      return this.wait(data.length - begin + 1);
-    }
+    if (found < 0 || found + 1 >= data.length) return this.noLineYet(data, at, begin, tooBig);
     this.headerValue = RequestParser.headerInt(data, at + 1, found);
+    // Redis looks for the CR with strchr, which stops at a NUL byte: a line with
+    // one has no end yet (until the limit), not a bad number.
+    if (Number.isNaN(this.headerValue) && data.subarray(at, found).indexOf(0) >= 0) return this.noLineYet(data, at, begin, tooBig);
     return found;
+  }
+
+  /** A header line (at `at`) without its CR yet: waits, or fails once more than the limit waits. */
+  private noLineYet(data: Buffer, at: number, begin: number, tooBig: string): number {
+    if (data.length - at > this.limits.maxInlineLength) return this.fail(tooBig);
+    return this.wait(data.length - begin + 1);
+  }
+
+  /**
+   * Where an argument's `$` belongs another byte: Redis complains only once
+   * that line has its CR (and a byte after it), as it reads the line first.
+   */
+  private notBulk(data: Buffer, at: number, begin: number): number {
+    const found = data.indexOf(CR, at);
+    if (found < 0 || found + 1 >= data.length || data.subarray(at, found).indexOf(0) >= 0) {
+      return this.noLineYet(data, at, begin, 'Protocol error: too big bulk count string');
+    }
+    return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(data[at]!)}'`);
   }
 
   private parseMultibulk(data: Buffer, begin: number): number {
@@ -228,9 +265,7 @@ export class RequestParser {
     argv.reserve(Math.min(count, 1024));
     for (let i = 0; i < count; i++) {
       if (pos >= len) return this.wait(len - begin + 1);
-      if (data[pos] !== DOLLAR) {
-        return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(data[pos]!)}'`);
-      }
+      if (data[pos] !== DOLLAR) return this.notBulk(data, pos, begin);
       const lcr = this.headerLine(data, pos, begin, 'Protocol error: too big bulk count string');
       if (lcr < 0) return lcr;
       const size = this.headerValue;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { startRingcache, type Running } from '../helpers/processes.js';
+import { startRedis, startRingcache, type Running } from '../helpers/processes.js';
 import { encodeCommand, parseReply, RawClient, ReplyError, type Reply } from '../helpers/raw-client.js';
 import { eventually, sleep, within } from '../helpers/tools.js';
 
@@ -448,4 +448,79 @@ describe('stopping the node', () => {
     assert.ok(await c.waitClosed());
     await assert.rejects(RawClient.connect(node.port), 'nothing listens any more');
   });
+});
+
+/**
+ * What a connection answers to exact bytes, and whether it is then closed:
+ * read until the server closes or has been quiet for QUIET_MS.
+ */
+const QUIET_MS = 150;
+async function exchange(port: number, input: ReadonlyArray<string | Buffer>): Promise<{ bytes: string; closed: boolean }> {
+  const c = await RawClient.connect(port);
+  try {
+    for (const part of input) {
+      c.write(part);
+      await sleep(20);
+    }
+    let seen = -1;
+    while (!c.closed && c.pending.length !== seen) {
+      seen = c.pending.length;
+      await sleep(QUIET_MS);
+    }
+    return { bytes: c.pending.toString('latin1'), closed: c.closed };
+  } finally {
+    c.close();
+  }
+}
+
+/** Sends each input to both servers at once and asserts the same bytes back and the same close. */
+async function sameAsRedis(ports: { redis: number; ringcache: number }, inputs: ReadonlyArray<string | Buffer | ReadonlyArray<string | Buffer>>): Promise<void> {
+  const diffs: string[] = [];
+  await Promise.all(inputs.map(async (input) => {
+    const parts = typeof input === 'string' || Buffer.isBuffer(input) ? [input] : input;
+    const [redis, ringcache] = await Promise.all([exchange(ports.redis, parts), exchange(ports.ringcache, parts)]);
+    const what = JSON.stringify(parts.map((p) => (typeof p === 'string' ? p : p.toString('latin1'))).join('|').slice(0, 80));
+    if (redis.bytes !== ringcache.bytes || redis.closed !== ringcache.closed) {
+      diffs.push(`${what}\n  redis:     ${JSON.stringify(redis.bytes)} ${redis.closed ? 'closed' : 'open'}\n  ringcache: ${JSON.stringify(ringcache.bytes)} ${ringcache.closed ? 'closed' : 'open'}`);
+    }
+  }));
+  assert.deepEqual(diffs, []);
+}
+
+describe('byte for byte as redis-server 7.0', () => {
+  const servers: Running[] = [];
+  let ports = { redis: 0, ringcache: 0 };
+  before(async () => {
+    const [redis, ringcache] = await Promise.all([startRedis(), startRingcache()]);
+    servers.push(redis, ringcache);
+    ports = { redis: redis.port, ringcache: ringcache.port };
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  test('multibulk and bulk headers: leading zeros, -0, signs, INT_MAX counts, lines that are not bulk headers', T, () =>
+    sameAsRedis(ports, [
+      '*01\r\n$4\r\nPING\r\n',
+      '*1\r\n$04\r\nPING\r\n',
+      '*-0\r\n*1\r\n$4\r\nPING\r\n',
+      '*00\r\n',
+      '*1\r\n$00\r\n\r\n',
+      '*1\r\n$-0\r\n',
+      '*-1\r\n*-5\r\n*0\r\n*-9223372036854775808\r\n*1\r\n$4\r\nPING\r\n',
+      '*-9223372036854775809\r\n',
+      '*+1\r\n',
+      '*1 \r\n',
+      '*\r\n',
+      '*1\r\n$\r\n',
+      '*2147483647\r\n$4\r\nPING\r\n',
+      '*2147483648\r\n',
+      '*99999999999999999999\r\n',
+      '*1\r\n$9223372036854775807\r\n',
+      '*1\r\n+foo',
+      ['*1\r\n+foo', '\r\n'],
+      '*1\r\n\r\n',
+      '*1\r\r\n$4\r\nPING\r\n',
+      '*1\x00\r\n$4\r\nPING\r\n',
+    ]));
 });

@@ -51,6 +51,39 @@ test('reports malformed multibulk headers with Redis texts', () => {
   assert.deepEqual(parse([Buffer.from('*1\r\n$x\r\n')]).errors, ['Protocol error: invalid bulk length']);
 });
 
+test('reads * and $ numbers as Redis (string2ll): leading zeros, -0 and signs are protocol errors', () => {
+  const mbulk = 'Protocol error: invalid multibulk length';
+  const bulk = 'Protocol error: invalid bulk length';
+  for (const bad of ['*01\r\n$4\r\nPING\r\n', '*00\r\n', '*-0\r\n', '*-01\r\n', '*+1\r\n', '*1 \r\n', '*\r\n', '*2147483648\r\n', '*99999999999999999999\r\n', '*-9223372036854775809\r\n']) {
+    assert.deepEqual(parse([Buffer.from(bad)]).errors, [mbulk], JSON.stringify(bad));
+  }
+  for (const bad of ['*1\r\n$04\r\nPING\r\n', '*1\r\n$00\r\n\r\n', '*1\r\n$-0\r\n', '*1\r\n$\r\n', '*1\r\n$9223372036854775808\r\n']) {
+    assert.deepEqual(parse([Buffer.from(bad)]).errors, [bulk], JSON.stringify(bad));
+  }
+  // A negative count of any int64 size is an empty request; 0 alone is a number.
+  const r = parse([Buffer.from('*-5\r\n*-9223372036854775808\r\n*0\r\n*1\r\n$0\r\n\r\n' + encode(['PING']))]);
+  assert.deepEqual(r, { commands: [[''], ['PING']], errors: [] });
+});
+
+test('accepts a multibulk count up to Redis 7.0\'s INT_MAX, allocating only as arguments arrive', () => {
+  const parser = new RequestParser({ onCommand: () => assert.fail('incomplete'), onProtocolError: (m) => assert.fail(m) });
+  const before = process.memoryUsage().arrayBuffers;
+  parser.feed(Buffer.from('*2147483647\r\n$3\r\nSET\r\n$1\r\nk\r\n'));
+  assert.equal(parser.isStopped, false);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024, 'no memory for the declared count');
+  assert.deepEqual(parse([Buffer.from('*2147483648\r\n')]).errors, ['Protocol error: invalid multibulk length']);
+});
+
+test('a line that is not a bulk header is an error once its CR is there, as Redis reads it', () => {
+  assert.deepEqual(parse([Buffer.from('*1\r\n+foo')]), { commands: [], errors: [] }, 'waits for the line');
+  assert.deepEqual(parse([Buffer.from('*1\r\n+foo'), Buffer.from('\r\n')]).errors, ["Protocol error: expected '$', got '+'"]);
+  assert.deepEqual(parse([Buffer.from('*1\r\n\r\n')]).errors, ["Protocol error: expected '$', got '\r'"]);
+  // Redis finds the CR with strchr, which stops at a NUL: such a line never ends, until the 64 KB limit.
+  assert.deepEqual(parse([Buffer.from('*1\x00\r\n$4\r\nPING\r\n')]), { commands: [], errors: [] });
+  assert.deepEqual(parse([Buffer.from('*1\r\n$4\x00\r\nPING\r\n')]), { commands: [], errors: [] });
+  assert.deepEqual(parse([Buffer.from('*1\x00\r\n'), Buffer.alloc(70 * 1024, 'x')]).errors, ['Protocol error: too big mbulk count string']);
+});
+
 test('rejects a bulk length over the limit before its bytes arrive', () => {
   const limits = { ...DEFAULT_PARSER_LIMITS, maxBulkLength: 1000 };
   assert.deepEqual(parse([Buffer.from('*1\r\n$1001\r\n')], limits).errors, ['Protocol error: invalid bulk length']);
