@@ -55,7 +55,7 @@ export function registerScenarioCommand(program: Command): void {
     .addOption(new Option('--against <system>', 'also run on a Redis Cluster of the same shape; both in one report').choices(['redis-cluster']))
     .option('--seed <n>', 'seed of the workload (printed in the summary, to repeat a run)')
     .option('--fault-at <time>', 'when the fault happens, from the start of the load')
-    .option('--restart-after <time>', 'node-failure: how long the node stays dead before it is restarted')
+    .option('--restart-after <time>', 'node-failure: how long the node stays dead before it is restarted; partition: how long it stays cut off')
     .option('--static', 'ringcache with static membership (--peers) instead of the node manager (load, node-failure, rolling-restart)')
     .option('--etcd [host:port]', 'nodes join through etcd: this one, or without a value an etcd the runner starts (Debian\'s etcd binary)')
     .option('--lease-ttl <time>', 'membership lease TTL of every node (default 2s): how long a dead node\'s slots wait')
