@@ -10,6 +10,21 @@ import { endTransaction } from './transactions.js';
 /** The Redis version whose protocol and commands ringcache follows; clients gate features on it. */
 export const REDIS_COMPAT_VERSION = '7.0.0';
 
+/**
+ * Wrong passwords in a row after which a connection is closed (its last reply
+ * still sent): a client cannot try passwords at pipeline speed, only as fast
+ * as it reconnects. A success starts the count again.
+ */
+export const AUTH_FAILURES_BEFORE_CLOSE = 10;
+
+/** Counts a wrong password and throws WRONGPASS; the last one allowed also closes the connection once replied. */
+function wrongPassword(ctx: CommandContext): never {
+  const s = ctx.session;
+  s.authFailures = (s.authFailures ?? 0) + 1;
+  if (s.authFailures >= AUTH_FAILURES_BEFORE_CLOSE) s.closeAfterReply = true;
+  throw new CommandError(Errors.wrongPass);
+}
+
 /** Checks a password (AUTH's forms: `pass` or `default pass`), constant-time to the length. */
 function passwordMatches(ctx: CommandContext, user: string | undefined, pass: string): boolean {
   const required = ctx.node.requirepass();
@@ -26,8 +41,9 @@ function auth(ctx: CommandContext, argv: Argv): void {
   if (argv.length > 3) throw new CommandError(Errors.syntax);
   if (argv.length === 2 && ctx.node.requirepass() === '') throw new CommandError(Errors.authNotConfigured);
   const user = argv.length === 3 ? argv.utf8(1) : undefined;
-  if (!passwordMatches(ctx, user, argv.utf8(argv.length - 1))) throw new CommandError(Errors.wrongPass);
+  if (!passwordMatches(ctx, user, argv.utf8(argv.length - 1))) wrongPassword(ctx);
   ctx.session.authenticated = true;
+  ctx.session.authFailures = 0;
   ctx.out.raw(OK);
 }
 
@@ -52,7 +68,8 @@ function hello(ctx: CommandContext, argv: Argv): void {
   let authed = ctx.session.authenticated;
   for (; i < argv.length; i++) {
     if (argv.is(i, 'auth') && i + 2 < argv.length) {
-      if (!passwordMatches(ctx, argv.utf8(i + 1), argv.utf8(i + 2))) throw new CommandError(Errors.wrongPass);
+      if (!passwordMatches(ctx, argv.utf8(i + 1), argv.utf8(i + 2))) wrongPassword(ctx);
+      ctx.session.authFailures = 0;
       authed = true;
       i += 2;
     } else if (argv.is(i, 'setname') && i + 1 < argv.length) {

@@ -23,6 +23,8 @@ export interface Session {
   authenticated: boolean;
   /** Set by QUIT and CLIENT KILL of oneself: close once the pending replies are written. */
   closeAfterReply: boolean;
+  /** Wrong passwords (AUTH, HELLO AUTH) in a row; past AUTH_FAILURES_BEFORE_CLOSE the connection is closed. */
+  authFailures?: number;
   /** MULTI and WATCH state (transactions.ts), made on the client's first MULTI or WATCH. */
   tx?: Transaction;
 }

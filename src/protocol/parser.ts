@@ -33,6 +33,15 @@ export const DEFAULT_PARSER_LIMITS: ParserLimits = {
   maxQueryBuffer: 1024 * 1024 * 1024,
 };
 
+/**
+ * What Redis 7 accepts from a client that must still authenticate
+ * (authRequired): at most 10 arguments of at most 16 KB each. A larger
+ * request is a protocol error, so that a client without the password cannot
+ * make the node hold up to proto-max-bulk-len per argument.
+ */
+export const UNAUTHENTICATED_MAX_MULTIBULK = 10;
+export const UNAUTHENTICATED_MAX_BULK = 16384;
+
 export interface ParserSink {
   /** One complete command. The Argv and its buffer are only valid during the call. */
   onCommand(argv: Argv): void;
@@ -61,6 +70,12 @@ export class RequestParser {
   private yielded = false;
   /** The value of the header line scanHeader() last read. */
   private headerValue = 0;
+  /**
+   * The client must still authenticate: requests are held to the
+   * UNAUTHENTICATED_* limits. Set by the caller, between commands (a command
+   * that authenticates lifts it before the next request is read).
+   */
+  authRequired = false;
 
   /**
    * @param inputReused the caller overwrites a chunk's memory once feed()
@@ -259,6 +274,7 @@ export class RequestParser {
     if (Number.isNaN(count) || count > this.limits.maxMultibulkLength) {
       return this.fail('Protocol error: invalid multibulk length');
     }
+    if (count > UNAUTHENTICATED_MAX_MULTIBULK && this.authRequired) return this.fail('Protocol error: unauthenticated multibulk length');
     let pos = cr + 2;
     if (count <= 0) return pos; // `*0` and `*-1` are empty requests: skipped, as Redis does.
     const argv = this.argv;
@@ -272,6 +288,7 @@ export class RequestParser {
       if (Number.isNaN(size) || size < 0 || size > this.limits.maxBulkLength) {
         return this.fail('Protocol error: invalid bulk length');
       }
+      if (size > UNAUTHENTICATED_MAX_BULK && this.authRequired) return this.fail('Protocol error: unauthenticated bulk length');
       const start = lcr + 2;
       const end = start + size;
       if (end + 2 > len) return this.wait(end + 2 - begin);

@@ -10,6 +10,7 @@ import { HandleWriter } from './handle-writer.js';
 import type { ClientInfo, CommandContext, Session } from '../commands/context.js';
 import { endTransaction } from '../commands/transactions.js';
 import { cancelBlocked } from '../commands/blocking.js';
+import { AUTH_FAILURES_BEFORE_CLOSE } from '../commands/connection.js';
 import { keySlotOf } from '../cluster/key-slot.js';
 import { Argv } from '../protocol/argv.js';
 import type { MapNode } from '../cluster/cluster-map.js';
@@ -34,6 +35,9 @@ const TURN_CHECK_EVERY = 32;
  * the turn is spent (TURN_CHECK_EVERY).
  */
 const STREAMING_CHUNK = READ_BUFFER_BYTES;
+/** Connections closed for wrong passwords (AUTH_FAILURES_BEFORE_CLOSE) are logged at most this often. */
+const AUTH_WARN_INTERVAL_MS = 1000;
+const authWarnings = { last: 0, closed: 0 };
 /** Longest a command waits for its slot's handover to this node before TRYAGAIN. */
 const HANDOVER_DEADLINE_MS = 2000;
 
@@ -111,6 +115,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       block: (reply) => this.block(reply),
     };
     this.parser = new RequestParser(this, limits, reused);
+    this.parser.authRequired = !this.session.authenticated;
     socket.setNoDelay(true);
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => {
@@ -186,7 +191,10 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.running = true;
     this.runtime.dispatcher.execute(this.ctx, argv, spec);
     this.running = false;
+    // Redis's limits on requests before AUTH hold from the next request on (AUTH, HELLO AUTH, RESET change it).
+    this.parser.authRequired = !this.session.authenticated;
     if (this.session.closeAfterReply) {
+      if ((this.session.authFailures ?? 0) >= AUTH_FAILURES_BEFORE_CLOSE) this.warnAuthFailures();
       this.parser.stop();
       return;
     }
@@ -203,6 +211,20 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       this.out.discard();
       this.kill();
     }
+  }
+
+  /**
+   * Logs a connection closed for its wrong passwords, at most once a second
+   * for the whole process (a client that reconnects to go on guessing must not
+   * flood the log): each line counts the closings since the previous one.
+   */
+  private warnAuthFailures(): void {
+    authWarnings.closed++;
+    const now = Date.now();
+    if (now - authWarnings.last < AUTH_WARN_INTERVAL_MS) return;
+    authWarnings.last = now;
+    this.runtime.log.warn({ client: this.addr, failures: this.session.authFailures, connectionsClosed: authWarnings.closed }, `closing the connection after ${AUTH_FAILURES_BEFORE_CLOSE} wrong passwords in a row`);
+    authWarnings.closed = 0;
   }
 
   onProtocolError(message: string): void {

@@ -393,6 +393,35 @@ describe('--requirepass', () => {
     assert.deepEqual(await d.call('GET', 'k'), bulk('v'));
   });
 
+  test('before AUTH: more than 10 arguments or a bulk over 16 KB is a protocol error and closes, as Redis 7', T, async () => {
+    for (const [wire, error] of [
+      ['*1000000\r\n', 'unauthenticated multibulk length'],
+      ['*1\r\n$536870912\r\n', 'unauthenticated bulk length'],
+      ['*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$16385\r\n', 'unauthenticated bulk length'],
+    ]) {
+      const c = await pool.connect(node.port);
+      c.write(wire!);
+      assertError((await c.read(1))[0], new RegExp(`^ERR Protocol error: ${error}$`));
+      assert.ok(await c.waitClosed(), `closed after ${JSON.stringify(wire)}`);
+    }
+    const c = await pool.connect(node.port);
+    assert.equal(await c.call('AUTH', 'hunter2'), 'OK');
+    assert.equal(await c.call('SET', 'big', Buffer.alloc(100_000, 'b')), 'OK', 'no such limit once authenticated');
+    assert.equal(await c.call('DEL', ...Array.from({ length: 20 }, (_, i) => `k${i}`)), 0);
+  });
+
+  test('a connection is closed after 10 wrong passwords in a row, logged once at warn', T, async () => {
+    const c = await pool.connect(node.port);
+    c.write(Buffer.concat(Array.from({ length: 1000 }, () => encodeCommand(['AUTH', 'guess']))));
+    const replies = await c.read(10);
+    for (const r of replies) assertError(r, /^WRONGPASS /);
+    assert.ok(await c.waitClosed(), 'closed after the 10th');
+    assert.equal(c.pending.length, 0, 'nothing after the 10th reply: the rest was not run');
+    await eventually(() => /closing the connection after 10 wrong passwords in a row/.test(node.output()), 'the warning');
+    assert.equal(node.output().match(/wrong passwords in a row/g)?.length, 1);
+    assert.equal(await pingsOnNewConnection(node.port), false, 'a new connection still needs AUTH');
+  });
+
   test('HELLO 3 AUTH default <pass> authenticates and switches to RESP3', T, async () => {
     const c = await pool.connect(node.port);
     assertError(await c.call('HELLO', '3'), /^NOAUTH /);
@@ -490,10 +519,13 @@ async function sameAsRedis(ports: { redis: number; ringcache: number }, inputs: 
 describe('byte for byte as redis-server 7.0', () => {
   const servers: Running[] = [];
   let ports = { redis: 0, ringcache: 0 };
+  let locked = { redis: 0, ringcache: 0 };
   before(async () => {
-    const [redis, ringcache] = await Promise.all([startRedis(), startRingcache()]);
-    servers.push(redis, ringcache);
+    const pass = ['--requirepass', 'pw'];
+    const [redis, ringcache, lockedRedis, lockedRingcache] = await Promise.all([startRedis(), startRingcache(), startRedis(pass), startRingcache(pass)]);
+    servers.push(redis, ringcache, lockedRedis, lockedRingcache);
     ports = { redis: redis.port, ringcache: ringcache.port };
+    locked = { redis: lockedRedis.port, ringcache: lockedRingcache.port };
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));
@@ -522,5 +554,21 @@ describe('byte for byte as redis-server 7.0', () => {
       '*1\r\n\r\n',
       '*1\r\r\n$4\r\nPING\r\n',
       '*1\x00\r\n$4\r\nPING\r\n',
+    ]));
+
+  test('--requirepass: the limits before AUTH, and none after it', T, () =>
+    sameAsRedis(locked, [
+      '*11\r\n',
+      '*10\r\n',
+      '*1000000\r\n',
+      '*1\r\n$16385\r\n',
+      '*1\r\n$16384\r\n',
+      '*1\r\n$536870912\r\n',
+      '*2147483648\r\n',
+      '*01\r\n',
+      'AUTH pw\r\n*11\r\n',
+      '*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*1\r\n$16385\r\n',
+      'AUTH nope\r\n*11\r\n',
+      'GET k\r\nAUTH nope\r\n*1\r\n$16385\r\n',
     ]));
 });

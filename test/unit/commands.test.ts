@@ -133,6 +133,19 @@ test('unknown commands, wrong arity and auth errors use Redis texts', () => {
   assert.equal(locked.run('GET', 'a'), null);
 });
 
+test('10 wrong passwords in a row (AUTH or HELLO AUTH) close the connection after the last WRONGPASS; a success starts the count again', () => {
+  const h = new CommandHarness('secret');
+  const wrong = 'WRONGPASS invalid username-password pair or user is disabled.';
+  for (let i = 0; i < 9; i++) isError(h.run('AUTH', 'guess'), wrong);
+  assert.equal(h.session.closeAfterReply, false);
+  assert.equal(h.run('AUTH', 'secret'), 'OK');
+  for (let i = 0; i < 5; i++) isError(h.run('AUTH', 'default', 'guess'), wrong);
+  for (let i = 0; i < 4; i++) isError(h.run('HELLO', '3', 'AUTH', 'default', 'guess'), wrong);
+  assert.equal(h.session.closeAfterReply, false, '9 in a row since the success');
+  isError(h.run('AUTH', 'guess'), wrong);
+  assert.equal(h.session.closeAfterReply, true, 'the 10th in a row closes once replied');
+});
+
 test('maxmemory: noeviction answers OOM to writes but serves reads and deletes', () => {
   const h = new CommandHarness();
   h.run('SET', 'a', 'x'.repeat(1000));

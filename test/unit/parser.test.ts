@@ -9,7 +9,7 @@ interface Parsed {
 }
 
 /** Feeds chunks to a fresh parser and collects what it reports. */
-function parse(chunks: Buffer[], limits: ParserLimits = DEFAULT_PARSER_LIMITS): Parsed {
+function parse(chunks: Buffer[], limits: ParserLimits = DEFAULT_PARSER_LIMITS, authRequired = false): Parsed {
   const out: Parsed = { commands: [], errors: [] };
   const parser = new RequestParser(
     {
@@ -18,6 +18,7 @@ function parse(chunks: Buffer[], limits: ParserLimits = DEFAULT_PARSER_LIMITS): 
     },
     limits,
   );
+  parser.authRequired = authRequired;
   for (const c of chunks) parser.feed(c);
   return out;
 }
@@ -82,6 +83,34 @@ test('a line that is not a bulk header is an error once its CR is there, as Redi
   assert.deepEqual(parse([Buffer.from('*1\x00\r\n$4\r\nPING\r\n')]), { commands: [], errors: [] });
   assert.deepEqual(parse([Buffer.from('*1\r\n$4\x00\r\nPING\r\n')]), { commands: [], errors: [] });
   assert.deepEqual(parse([Buffer.from('*1\x00\r\n'), Buffer.alloc(70 * 1024, 'x')]).errors, ['Protocol error: too big mbulk count string']);
+});
+
+test('before AUTH, at most 10 arguments of at most 16 KB each, as Redis 7; invalid numbers are still invalid', () => {
+  const unauth = (wire: string) => parse([Buffer.from(wire)], DEFAULT_PARSER_LIMITS, true).errors;
+  assert.deepEqual(unauth('*11\r\n'), ['Protocol error: unauthenticated multibulk length']);
+  assert.deepEqual(unauth('*1000000\r\n'), ['Protocol error: unauthenticated multibulk length']);
+  assert.deepEqual(unauth('*1\r\n$16385\r\n'), ['Protocol error: unauthenticated bulk length']);
+  assert.deepEqual(unauth('*1\r\n$536870912\r\n'), ['Protocol error: unauthenticated bulk length']);
+  assert.deepEqual(unauth('*2147483648\r\n'), ['Protocol error: invalid multibulk length']);
+  assert.deepEqual(unauth('*1\r\n$536870913\r\n'), ['Protocol error: invalid bulk length']);
+  assert.deepEqual(unauth('*10\r\n$16384\r\n'), [], 'the limits themselves are allowed');
+  assert.deepEqual(parse([Buffer.from('*11\r\n$16385\r\n')]).errors, [], 'no limit once authenticated');
+});
+
+test('the limits before AUTH apply from the request after the one that changes authRequired', () => {
+  const errors: string[] = [];
+  const seen: string[] = [];
+  const parser = new RequestParser({
+    onCommand: (argv) => {
+      seen.push(argv.utf8(0));
+      parser.authRequired = argv.utf8(0) !== 'AUTH';
+    },
+    onProtocolError: (m) => errors.push(m),
+  });
+  parser.authRequired = true;
+  parser.feed(Buffer.from(encode(['AUTH', 'pw']) + encode(['SET', 'k', 'v'.repeat(20000)]) + encode(['PING']) + encode(Array(11).fill('x'))));
+  assert.deepEqual(seen, ['AUTH', 'SET', 'PING']);
+  assert.deepEqual(errors, ['Protocol error: unauthenticated multibulk length']);
 });
 
 test('rejects a bulk length over the limit before its bytes arrive', () => {
