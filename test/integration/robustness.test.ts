@@ -556,6 +556,30 @@ describe('byte for byte as redis-server 7.0', () => {
       '*1\x00\r\n$4\r\nPING\r\n',
     ]));
 
+  test('inline commands: sdssplitargs quoting, \\v and \\f, NUL bytes, the 64 KB limit', T, () =>
+    sameAsRedis(ports, [
+      'ECHO a"b c"\r\n',
+      "ECHO a'b c'\r\n",
+      'ECHO a"b"c\r\nPING\r\n',
+      'ECHO "a""b"\r\n',
+      'ECHO "a"x\r\nPING\r\n',
+      'ECHO a\vb\r\nECHO a\fb\r\n',
+      '\vECHO\v a\r\n',
+      'ECHO "a"\v\r\nECHO "a"\vb\r\n',
+      'ECHO a\rb\r\n',
+      'ECHO "\\x4g" "\\x41"\r\n',
+      'ECHO "a\\zb"\r\nECHO \'a\\zb\'\r\nECHO \'a\\\'\'\r\n',
+      'ECHO "ab\\\r\n',
+      'ECHO ""\r\n\r\n   \r\nPING\n',
+      'ECHO a\x00b c\r\nPING\r\n',
+      'ECHO "a\x00b" c\r\n',
+      ['ECHO a\x00b\r\n', 'x'.repeat(70 * 1024)],
+      'ECHO ' + 'A'.repeat(65532) + '\r\n',
+      'ECHO ' + 'A'.repeat(80000) + '\r\n',
+      'ECHO ' + 'A'.repeat(100000) + '\r\n',
+      'ECHO ' + 'A'.repeat(70 * 1024),
+    ]));
+
   test('--requirepass: the limits before AUTH, and none after it', T, () =>
     sameAsRedis(locked, [
       '*11\r\n',

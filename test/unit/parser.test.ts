@@ -45,6 +45,47 @@ test('reports unbalanced quotes in an inline command', () => {
   assert.equal(splitInlineArgs(Buffer.from('"a"b')), null);
 });
 
+test('splits inline lines as Redis\'s sdssplitargs: quotes inside a word, \\v and \\f inside arguments, escapes', () => {
+  const split = (line: string) => splitInlineArgs(Buffer.from(line, 'latin1'))?.map((b) => b.toString('latin1')) ?? null;
+  assert.deepEqual(split('ECHO a"b c"'), ['ECHO', 'ab c'], 'a quote inside a word opens a quoted part');
+  assert.deepEqual(split("ECHO a'b c'"), ['ECHO', 'ab c']);
+  assert.equal(split('ECHO a"b"c'), null, 'the closing quote ends the argument: it must be followed by a blank');
+  assert.equal(split('ECHO "a""b"'), null);
+  assert.deepEqual(split('ECHO a\vb a\fb'), ['ECHO', 'a\vb', 'a\fb'], '\\v and \\f do not end an argument');
+  assert.deepEqual(split('\vECHO\v \fa\r'), ['ECHO\v', 'a'], 'but are skipped before one');
+  assert.deepEqual(split('ECHO "a"\vb'), ['ECHO', 'a', 'b'], 'and count as blanks after a closing quote');
+  assert.deepEqual(split('ECHO a\rb'), ['ECHO', 'a', 'b']);
+  assert.deepEqual(split('ECHO "\\x4g" "\\x41" "a\\zb" "a\\"b" ""'), ['ECHO', 'x4g', 'A', 'azb', 'a"b', '']);
+  assert.deepEqual(split("ECHO 'a\\zb' 'a\\''"), ['ECHO', 'a\\zb', "a'"]);
+  assert.equal(split('ECHO "ab\\'), null, 'a backslash at the end does not close the quotes');
+  assert.equal(split("ECHO 'ab"), null);
+  assert.deepEqual(split('ECHO a\x00b c'), ['ECHO', 'a'], 'a NUL ends the line, as a C string');
+  assert.deepEqual(split('ECHO \xff\xfe'), ['ECHO', '\xff\xfe']);
+});
+
+test('an inline line with a NUL byte never ends, as with Redis\'s strchr, until the 64 KB limit', () => {
+  assert.deepEqual(parse([Buffer.from('ECHO a\x00b\r\nPING\r\n')]), { commands: [], errors: [] });
+  assert.deepEqual(parse([Buffer.from('ECHO a\x00b\r\n'), Buffer.alloc(65 * 1024, 'x')]).errors, ['Protocol error: too big inline request']);
+});
+
+test('inline length as Redis: refused once more than 64 KB wait without a newline; a line whose newline is within 80 KB runs', () => {
+  /** `ECHO AAA...\r\n` of `total` bytes. */
+  const line = (total: number) => Buffer.from('ECHO ' + 'A'.repeat(total - 7) + '\r\n');
+  const echoed = (r: Parsed) => [r.errors, r.commands.map((c) => c[1]!.length)];
+  const slowly = (wire: Buffer) => Array.from({ length: Math.ceil(wire.length / 1000) }, (_, i) => wire.subarray(i * 1000, i * 1000 + 1000));
+  // Redis runs `ECHO` + 65,532 x `A` (65,539 bytes), and lines up to about 80 KB that arrive at once.
+  for (const total of [60000, 65539, 70000, 81920]) {
+    const wire = line(total);
+    assert.deepEqual(echoed(parse([wire])), [[], [total - 7]], `${total} bytes in one chunk`);
+    assert.deepEqual(echoed(parse([wire.subarray(0, 65536), wire.subarray(65536)])), [[], [total - 7]], `${total} bytes in 64 KB reads`);
+  }
+  assert.deepEqual(echoed(parse(slowly(line(60000)))), [[], [59993]]);
+  assert.deepEqual(parse(slowly(line(70000))).errors, ['Protocol error: too big inline request'], 'more than 64 KB waited without a newline');
+  assert.deepEqual(parse([line(81921)]).errors, ['Protocol error: too big inline request'], 'newline past 80 KB');
+  assert.deepEqual(parse([Buffer.alloc(65537, 'a')]).errors, ['Protocol error: too big inline request']);
+  assert.deepEqual(parse([Buffer.alloc(65536, 'a')]).errors, [], 'exactly 64 KB still waits');
+});
+
 test('reports malformed multibulk headers with Redis texts', () => {
   assert.deepEqual(parse([Buffer.from('*abc\r\n')]).errors, ['Protocol error: invalid multibulk length']);
   assert.deepEqual(parse([Buffer.from('*1\r\n+foo\r\n')]).errors, ["Protocol error: expected '$', got '+'"]);
