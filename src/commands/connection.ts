@@ -80,7 +80,7 @@ function hello(ctx: CommandContext, argv: Argv): void {
     }
   }
   if (!authed) {
-    throw new CommandError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    throw new CommandError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
   }
   ctx.session.authenticated = true;
   ctx.session.protocol = protocol;

@@ -68,7 +68,7 @@ export class Dispatcher {
     this.processed++;
     const tx = ctx.session.tx;
     if (tx !== undefined && tx.queue !== null && tx.queues(spec)) return this.queue(ctx, argv, spec, tx);
-    if (spec === undefined) return ctx.out.error(unknownCommand(argv));
+    if (spec === undefined) return ctx.out.errorBinary(unknownCommand(argv));
     if (!arityOk(spec, argv.length)) ctx.out.error(refused(ctx, spec, Errors.wrongArity(spec.name)));
     else if (!ctx.session.authenticated && !spec.noAuth) ctx.out.error(refused(ctx, spec, Errors.noAuth));
     else if (!this.routedHere(ctx, argv, spec)) return;
@@ -143,7 +143,10 @@ export class Dispatcher {
       tx.failed = true;
       if (error !== null) ctx.out.error(error);
     };
-    if (spec === undefined) return refuse(unknownCommand(argv));
+    if (spec === undefined) {
+      refuse(null);
+      return ctx.out.errorBinary(unknownCommand(argv));
+    }
     if (!arityOk(spec, argv.length)) return refuse(Errors.wrongArity(spec.name));
     if (!ctx.session.authenticated && !spec.noAuth) return refuse(Errors.noAuth);
     // MOVED, CROSSSLOT or TRYAGAIN now (never forwarded or deferred: a transaction runs on one node, at once).
@@ -195,10 +198,20 @@ export class Dispatcher {
   }
 }
 
+/**
+ * Redis's unknown-command error, as a binary string (one char per byte): the
+ * name and arguments are quoted as their bytes (printf's %.128s, which also
+ * stops at a NUL byte), for the writer's errorBinary().
+ */
 function unknownCommand(argv: Argv): string {
+  const asC = (i: number): string => {
+    const s = argv.str(i);
+    const nul = s.indexOf('\0');
+    return nul >= 0 ? s.slice(0, nul) : s;
+  };
   const args = [];
-  for (let i = 1; i < argv.length && i <= 43; i++) args.push(argv.utf8(i));
-  return Errors.unknownCommand(argv.utf8(0), args);
+  for (let i = 1; i < argv.length && i <= 43; i++) args.push(asC(i));
+  return Errors.unknownCommand(asC(0), args);
 }
 
 /** The context without proxy forwarding or deferral: routing answers MOVED, CROSSSLOT or TRYAGAIN at once instead. */

@@ -52,6 +52,7 @@ export const Errors = {
   timeout: 'ERR timeout is not an integer or out of range',
   crossSlot: "CROSSSLOT Keys in request don't hash to the same slot",
   wrongArity: (name: string) => `ERR wrong number of arguments for '${name}' command`,
+  /** Of binary strings (one char per byte), so that lengths count bytes as Redis's do; written with errorBinary(). */
   unknownCommand: (name: string, args: string[]) =>
     mapNewlines(`ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${quoteArgs(args)}`),
   unknownSubcommand: (sub: string, cmd: string) =>

@@ -237,6 +237,19 @@ export class ReplyWriter {
     this.crlf();
   }
 
+  /**
+   * `-PREFIX message` of a binary string (one char per byte), for errors that
+   * quote a client's bytes as they came (Redis echoes them, valid UTF-8 or
+   * not); CR and LF are replaced as in error().
+   */
+  errorBinary(text: string): void {
+    const clean = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
+    this.ensure(clean.length + 3);
+    this.byte(45);
+    this.pos += this.buf.latin1Write(clean, this.pos);
+    this.crlf();
+  }
+
   integer(n: number | bigint): void {
     if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
       this.ensure(24);

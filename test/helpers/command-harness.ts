@@ -38,11 +38,16 @@ export class CommandHarness {
     this.ctx = { out: this.out, store: this.store, session: this.session, node: services, clock: this.clock };
   }
 
-  /** Runs one command and returns its decoded reply. */
-  run(...args: Array<string | Buffer>): Reply {
+  /** Runs one command and returns the bytes of its reply. */
+  raw(...args: Array<string | Buffer>): Buffer {
     this.out.protocol = this.session.protocol;
     this.dispatcher.execute(this.ctx, Argv.of(args));
-    const bytes = Buffer.concat(this.out.take() ?? []);
+    return Buffer.concat(this.out.take() ?? []);
+  }
+
+  /** Runs one command and returns its decoded reply. */
+  run(...args: Array<string | Buffer>): Reply {
+    const bytes = this.raw(...args);
     const r = parseReply(bytes, 0);
     if (!r || r[1] !== bytes.length) throw new Error(`expected exactly one reply, got ${JSON.stringify(bytes.toString('latin1'))}`);
     return r[0];

@@ -580,6 +580,24 @@ describe('byte for byte as redis-server 7.0', () => {
       'ECHO ' + 'A'.repeat(70 * 1024),
     ]));
 
+  test('unknown commands quote their bytes (not UTF-8 too, cut at 128 bytes and at a NUL)', T, () =>
+    sameAsRedis(ports, [
+      Buffer.from('*2\r\n$4\r\nfo\xffo\r\n$2\r\n\xfe\xfd\r\n', 'latin1'),
+      Buffer.from('fo\xffo \xfe\xfd "\\xc3\\x28"\r\n', 'latin1'),
+      Buffer.from('*3\r\n$5\r\nab\x00cd\r\n$3\r\nx\x00y\r\n$4\r\na\r\nb\r\n', 'latin1'),
+      Buffer.concat([Buffer.from('*2\r\n$129\r\n'), Buffer.from('n'.repeat(127) + 'é'), Buffer.from('\r\n$200\r\n'), Buffer.from('é'.repeat(100)), Buffer.from('\r\n')]),
+      'MULTI\r\n\xff\r\nEXEC\r\n',
+    ]));
+
+  test('HELLO before AUTH and its errors, with --requirepass', T, () =>
+    sameAsRedis(locked, [
+      'HELLO 3\r\n',
+      'HELLO\r\n',
+      'HELLO 3 AUTH default nope\r\n',
+      'HELLO 3 AUTH\r\n',
+      'HELLO 4\r\n',
+    ]));
+
   test('--requirepass: the limits before AUTH, and none after it', T, () =>
     sameAsRedis(locked, [
       '*11\r\n',

@@ -133,6 +133,24 @@ test('unknown commands, wrong arity and auth errors use Redis texts', () => {
   assert.equal(locked.run('GET', 'a'), null);
 });
 
+test('an unknown command\'s error quotes its bytes as Redis does: not UTF-8 too, cut at 128 bytes and at a NUL', () => {
+  const h = new CommandHarness();
+  const bytes = (...parts: Array<string | Buffer>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
+  assert.deepEqual(h.raw(bytes('fo\xffo'), bytes('\xfe\xfd'), 'a\r\nb'), bytes("-ERR unknown command 'fo\xffo', with args beginning with: '\xfe\xfd' 'a  b' \r\n"));
+  assert.deepEqual(h.raw(bytes('ab\x00cd'), bytes('x\x00y')), bytes("-ERR unknown command 'ab', with args beginning with: 'x' \r\n"));
+  // 127 ASCII bytes then a 2-byte character: the name is cut inside it, at 128 bytes.
+  const name = Buffer.from('n'.repeat(127) + 'é');
+  assert.deepEqual(h.raw(name), bytes(`-ERR unknown command '${'n'.repeat(127)}`, Buffer.from('é').subarray(0, 1), "', with args beginning with: \r\n"));
+  h.run('MULTI');
+  assert.deepEqual(h.raw(bytes('\xff')), bytes("-ERR unknown command '\xff', with args beginning with: \r\n"), 'inside MULTI too');
+  isError(h.run('EXEC'), 'EXECABORT Transaction discarded because of previous errors.');
+});
+
+test('HELLO before AUTH: Redis 7.0\'s NOAUTH text', () => {
+  const h = new CommandHarness('secret');
+  isError(h.run('HELLO', '3'), 'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+});
+
 test('10 wrong passwords in a row (AUTH or HELLO AUTH) close the connection after the last WRONGPASS; a success starts the count again', () => {
   const h = new CommandHarness('secret');
   const wrong = 'WRONGPASS invalid username-password pair or user is disabled.';
