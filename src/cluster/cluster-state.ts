@@ -23,6 +23,8 @@ export class ClusterState {
   private current: ClusterMap | undefined;
   /** Why this node must not serve its slots now (lease lost), or undefined. */
   private fenceReason: string | undefined;
+  /** Past this time (ms since the epoch) the node may not serve: its lease could have expired (Infinity: no lease). */
+  private servingUntil = Infinity;
   /** Per slot: 1 while keys left from an earlier ownership are being dropped. */
   private readonly dropping = new Uint8Array(SLOT_COUNT);
   /** Per slot: 1 while a move's handover holds its commands (the copy is complete; the commit is due). */
@@ -100,6 +102,10 @@ export class ClusterState {
     return this.held[slot] === 1;
   }
 
+  setServingDeadline(at: number): void {
+    this.servingUntil = at;
+  }
+
   setFenced(reason: string | undefined): void {
     if (reason === this.fenceReason) return;
     this.fenceReason = reason;
@@ -120,6 +126,8 @@ export class ClusterState {
     if (owner.id === this.selfId) {
       // A slot moving away is still served here until the move commits (writes wait during its handover: writesHeld).
       if (this.fenceReason !== undefined) return { kind: 'down', reason: `CLUSTERDOWN ${this.fenceReason}` };
+      // Read per command, not left to a timer: after a pause the node runs its sockets' input before any timer.
+      if (Date.now() > this.servingUntil) return { kind: 'down', reason: 'CLUSTERDOWN this node\'s membership lease may have expired (no renewal acknowledged in time)' };
       if (this.dropping[slot] === 1 || this.held[slot] === 1) return { kind: 'wait' };
       return { kind: 'local' };
     }

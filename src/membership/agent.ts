@@ -104,6 +104,7 @@ export class CoordinatedMembership implements MembershipProvider {
     this.lease = granted.id;
     this.ttlMs = granted.ttlMs;
     this.lastRenewSent = sent;
+    host.setServingDeadline(sent + this.ttlMs - FENCE_MARGIN_MS);
     // A second live member at the same address is refused: one of them is misconfigured.
     const { entries } = await kv.range(this.keys.members);
     const clash = entries.map((e) => JSON.parse(e.value) as MemberRecord).find((m) => m.host === this.opts.host && m.port === this.opts.port);
@@ -182,6 +183,7 @@ export class CoordinatedMembership implements MembershipProvider {
       }
       this.lastRenewSent = sent;
       this.reachable = true;
+      this.host?.setServingDeadline(sent + this.ttlMs - FENCE_MARGIN_MS);
       this.host?.setFenced(undefined);
       this.armFence();
     } catch {
@@ -229,7 +231,12 @@ export class CoordinatedMembership implements MembershipProvider {
     const someoneReaches = answered.some((a) => a === true);
     const majority = answered.length + 1 > ((others.length + 1) / 2);
     if (someoneReaches || !majority) this.host?.setFenced(`this node cannot reach the coordinator (${this.opts.kind}) while ${someoneReaches ? 'other nodes can' : 'it cannot reach most of the cluster either'}`);
-    else this.host?.setFenced(undefined);
+    else {
+      // The coordinator is down for everyone: nothing can be reassigned, so serving is safe, for as long
+      // as these checks keep confirming it (they run every PEER_CHECK_TIMEOUT_MS while renewals fail).
+      this.host?.setServingDeadline(Date.now() + 4 * PEER_CHECK_TIMEOUT_MS);
+      this.host?.setFenced(undefined);
+    }
   }
 
   /** Whether a peer reaches the coordinator (undefined when it does not answer in time). */

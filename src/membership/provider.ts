@@ -13,6 +13,14 @@ export interface MembershipHost {
   applyMap(map: ClusterMap): void;
   /** Stops (reason) or resumes (undefined) serving this node's slots. */
   setFenced(reason: string | undefined): void;
+  /**
+   * The node may serve its slots until this time (ms since the epoch) unless
+   * told again: a lease-based provider moves it forward with every renewal.
+   * Checked on every command, so a node resumed after a pause longer than
+   * its lease fences itself before it runs what waited in its sockets,
+   * without waiting for a timer.
+   */
+  setServingDeadline(at: number): void;
   /** The node was removed from the cluster, or must leave: the node process exits. */
   leave(reason: string): void;
 }

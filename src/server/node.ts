@@ -181,6 +181,7 @@ export class CacheNode implements NodeRuntime {
   private membershipHost(): MembershipHost {
     return {
       applyMap: (map) => this.applyMap(map),
+      setServingDeadline: (at) => this.clusterState?.setServingDeadline(at),
       setFenced: (reason) => {
         if (reason !== this.clusterState?.fenced) this.log.warn({ reason }, reason === undefined ? 'serving again' : 'fenced: not serving this node\'s slots');
         this.clusterState?.setFenced(reason);
