@@ -73,11 +73,15 @@ export class Dispatcher {
     else if (!ctx.session.authenticated && !spec.noAuth) ctx.out.error(refused(ctx, spec, Errors.noAuth));
     else if (!this.routedHere(ctx, argv, spec)) return;
     else if (this.memory.maxmemory > 0 && spec.denyoom) {
+      // A write whose arguments alone are over the limit can never fit: refused
+      // before anything is evicted (Redis answers OOM too, but only once it has
+      // evicted every key trying to make room for them).
       // Before the write, as Redis: a node over its limit refuses (noeviction) or evicts.
       // After it, so that used memory is back under the limit once the write completes.
       // Each eviction pass is bounded in time; what is left, later writes and the
       // node's background cycle finish (a write never waits on a long eviction).
-      if (!ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS)) ctx.out.error(Errors.oom);
+      if (argumentBytes(argv) > this.memory.maxmemory) ctx.out.error(Errors.oom);
+      else if (!ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS)) ctx.out.error(Errors.oom);
       else {
         this.run(ctx, argv, spec);
         ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS);
@@ -152,7 +156,8 @@ export class Dispatcher {
     // MOVED, CROSSSLOT or TRYAGAIN now (never forwarded or deferred: a transaction runs on one node, at once).
     if (!this.routedHere(notForwarding(ctx), argv, spec)) return refuse(null);
     // Over maxmemory, every command is refused in MULTI, not only writes (Redis: the queue takes memory).
-    if (this.memory.maxmemory > 0 && !ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS)) return refuse(Errors.oom);
+    // A command whose arguments alone are over it is refused before anything is evicted (see execute()).
+    if (this.memory.maxmemory > 0 && (argumentBytes(argv) > this.memory.maxmemory || !ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS))) return refuse(Errors.oom);
     tx.add(argv, spec);
     ctx.out.raw(QUEUED);
   }
@@ -196,6 +201,16 @@ export class Dispatcher {
     // Clients blocked on keys this command filled are served now, before any later command runs.
     if (blockingState.ready !== 0) serveBlocked();
   }
+}
+
+/**
+ * The bytes of a command's arguments after its name: the least a write of
+ * them holds once stored (a key and its value at least), known before it runs.
+ */
+function argumentBytes(argv: Argv): number {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) n += argv.end[i]! - argv.start[i]!;
+  return n;
 }
 
 /**

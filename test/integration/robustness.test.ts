@@ -437,6 +437,28 @@ describe('--requirepass', () => {
   });
 });
 
+describe('--maxmemory 50mb with the default policy', () => {
+  let node: Running;
+  const pool = clientPool();
+  before(async () => {
+    node = await startRingcache(['--maxmemory', '50mb']);
+  });
+  afterEach(() => pool.closeAll());
+  after(async () => {
+    if (node) await node.stop();
+  });
+
+  test('a 60 MB value gets OOM and nothing is evicted (it used to be accepted, then vanish with every other key)', T, async () => {
+    const c = await pool.connect(node.port);
+    for (let i = 0; i < 100; i++) assert.equal(await c.call('SET', `k${i}`, 'v'), 'OK');
+    assertError(await c.call('SET', 'mid', Buffer.alloc(60_000_000, 'x')), /^OOM command not allowed when used memory > 'maxmemory'\.$/);
+    assert.equal(await c.call('EXISTS', 'mid'), 0);
+    assert.equal(await c.call('DBSIZE'), 100);
+    assert.equal(await c.call('SET', 'ten', Buffer.alloc(10_000_000, 'x')), 'OK', 'a value that fits is written');
+    assert.equal(await c.call('STRLEN', 'ten'), 10_000_000);
+  });
+});
+
 describe('stopping the node', () => {
   const pool = clientPool();
   const nodes: Running[] = [];

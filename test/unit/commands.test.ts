@@ -164,6 +164,26 @@ test('10 wrong passwords in a row (AUTH or HELLO AUTH) close the connection afte
   assert.equal(h.session.closeAfterReply, true, 'the 10th in a row closes once replied');
 });
 
+test('maxmemory: a write whose arguments alone are over the limit is refused with OOM before any key is evicted', () => {
+  const h = new CommandHarness();
+  h.limits.maxmemoryPolicy = 'allkeys-s3fifo';
+  for (let i = 0; i < 100; i++) h.run('SET', `k${i}`, 'v');
+  h.limits.maxmemory = h.store.usedMemory + 64 * 1024;
+  const huge = Buffer.alloc(h.limits.maxmemory + 1, 'x');
+  isError(h.run('SET', 'mid', huge), "OOM command not allowed when used memory > 'maxmemory'.");
+  isError(h.run('APPEND', 'k1', huge), /^OOM /);
+  isError(h.run('HSET', 'h', 'f', huge), /^OOM /);
+  assert.equal(h.run('DBSIZE'), 100, 'nothing evicted');
+  assert.equal(h.run('EXISTS', 'mid'), 0);
+  h.run('MULTI');
+  isError(h.run('SET', 'mid', huge), /^OOM /);
+  isError(h.run('EXEC'), /^EXECABORT /);
+  assert.equal(h.run('DBSIZE'), 100, 'nothing evicted for a queued one either');
+  // One that fits once others are evicted is still written.
+  assert.equal(h.run('SET', 'fits', Buffer.alloc(60 * 1024, 'y')), 'OK');
+  assert.equal(h.run('STRLEN', 'fits'), 60 * 1024);
+});
+
 test('maxmemory: noeviction answers OOM to writes but serves reads and deletes', () => {
   const h = new CommandHarness();
   h.run('SET', 'a', 'x'.repeat(1000));
