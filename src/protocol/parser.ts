@@ -53,6 +53,8 @@ const CR = 13;
 const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
+/** The shortest argument of a multibulk request: `$0\r\n\r\n`. */
+const MIN_ARG_BYTES = 6;
 /** Returned by the parse steps when the buffer holds only part of a request. */
 const INCOMPLETE = -1;
 /** Returned by the parse steps after a protocol error has been reported. */
@@ -280,10 +282,16 @@ export class RequestParser {
     const argv = this.argv;
     argv.reserve(Math.min(count, 1024));
     for (let i = 0; i < count; i++) {
-      if (pos >= len) return this.wait(len - begin + 1);
+      // Incomplete: the arguments still missing take MIN_ARG_BYTES each at least, so no
+      // attempt before that many bytes have come can finish (a request of millions of
+      // small arguments would otherwise be parsed again from its start at every chunk).
+      if (pos >= len) return this.wait(pos - begin + MIN_ARG_BYTES * (count - i));
       if (data[pos] !== DOLLAR) return this.notBulk(data, pos, begin);
       const lcr = this.headerLine(data, pos, begin, 'Protocol error: too big bulk count string');
-      if (lcr < 0) return lcr;
+      if (lcr < 0) {
+        if (lcr === INCOMPLETE) this.needBytes = Math.max(this.needBytes, pos - begin + MIN_ARG_BYTES * (count - i));
+        return lcr;
+      }
       const size = this.headerValue;
       if (Number.isNaN(size) || size < 0 || size > this.limits.maxBulkLength) {
         return this.fail('Protocol error: invalid bulk length');
@@ -291,7 +299,7 @@ export class RequestParser {
       if (size > UNAUTHENTICATED_MAX_BULK && this.authRequired) return this.fail('Protocol error: unauthenticated bulk length');
       const start = lcr + 2;
       const end = start + size;
-      if (end + 2 > len) return this.wait(end + 2 - begin);
+      if (end + 2 > len) return this.wait(end + 2 - begin + MIN_ARG_BYTES * (count - i - 1));
       if (i >= argv.start.length) argv.reserve(i + 1);
       argv.start[i] = start;
       argv.end[i] = end;

@@ -18,6 +18,7 @@ import { Dispatcher } from '../commands/dispatch.js';
 import { CommandError } from '../commands/errors.js';
 import { REDIS_COMPAT_VERSION } from '../commands/connection.js';
 import { ReplyWriter } from '../protocol/writer.js';
+import { MAX_MULTIBULK_LENGTH } from '../protocol/parser.js';
 import { PeerPool } from '../cluster/peer-pool.js';
 import { systemClock, type Clock } from '../store/clock.js';
 import { EVICTION_POLICIES, type EvictionPolicy, type Keyspace } from '../store/keyspace.js';
@@ -230,7 +231,7 @@ export class CacheNode implements NodeRuntime {
     const id = this.nextClientId++;
     this.connections.set(id, new Connection(id, socket, this, {
       maxBulkLength: this.config.protoMaxBulkLen,
-      maxMultibulkLength: 16 * 1024 * 1024,
+      maxMultibulkLength: MAX_MULTIBULK_LENGTH,
       maxInlineLength: 64 * 1024,
       maxQueryBuffer: this.config.clientQueryBufferLimit,
     }));
