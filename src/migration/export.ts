@@ -35,7 +35,8 @@ import type { Key, Keyspace } from '../store/keyspace.js';
 import { encodeValue } from '../store/objects/serialize.js';
 import type { MoveReporter } from '../membership/provider.js';
 import type { MoveProgress } from './progress.js';
-import { KIND_DELETE, KIND_OBJECT, KIND_STRING, PART_SIZE, PART_THRESHOLD, PutBatch, partRequest, simpleRequest } from './wire.js';
+import { encodeRequest } from '../protocol/request-encoder.js';
+import { KIND_DELETE, KIND_OBJECT, KIND_STRING, PART_SIZE, PART_THRESHOLD, PutBatch, partRequest } from './wire.js';
 
 /** Work per event-loop turn before clients get theirs: the node's turn budget for client input (2 ms). */
 const SLICE_MS = 2;
@@ -84,8 +85,6 @@ export class SlotExport {
   private link: MoveLink | undefined;
   private stopped = false;
   private held = false;
-  /** Set once an acknowledgement may have reached the coordinator: from then on only a new map releases the slots. */
-  private acking = false;
   private sliceStart = 0;
   private copyStarted = 0;
   private progressTimer: NodeJS.Timeout | undefined;
@@ -95,7 +94,6 @@ export class SlotExport {
   keysSent = 0;
   bytesSent = 0;
   keysResent = 0;
-  attempts = 0;
   /** From holding the slots to the new owner's OK to DONE, in ms. */
   handoverMs = 0;
   /** From holding the slots to releasing them (the commit applied here, or a cancel): how long their commands waited at most. */
@@ -204,11 +202,10 @@ export class SlotExport {
   }
 
   private async attempt(): Promise<void> {
-    this.attempts++;
     const store = this.host.store;
     this.keysTotal = this.slots.reduce((n, s) => n + store.countInSlot(s), 0);
     this.link = this.host.connect(this.target);
-    this.check(await this.link.send(simpleRequest('SLOTMOVE', 'BEGIN', this.id)));
+    this.check(await this.link.send(encodeRequest(['SLOTMOVE', 'BEGIN', this.id])));
     this.sliceStart = this.copyStarted = performance.now();
     // 2. Copy.
     const found: Key[] = [];
@@ -237,9 +234,8 @@ export class SlotExport {
     this.held = true;
     await this.resendDirty();
     await this.drain();
-    this.check(await this.link.send(simpleRequest('SLOTMOVE', 'DONE', this.id, String(this.keysSent))));
+    this.check(await this.link.send(encodeRequest(['SLOTMOVE', 'DONE', this.id, String(this.keysSent)])));
     this.handoverMs = performance.now() - pausedAt;
-    this.acking = true;
     this.report();
     await this.ack();
   }
@@ -364,10 +360,5 @@ export class SlotExport {
   private check(reply: Buffer): void {
     if (this.stopped) throw new Stopped();
     if (reply[0] === 45) throw new Error(`the new owner answered: ${reply.toString('latin1').trim().slice(1)}`);
-  }
-
-  /** Whether the move's slots were acknowledged (only a new map releases them). */
-  get committedHere(): boolean {
-    return this.acking;
   }
 }

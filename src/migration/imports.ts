@@ -174,9 +174,4 @@ export class MoveImports {
     this.stats.active = this.moves.size;
     this.host.drop([...m.slots]);
   }
-
-  /** The moves being received, for INFO. */
-  list(): Array<{ id: string; from: string; slots: number; keys: number; bytes: number; complete: boolean }> {
-    return [...this.moves.values()].map((m) => ({ id: m.id, from: m.from, slots: m.slots.length, keys: m.keys, bytes: m.bytes, complete: m.complete }));
-  }
 }

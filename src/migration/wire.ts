@@ -99,9 +99,3 @@ export function partRequest(moveId: string, key: string, expireAt: number, total
   out.writeUInt16LE(CRLF, head.length + bytes.length);
   return out;
 }
-
-export function simpleRequest(...args: string[]): Buffer {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
-  return Buffer.from(s, 'latin1');
-}
