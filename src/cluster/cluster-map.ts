@@ -20,11 +20,43 @@ export interface MapNode {
   readonly id: string;
   readonly host: string;
   readonly port: number;
-  /** Primaries only until replication exists. */
-  readonly role: 'primary';
+  /** A primary owns slots; a replica copies one primary's keys and takes its slots over on failover. */
+  readonly role: NodeRole;
   readonly state: NodeState;
   readonly weight: number;
+  /** For a replica: its primary's id. */
+  readonly primary?: string;
+  /**
+   * For a replica: it is in its shard's in-sync set (it has everything its
+   * primary acknowledged in sync mode; only such a replica is promoted). The
+   * primary reports it; a replica leaves the set in a new map version before
+   * its primary acknowledges a write it lacks.
+   */
+  readonly synced?: boolean;
+  /** Placement label (`--zone`): replicas go to other zones than their primary when they can. */
+  readonly zone?: string;
 }
+
+export const NODE_ROLES = ['primary', 'replica'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+export const CONSISTENCY_MODES = ['async', 'sync'] as const;
+export type Consistency = (typeof CONSISTENCY_MODES)[number];
+
+/** Cluster-wide settings, stored in the coordinator and carried in every map version. */
+export interface ClusterSettings {
+  /** Replicas per primary. */
+  readonly replicas: number;
+  /** async: a write is acknowledged once applied on its primary; sync: once every in-sync replica has it too. */
+  readonly consistency: Consistency;
+}
+
+export const DEFAULT_SETTINGS: ClusterSettings = { replicas: 0, consistency: 'async' };
+
+export const settingsSchema = z.object({
+  replicas: z.number().int().min(0).max(5),
+  consistency: z.enum(CONSISTENCY_MODES),
+});
 
 /**
  * A slot move in progress (warm migration, src/migration/): `from` keeps
@@ -54,6 +86,8 @@ export interface ClusterMapDoc {
   /** Owned ranges `[start, end, index into nodes]`; slots not listed have no owner. */
   readonly slots: ReadonlyArray<readonly [number, number, number]>;
   readonly moves: readonly SlotMove[];
+  /** Absent in maps written before replication existed: DEFAULT_SETTINGS. */
+  readonly settings?: ClusterSettings;
 }
 
 const slotNumber = z.number().int().min(0).max(SLOT_COUNT - 1);
@@ -65,12 +99,16 @@ const docSchema = z.object({
     id: z.string().regex(/^[0-9a-f]{40}$/),
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535),
-    role: z.literal('primary'),
+    role: z.enum(NODE_ROLES),
     state: z.enum(NODE_STATES),
     weight: z.number().positive().finite(),
+    primary: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+    synced: z.boolean().optional(),
+    zone: z.string().min(1).max(64).optional(),
   })),
   slots: z.array(z.tuple([slotNumber, slotNumber, z.number().int().min(0)])),
   moves: z.array(z.object({ from: z.string(), to: z.string(), ranges: z.array(z.tuple([slotNumber, slotNumber])), since: z.number().int().min(0) })),
+  settings: settingsSchema.optional(),
 });
 
 export interface SlotRange {
@@ -84,6 +122,7 @@ export class ClusterMap {
   readonly epoch: number;
   readonly nodes: readonly MapNode[];
   readonly moves: readonly SlotMove[];
+  readonly settings: ClusterSettings;
   /** slot -> index into nodes, -1 when no node owns it. */
   private readonly owners: Int32Array;
   /** slot -> index into nodes of the node it is being handed to, -1 when it is not moving. */
@@ -96,13 +135,20 @@ export class ClusterMap {
     this.epoch = doc.epoch;
     this.nodes = doc.nodes;
     this.moves = doc.moves;
+    this.settings = doc.settings ?? DEFAULT_SETTINGS;
     this.byId = new Map(doc.nodes.map((n, i) => [n.id, i]));
     if (this.byId.size !== doc.nodes.length) throw new Error('the map lists a node id twice');
+    for (const n of doc.nodes) {
+      if (n.role === 'replica' && (n.primary === undefined || this.byId.get(n.primary) === undefined || doc.nodes[this.byId.get(n.primary)!]!.role !== 'primary')) {
+        throw new Error(`replica ${n.id} names no primary of the map`);
+      }
+    }
     this.owners = new Int32Array(SLOT_COUNT).fill(-1);
     for (const [start, end, node] of doc.slots) {
       if (start > end || node >= doc.nodes.length) throw new Error(`invalid slot range ${start}-${end} -> ${node}`);
       for (let s = start; s <= end; s++) {
         if (this.owners[s] !== -1) throw new Error(`slot ${s} has two owners`);
+        if (doc.nodes[node]!.role !== 'primary') throw new Error(`slot ${s} is owned by a replica`);
         this.owners[s] = node;
       }
     }
@@ -132,7 +178,7 @@ export class ClusterMap {
   }
 
   /** A map from planned owners (ids as in `owners.ids`, which must all be among nodes). */
-  static build(cluster: string, epoch: number, nodes: readonly MapNode[], owners: SlotOwners, moves: readonly SlotMove[] = []): ClusterMap {
+  static build(cluster: string, epoch: number, nodes: readonly MapNode[], owners: SlotOwners, moves: readonly SlotMove[] = [], settings: ClusterSettings = DEFAULT_SETTINGS): ClusterMap {
     const index = new Map(nodes.map((n, i) => [n.id, i]));
     const slots: Array<[number, number, number]> = [];
     for (const r of ownerRanges(owners.owners)) {
@@ -141,13 +187,13 @@ export class ClusterMap {
       if (node === undefined) throw new Error(`slot owner ${owners.ids[r.owner]} is not among the nodes`);
       slots.push([r.start, r.end, node]);
     }
-    return new ClusterMap({ format: 1, cluster, epoch, nodes, slots, moves });
+    return new ClusterMap({ format: 1, cluster, epoch, nodes, slots, moves, settings });
   }
 
   toDoc(): ClusterMapDoc {
     const slots: Array<[number, number, number]> = [];
     for (const r of ownerRanges(this.owners)) if (r.owner >= 0) slots.push([r.start, r.end, r.owner]);
-    return { format: 1, cluster: this.cluster, epoch: this.epoch, nodes: this.nodes, slots, moves: this.moves };
+    return { format: 1, cluster: this.cluster, epoch: this.epoch, nodes: this.nodes, slots, moves: this.moves, settings: this.settings };
   }
 
   serialize(): string {
@@ -162,6 +208,16 @@ export class ClusterMap {
   node(id: string): MapNode | undefined {
     const i = this.byId.get(id);
     return i === undefined ? undefined : this.nodes[i];
+  }
+
+  /** A primary's replicas, in map order. */
+  replicasOf(primaryId: string): MapNode[] {
+    return this.nodes.filter((n) => n.role === 'replica' && n.primary === primaryId);
+  }
+
+  /** The primaries (nodes that own or may own slots). */
+  primaries(): MapNode[] {
+    return this.nodes.filter((n) => n.role === 'primary');
   }
 
   ownerOf(slot: number): MapNode | undefined {
