@@ -27,6 +27,7 @@ function scenarioList(): string {
     '  ringcache scenario load --clients 1,10,50,200 --duration 10',
     '  ringcache scenario node-failure --against redis-cluster --rate 5000',
     '  ringcache scenario scale-out --quick --etcd          # through an etcd the runner starts',
+    '  ringcache scenario failover --quick --against redis-cluster --node-timeout 1000',
     '',
     'Exit code: 0 every verdict passes, 1 a verdict failed, 2 bad options.',
     'Reports: <out>/report.json and <out>/report.html (opens offline).',
@@ -60,8 +61,10 @@ export function registerScenarioCommand(program: Command): void {
     .option('--etcd [host:port]', 'nodes join through etcd: this one, or without a value an etcd the runner starts (Debian\'s etcd binary)')
     .option('--lease-ttl <time>', 'membership lease TTL of every node (default 2s): how long a dead node\'s slots wait')
     .addOption(new Option('--remove-with <how>', 'how scale-in and chaos take a node out').choices(['sigterm', 'cluster-remove']).default('sigterm'))
-    .option('--replicas <n>', 'copies of each key beyond the primary (0 only: replicas are not available yet)')
-    .option('--consistency <mode>', 'write consistency mode (not available yet: it comes with replicas)')
+    .option('--replicas <n>', 'replicas per primary (failover: default 1; the other scenarios run without replicas so far)')
+    .addOption(new Option('--consistency <mode>', 'ringcache write consistency with replicas (failover; default async)').choices(['async', 'sync']))
+    .option('--trials <n>', 'failover: kill -9 trials (default 10, --quick 3)')
+    .option('--node-timeout <ms>', "Redis Cluster's cluster-node-timeout for --against redis-cluster (failover: Redis's default 15000; others 2000)")
     .addHelpText('after', scenarioList())
     .action(async (name: ScenarioName, flags: RawScenarioFlags) => {
       let code: number;

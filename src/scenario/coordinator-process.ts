@@ -10,6 +10,10 @@
  * etcd would.
  *
  * Usage (the runner starts it): node coordinator-process.js <cluster> <host>
+ * [--replicas N --consistency async|sync]. The replication settings are the
+ * cluster's, kept by the coordinator (as `ringcache dev --replicas N`); until
+ * the controller takes them they are only passed to the nodes (the runner
+ * gives every node the same flags), and this process says so on its output.
  * Prints `coordinator ready on <host>:<port>` once it serves; exits on SIGTERM
  * or SIGINT (and the runner's reaper kills it with the nodes if the runner
  * dies).
@@ -23,8 +27,11 @@ import { MemoryKv } from '../membership/memory-kv.js';
 const CONTROLLER_TTL_MS = 5000;
 
 async function main(): Promise<void> {
-  const [cluster, host] = process.argv.slice(2);
-  if (cluster === undefined || host === undefined) throw new Error('usage: coordinator-process.js <cluster> <host>');
+  const [cluster, host, ...rest] = process.argv.slice(2);
+  if (cluster === undefined || host === undefined) throw new Error('usage: coordinator-process.js <cluster> <host> [--replicas N --consistency async|sync]');
+  const replicas = rest.indexOf('--replicas') >= 0 ? Number(rest[rest.indexOf('--replicas') + 1]) : 0;
+  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`--replicas must be a whole number, got ${String(rest[rest.indexOf('--replicas') + 1])}`);
+  if (replicas > 0) process.stdout.write(`coordinator: --replicas ${replicas} ${rest.slice(rest.indexOf('--consistency')).slice(0, 2).join(' ')}: passed to the nodes (the controller of this build takes no replication settings)\n`);
   const store = new MemoryKv();
   const server = new KvServer(store);
   const port = await server.listen(0, host);

@@ -21,6 +21,15 @@
  * reaches its coordinator through its own FaultProxy (coordinatorProxies), so
  * one node can be cut off from the coordinator alone (the partition scenario).
  *
+ * With replicas (`replicas` > 0, the failover scenario), every node process
+ * and the embedded coordinator are given `--replicas N --consistency MODE`
+ * (the cluster's setting, kept by the coordinator), a node may own no slots
+ * (a replica), and a restarted node counts as joined once it is listed in the
+ * map and has applied it, whatever its role; which node replicates which is
+ * the scenario's to check (topology.ts, from CLUSTER NODES). A build whose
+ * nodes do not know these flags fails to start with commander's "unknown
+ * option" error, which the scenario reports as such.
+ *
  * The runner watches the map from the store and keeps every version it sees
  * (mapHistory()) and each change of owners (slotChanges()), which the
  * verdicts use to tell a lost write that no owner change explains from one
@@ -68,6 +77,15 @@ export interface DynamicClusterOptions {
   coordinatorProxies?: boolean;
   cluster?: string;
   nodeArgs?: string[];
+  /** Replicas per primary, the cluster's setting (0: none, and no flag is passed). */
+  replicas?: number;
+  /** The write consistency mode, passed with --replicas. */
+  consistency?: 'async' | 'sync';
+}
+
+/** The flags that carry the replication settings to `ringcache server` and the embedded coordinator (none without replicas). */
+export function replicationArgs(replicas: number, consistency: 'async' | 'sync'): string[] {
+  return replicas > 0 ? ['--replicas', String(replicas), '--consistency', consistency] : [];
 }
 
 interface Member {
@@ -100,7 +118,7 @@ interface SeenVersion {
 export class DynamicCluster implements ClusterUnderTest {
   readonly system = 'ringcache' as const;
   readonly description: string;
-  readonly capabilities: ClusterCapabilities = { membership: 'dynamic', replicas: 0, addRemove: true, clustered: true };
+  readonly capabilities: ClusterCapabilities;
   readonly clusterName: string;
   private readonly host: string;
   private readonly leaseTtlMs: number;
@@ -122,7 +140,13 @@ export class DynamicCluster implements ClusterUnderTest {
     // Its own name per run: an etcd given with --etcd may hold other clusters, and earlier runs' maps.
     this.clusterName = opts.cluster ?? `scenario-${randomBytes(4).toString('hex')}`;
     const engine = opts.etcd === undefined ? 'embedded coordinator' : opts.etcd === '' ? 'etcd (started by the runner)' : `etcd ${opts.etcd}`;
-    this.description = `ringcache, ${opts.nodes} nodes, node manager (${engine}, lease ${this.leaseTtlMs / 1000} s), no replicas`;
+    const replicas = opts.replicas ?? 0;
+    this.capabilities = { membership: 'dynamic', replicas, addRemove: true, clustered: true };
+    this.description = `ringcache, ${opts.nodes} nodes, node manager (${engine}, lease ${this.leaseTtlMs / 1000} s), ${replicas === 0 ? 'no replicas' : `--replicas ${replicas}, --consistency ${opts.consistency ?? 'async'}`}`;
+  }
+
+  private get replicationFlags(): string[] {
+    return replicationArgs(this.opts.replicas ?? 0, this.opts.consistency ?? 'async');
   }
 
   /** The lease TTL the nodes were given (what a dead node's slots wait for). */
@@ -154,7 +178,7 @@ export class DynamicCluster implements ClusterUnderTest {
 
   private async coordinate(): Promise<Coordination> {
     if (this.opts.etcd === undefined) {
-      const proc = await startProcess({ name: 'the embedded coordinator', command: process.execPath, args: [...COORDINATOR.args, this.clusterName, this.host], ready: /coordinator ready on /, readyTimeoutMs: READY_TIMEOUT_MS });
+      const proc = await startProcess({ name: 'the embedded coordinator', command: process.execPath, args: [...COORDINATOR.args, this.clusterName, this.host, ...this.replicationFlags], ready: /coordinator ready on /, readyTimeoutMs: READY_TIMEOUT_MS });
       const port = Number(/coordinator ready on \S+:(\d+)/.exec(proc.output())?.[1]);
       const store = new RemoteKv({ host: this.host, port });
       return {
@@ -231,6 +255,7 @@ export class DynamicCluster implements ClusterUnderTest {
     const args = [
       CLI, 'server', '--port', String(m.port), '--bind', m.host,
       coord.joinFlag, join, '--cluster', this.clusterName, '--lease-ttl', String(this.leaseTtlMs),
+      ...this.replicationFlags,
       ...(this.opts.nodeArgs ?? []),
     ];
     this.starting.add(m.id);
@@ -447,6 +472,8 @@ export class DynamicCluster implements ClusterUnderTest {
       const problem = await this.mapProblem();
       if (problem !== undefined) return problem;
       const map = (await this.readMap())!;
+      // With replicas a node may join as a replica (no slots): listed and applied (mapProblem) is joined.
+      if ((this.opts.replicas ?? 0) > 0) return map.node(m.memberId) !== undefined ? true : `${m.id} is not in the map yet (epoch ${map.epoch})`;
       return map.slotCount(m.memberId) > 0 ? true : `${m.id} owns no slots yet (epoch ${map.epoch})`;
     });
   }
@@ -463,7 +490,12 @@ export class DynamicCluster implements ClusterUnderTest {
     if (map.assignedSlots() !== SLOT_COUNT) return `epoch ${map.epoch}: ${SLOT_COUNT - map.assignedSlots()} slots unassigned`;
     if (map.failedSlots() > 0) return `epoch ${map.epoch}: ${map.failedSlots()} slots on failed nodes`;
     const running = this.members.filter((m) => m.state === 'running' && m.memberId !== '');
-    for (const m of running) if (map.slotCount(m.memberId) === 0) return `epoch ${map.epoch}: ${m.id} owns no slots`;
+    // Without replicas every running member owns slots; with them, replicas own none.
+    const withReplicas = (this.opts.replicas ?? 0) > 0;
+    for (const m of running) {
+      if (!withReplicas && map.slotCount(m.memberId) === 0) return `epoch ${map.epoch}: ${m.id} owns no slots`;
+      if (withReplicas && map.node(m.memberId) === undefined) return `epoch ${map.epoch}: ${m.id} is not in the map`;
+    }
     const owners = new Set(map.ranges().map((r) => r.node.id));
     for (const id of owners) if (!running.some((m) => m.memberId === id)) return `epoch ${map.epoch}: slots owned by ${id.slice(0, 8)}, not a running node`;
     const records = entries.filter((e) => e.key.startsWith(keys.members)).map((e) => JSON.parse(e.value) as MemberRecord);

@@ -2,7 +2,9 @@
  * Faults at set times on the run's clock, each undone at its end time and
  * recorded with when it really started and ended:
  *
- * - kill9 (SIGKILL), undone by a restart after `restartAfter` ms (if given);
+ * - kill9 (SIGKILL), undone by a restart after `restartAfter` ms, or once
+ *   `restartWhen` resolves (the failover scenario: once writes are accepted
+ *   again), if given;
  * - terminate (SIGTERM, a graceful stop), undone the same way;
  * - pause (SIGSTOP) for `duration` ms, undone by SIGCONT;
  * - add-node / remove-node, through the ClusterUnderTest (static membership
@@ -30,7 +32,7 @@ import { describeMode, type FaultProxy, type ProxyMode } from './fault-proxy.js'
 export type NodeSelector = number | string;
 
 export type FaultSpec =
-  | { kind: 'kill9'; node: NodeSelector; at: number; restartAfter?: number }
+  | { kind: 'kill9'; node: NodeSelector; at: number; restartAfter?: number; restartWhen?: Promise<unknown> }
   | { kind: 'terminate'; node: NodeSelector; at: number; restartAfter?: number }
   | { kind: 'pause'; node: NodeSelector; at: number; duration: number }
   | { kind: 'add-node'; at: number }
@@ -93,7 +95,7 @@ export class FaultInjector {
     const s = (ms: number) => `${+(ms / 1000).toFixed(2)} s`;
     switch (spec.kind) {
       case 'kill9':
-        return `kill -9 ${node}${spec.restartAfter !== undefined ? `, restart after ${s(spec.restartAfter)}` : ''}`;
+        return `kill -9 ${node}${spec.restartAfter !== undefined ? `, restart after ${s(spec.restartAfter)}` : spec.restartWhen !== undefined ? ', restart on recovery' : ''}`;
       case 'terminate':
         return `SIGTERM ${node}${spec.restartAfter !== undefined ? `, restart after ${s(spec.restartAfter)}` : ''}`;
       case 'pause':
@@ -132,6 +134,7 @@ export class FaultInjector {
           if (spec.kind === 'kill9') await c.kill9(node!);
           else await c.terminate(node!);
           if (spec.restartAfter !== undefined) this.undoAt(r, r.start + spec.restartAfter, () => c.restart(node!), true);
+          else if (spec.kind === 'kill9' && spec.restartWhen !== undefined) this.undoWhen(r, spec.restartWhen, () => c.restart(node!));
           return;
         }
         case 'pause':
@@ -194,6 +197,27 @@ export class FaultInjector {
     };
     this.active.set(r.id, { run, restart });
     this.later(at, run);
+  }
+
+  /** A restart once `when` resolves (or rejects); aborted like any restart. */
+  private undoWhen(r: FaultRecord, when: Promise<unknown>, undo: () => Promise<void>): void {
+    const run = async () => {
+      if (!this.active.has(r.id)) return;
+      this.active.delete(r.id);
+      r.undoStartedAt = this.now();
+      try {
+        await undo();
+      } catch (err) {
+        r.error = `undo failed: ${(err as Error).message}`;
+      }
+      r.end = this.now();
+    };
+    this.active.set(r.id, { run, restart: true });
+    void when.catch(() => {}).then(() => {
+      if (this.aborted) return;
+      const p = run().finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    });
   }
 
   /**

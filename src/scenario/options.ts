@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CLIENT_KINDS, type ClientKind } from './clients.js';
 import { DISTRIBUTIONS, type Distribution } from './keys.js';
+import { REDIS_NODE_TIMEOUT_MS } from './redis-cluster.js';
 import type { ScenarioDefaults, ScenarioName } from './scenario.js';
 
 export class OptionError extends Error {}
@@ -41,6 +42,10 @@ export interface RawScenarioFlags {
   consistency?: string;
   removeWith?: string;
   leaseTtl?: string;
+  /** failover: kill -9 trials. */
+  trials?: string;
+  /** Redis Cluster's cluster-node-timeout (ms when a bare number, as Redis's setting). */
+  nodeTimeout?: string;
 }
 
 export interface ScenarioOptions {
@@ -72,7 +77,14 @@ export interface ScenarioOptions {
   membership: 'dynamic' | 'static';
   /** null: the embedded coordinator; '': etcd started by the runner; else etcd endpoints. */
   etcd: string | null;
+  /** Replicas per primary (ringcache --replicas; Redis Cluster --cluster-replicas). */
   replicas: number;
+  /** ringcache's write consistency mode (--consistency), passed to the nodes when the scenario runs with replicas. */
+  consistency: 'async' | 'sync';
+  /** failover: kill -9 trials. */
+  trials: number;
+  /** Redis Cluster's cluster-node-timeout (ms). */
+  redisNodeTimeoutMs: number;
   /** How removals leave: SIGTERM, or `ringcache cluster remove <id>`. */
   removeWith: 'sigterm' | 'cluster-remove';
   leaseTtlMs: number;
@@ -170,7 +182,16 @@ const schema = z.object({
     })
     .optional(),
   replicas: wholeNumber(0, 16).optional(),
-  consistency: z.string().optional(),
+  consistency: z.enum(['async', 'sync'], { error: () => "must be 'async' or 'sync'" }).optional(),
+  trials: wholeNumber(1, 100).optional(),
+  nodeTimeout: z
+    .string()
+    .transform((v, ctx) => {
+      const ms = /^\s*\d+\s*$/.test(v) ? Number(v) : parseDuration(v);
+      if (ms === undefined || ms < 100 || ms > 120_000) return fail(ctx, 'must be milliseconds (15000, as Redis\'s cluster-node-timeout) or a duration with a unit (1s), from 100 ms to 120 s');
+      return ms;
+    })
+    .optional(),
   removeWith: z.enum(['sigterm', 'cluster-remove'], { error: () => "must be 'sigterm' or 'cluster-remove'" }).optional(),
   leaseTtl: duration(1000, 60_000).optional(),
 });
@@ -183,6 +204,7 @@ const FLAG_NAMES: Record<string, string> = {
   restartAfter: '--restart-after',
   removeWith: '--remove-with',
   leaseTtl: '--lease-ttl',
+  nodeTimeout: '--node-timeout',
 };
 const flagName = (key: string) => FLAG_NAMES[key] ?? `--${key}`;
 
@@ -205,8 +227,10 @@ export function resolveOptions(name: ScenarioName, raw: RawScenarioFlags, rc: Re
   const f = parsed.data;
   const d = rc.defaults;
   // Checked here, before anything starts: what the nodes cannot do yet (exit 2 with one line).
-  if (f.replicas !== undefined && f.replicas > 0) throw new OptionError(`--replicas ${f.replicas}: not available yet: ringcache has no replicas (a dead node's keys are gone); run with --replicas 0 or without it`);
-  if (f.consistency !== undefined) throw new OptionError(`--consistency ${f.consistency}: not available yet: ringcache server has no consistency modes (they come with replicas)`);
+  if (d.replication !== true) {
+    if (f.replicas !== undefined && f.replicas > 0) throw new OptionError(`--replicas ${f.replicas}: not available yet: ringcache has no replicas in ${name} (only the failover scenario runs with replicas so far); run with --replicas 0 or without it`);
+    if (f.consistency !== undefined) throw new OptionError(`--consistency ${f.consistency}: not available yet: consistency modes come with replicas, which only the failover scenario runs so far`);
+  }
   if (f.static === true && f.etcd !== undefined) throw new OptionError('--static (membership from --peers) and --etcd (the node manager through etcd) exclude each other');
   const now = rc.now ?? new Date();
   const stamp = now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
@@ -235,7 +259,10 @@ export function resolveOptions(name: ScenarioName, raw: RawScenarioFlags, rc: Re
     checkSample: 1,
     membership: f.static === true ? 'static' : (d.membership ?? 'dynamic'),
     etcd: f.etcd ?? null,
-    replicas: f.replicas ?? 0,
+    replicas: f.replicas ?? d.replicas ?? 0,
+    consistency: f.consistency ?? 'async',
+    trials: f.trials ?? d.trials ?? 1,
+    redisNodeTimeoutMs: f.nodeTimeout ?? d.redisNodeTimeoutMs ?? REDIS_NODE_TIMEOUT_MS,
     removeWith: f.removeWith ?? 'sigterm',
     leaseTtlMs: f.leaseTtl ?? 2000,
   };

@@ -5,9 +5,18 @@
  * (or CLUSTER ADDSLOTSRANGE and MEET below 3 nodes, which redis-cli refuses),
  * or one plain redis-server for a standalone comparison.
  *
+ * With `replicas` > 0 (the failover scenario), each master gets that many
+ * replicas (`redis-cli --cluster create ... --cluster-replicas N`, so at least
+ * 3 masters), and the cluster counts as formed once every replica reports
+ * master_link_status:up (a replica that never finished its first sync refuses
+ * to fail over). A killed node restarted with its nodes.conf rejoins as Redis
+ * makes it: a replica of the replica promoted in its place.
+ *
  * Settings that differ from Redis's defaults, for a harness: no RDB or AOF
  * (a cache, as ringcache), cluster-node-timeout 2000 ms (default 15000) so a
- * failure is noticed within a quick run. cluster-require-full-coverage stays
+ * failure is noticed within a quick run, unless nodeTimeoutMs is given (the
+ * failover scenario gives Redis's default unless --node-timeout says
+ * otherwise). cluster-require-full-coverage stays
  * at its default (yes): once a dead master is marked failed, the whole cluster
  * answers CLUSTERDOWN. A restarted node reads its nodes.conf (kept in a
  * temporary directory) and rejoins with its slots, empty.
@@ -25,7 +34,12 @@ export const REDIS_NODE_TIMEOUT_MS = 2000;
 const SLOTS = 16384;
 
 export interface RedisClusterOptions {
+  /** Masters (with replicas, each gets `replicas` more nodes). */
   nodes: number;
+  /** Replicas per master (default 0). */
+  replicas?: number;
+  /** cluster-node-timeout (default REDIS_NODE_TIMEOUT_MS). */
+  nodeTimeoutMs?: number;
   standalone?: boolean;
   host?: string;
 }
@@ -47,24 +61,39 @@ export class RedisClusterUnderTest implements ClusterUnderTest {
   private dir = '';
   private readonly host: string;
 
+  private readonly replicas: number;
+  private readonly nodeTimeoutMs: number;
+
   constructor(private readonly opts: RedisClusterOptions) {
     if (!Number.isInteger(opts.nodes) || opts.nodes < 1) throw new Error('a cluster needs at least one node');
     if (opts.standalone && opts.nodes !== 1) throw new Error('a standalone target has exactly one node');
+    this.replicas = opts.replicas ?? 0;
+    if (!Number.isInteger(this.replicas) || this.replicas < 0) throw new Error('replicas must be a whole number');
+    if (this.replicas > 0 && (opts.standalone || opts.nodes < 3)) throw new Error('a Redis Cluster with replicas needs at least 3 masters (redis-cli --cluster create)');
+    this.nodeTimeoutMs = opts.nodeTimeoutMs ?? REDIS_NODE_TIMEOUT_MS;
     this.host = opts.host ?? '127.0.0.1';
-    this.capabilities = { membership: opts.standalone ? 'standalone' : 'redis-cluster', replicas: 0, addRemove: false, clustered: !opts.standalone };
+    this.capabilities = { membership: opts.standalone ? 'standalone' : 'redis-cluster', replicas: this.replicas, addRemove: false, clustered: !opts.standalone };
     this.description = opts.standalone
       ? 'redis-server, one standalone node'
-      : `Redis Cluster, ${opts.nodes} masters, no replicas (cluster-node-timeout ${REDIS_NODE_TIMEOUT_MS} ms)`;
+      : this.replicas === 0
+        ? `Redis Cluster, ${opts.nodes} masters, no replicas (cluster-node-timeout ${this.nodeTimeoutMs} ms)`
+        : `Redis Cluster, ${opts.nodes} masters + ${opts.nodes * this.replicas} replicas, asynchronous replication (cluster-node-timeout ${this.nodeTimeoutMs} ms)`;
+  }
+
+  /** The cluster-node-timeout the nodes run with (ms). */
+  get nodeTimeout(): number {
+    return this.nodeTimeoutMs;
   }
 
   async start(): Promise<void> {
     this.dir = await mkdtemp(path.join(os.tmpdir(), 'ringcache-scenario-redis-'));
-    const ports = await freePorts(this.opts.nodes * 2, this.host);
-    this.members = Array.from({ length: this.opts.nodes }, (_, i) => ({
+    const total = this.opts.nodes * (1 + this.replicas);
+    const ports = await freePorts(total * 2, this.host);
+    this.members = Array.from({ length: total }, (_, i) => ({
       id: `${this.host}:${ports[i]}`,
       host: this.host,
       port: ports[i]!,
-      busPort: ports[this.opts.nodes + i]!,
+      busPort: ports[total + i]!,
       proc: null,
       state: 'stopped' as NodeState,
     }));
@@ -80,7 +109,7 @@ export class RedisClusterUnderTest implements ClusterUnderTest {
   private serverArgs(m: Member): string[] {
     const common = ['--port', String(m.port), '--bind', m.host, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', this.dir];
     if (this.opts.standalone) return common;
-    return [...common, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${m.port}.conf`, '--cluster-port', String(m.busPort), '--cluster-node-timeout', String(REDIS_NODE_TIMEOUT_MS)];
+    return [...common, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${m.port}.conf`, '--cluster-port', String(m.busPort), '--cluster-node-timeout', String(this.nodeTimeoutMs)];
   }
 
   private async launch(m: Member): Promise<void> {
@@ -98,7 +127,7 @@ export class RedisClusterUnderTest implements ClusterUnderTest {
   private async form(): Promise<void> {
     const n = this.members.length;
     if (n >= 3) {
-      const r = await runCommand('redis-cli', ['--cluster', 'create', ...this.members.map((m) => m.id), '--cluster-replicas', '0', '--cluster-yes'], FORM_TIMEOUT_MS);
+      const r = await runCommand('redis-cli', ['--cluster', 'create', ...this.members.map((m) => m.id), '--cluster-replicas', String(this.replicas), '--cluster-yes'], FORM_TIMEOUT_MS);
       if (r.code !== 0) throw new Error(`redis-cli --cluster create failed (${r.code}): ${r.output.trim().slice(-500)}`);
     } else {
       for (let i = 0; i < n; i++) {
@@ -127,7 +156,20 @@ export class RedisClusterUnderTest implements ClusterUnderTest {
       }));
       last = states.join(' | ').replace(/\r\n/g, ' ');
       const ok = states.every((s) => /cluster_state:ok/.test(s) && new RegExp(`cluster_known_nodes:${this.members.length}\\b`).test(s) && /cluster_slots_assigned:16384/.test(s));
-      if (ok) return;
+      if (ok && this.replicas > 0) {
+        // Every running replica has finished its sync (its link to its master is up).
+        const links = await Promise.all(this.members.filter((m) => m.state === 'running').map(async (m) => {
+          try {
+            const info = replyText(await call(m.host, m.port, ['INFO', 'replication'], 1000));
+            return /^role:slave/m.test(info) && !/^master_link_status:up\s*$/m.test(info) ? `${m.id} ${/^master_link_status:\w+/m.exec(info)?.[0] ?? 'no link status'}` : undefined;
+          } catch (err) {
+            return `${m.id}: ${(err as Error).message}`;
+          }
+        }));
+        const down = links.filter((l) => l !== undefined);
+        if (down.length === 0) return;
+        last = `replicas not in sync: ${down.join(', ')}`;
+      } else if (ok) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`the Redis Cluster did not become healthy within ${timeoutMs} ms: ${last.slice(0, 400)}`);

@@ -140,6 +140,14 @@ export function formatSummary(report: ScenarioReport, reportPath?: string): stri
     }
   }
   for (const t of report.targets) {
+    for (const table of t.tables ?? []) {
+      lines.push('', `${t.system}: ${table.title}`);
+      const all = [table.columns, ...table.rows];
+      const w = table.columns.map((_, i) => Math.min(48, Math.max(...all.map((r) => (r[i] ?? '').length))));
+      for (const r of all) lines.push('  ' + r.map((c, i) => cut(c, w[i]!)).join('  ').trimEnd());
+    }
+  }
+  for (const t of report.targets) {
     const gating = t.verdicts.some((v) => v.gating);
     lines.push('', `verdicts, ${t.system}${gating ? '' : ' (comparison: shown, not gating)'}: ${t.promise}`);
     for (const v of t.verdicts) lines.push(`  ${verdictLine(v)}`);
@@ -296,6 +304,8 @@ export function renderHtml(report: ScenarioReport, uplot: { js: string; css: str
   const mapFates = report.targets.flatMap((t) => t.runs.flatMap((r) => r.membership === undefined ? [] : [
     `<li>${e(t.system)} / ${e(r.name)}: migration ${e(r.membership.migration)}; slots kept ${r.membership.slotsByFate.kept}, handed over ${r.membership.slotsByFate['handed-over']}, reassigned from a dead node ${r.membership.slotsByFate.reassigned}; acknowledged writes lost on their keys ${r.membership.lostWritesBySlotFate.kept} / ${r.membership.lostWritesBySlotFate['handed-over']} / ${r.membership.lostWritesBySlotFate.reassigned}</li>`]));
   const clusterMap = mapRows.length === 0 ? '' : `<h2>Cluster map</h2><ul id="slot-fates">${mapFates.join('')}</ul><p class="legend-note">Every version of the map the runner saw (seconds on the run's clock; negative: while the cluster started). Nodes: address, member id, state, slots.</p><table id="map-table"><tr><th>run</th><th>seen (s)</th><th>epoch</th><th>nodes</th><th>moves</th></tr>${mapRows.join('')}</table>`;
+  const figureTables = report.targets.flatMap((t) => (t.tables ?? []).map((table) =>
+    `<h3>${e(t.system)}: ${e(table.title)}</h3><table class="figures"><tr>${table.columns.map((c) => `<th>${e(c)}</th>`).join('')}</tr>${table.rows.map((r) => `<tr>${r.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('')}</table>`)).join('');
   const sweep = sweepPoints(report.targets).length > 0 ? `<h2>Concurrency sweep</h2><div class="charts" id="sweep-charts"></div>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ringcache scenario ${e(report.scenario)}</title>
@@ -307,6 +317,7 @@ export function renderHtml(report: ScenarioReport, uplot: { js: string; css: str
 <h2>Summary</h2>${summary}
 <h2>Verdicts</h2>${promises}${verdicts}
 <p id="result">result: <b>${report.exitCode === 0 ? 'PASS' : 'FAIL'}</b> (exit ${report.exitCode})</p>
+${figureTables === '' ? '' : `<h2>Figures</h2>${figureTables}`}
 ${sweep}
 <h2>Runs</h2><p class="legend-note">Red bands: fault windows (from the fault to its undo). Blue bands: load phases. Seconds since each run's cluster started.</p>${runs}
 <h2>Faults</h2>${faults}

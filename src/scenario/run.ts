@@ -26,7 +26,7 @@ import { finalRead, preload, runWorkload, type SweepConfig, type WorkloadConfig,
 const MAX_EXTENSION_MS = 60_000;
 
 /** Injects faults itself (paced on recovery); resolves when done. */
-export type FaultDriver = (ctl: { phaseStart: number; now(): number; inject(spec: FaultSpec): Promise<FaultRecord> }) => Promise<void>;
+export type FaultDriver = (ctl: { phaseStart: number; now(): number; inject(spec: FaultSpec, timeoutMs?: number): Promise<FaultRecord> }) => Promise<void>;
 
 /**
  * The runner sees a map version a little after the nodes can act on it (its watch, its own busy event loop): a
@@ -198,9 +198,10 @@ export class Run {
    * Runs the workload as a phase. Faults are either a plan (at = offsets from
    * the phase's start) or a driver that injects them itself, paced on the
    * cluster's recovery; with a driver the load lasts at least cfg.durationMs
-   * and until the driver is done (at most MAX_EXTENSION_MS longer).
+   * and until the driver is done (at most maxExtensionMs longer, default
+   * MAX_EXTENSION_MS).
    */
-  async load(cfg: WorkloadConfig, phase: string, faults: readonly FaultSpec[] | FaultDriver = []): Promise<void> {
+  async load(cfg: WorkloadConfig, phase: string, faults: readonly FaultSpec[] | FaultDriver = [], maxExtensionMs = MAX_EXTENSION_MS): Promise<void> {
     this.phase = phase;
     const start = this.now();
     if (typeof faults !== 'function') {
@@ -209,10 +210,10 @@ export class Run {
       return;
     }
     const minimum = new Promise<void>((resolve) => setTimeout(resolve, cfg.durationMs));
-    const driven = faults({ phaseStart: start, now: () => this.now(), inject: (spec) => this.faults.injectNow(spec) }).catch((err: Error) => {
+    const driven = faults({ phaseStart: start, now: () => this.now(), inject: (spec, timeoutMs) => this.faults.injectNow(spec, timeoutMs) }).catch((err: Error) => {
       this.notes.push(`fault driver failed: ${err.message}`);
     });
-    await runWorkload({ ...cfg, durationMs: cfg.durationMs + MAX_EXTENSION_MS }, this.host(), phase, Promise.all([minimum, driven]).then(() => {}));
+    await runWorkload({ ...cfg, durationMs: cfg.durationMs + maxExtensionMs }, this.host(), phase, Promise.all([minimum, driven]).then(() => {}));
   }
 
   /** Waits (bounded) for the faults to end, e.g. a restart still in progress. */

@@ -79,17 +79,21 @@ async function environmentProblem(o: ScenarioOptions): Promise<string | undefine
   return undefined;
 }
 
-function context(system: SystemName, options: ScenarioOptions, progress: Progress, cleanup: Cleanup): ScenarioContext {
+/** What a scenario's run function is given (exported for tests that run one scenario on one system). */
+export function context(system: SystemName, options: ScenarioOptions, progress: Progress, cleanup: Cleanup): ScenarioContext {
   return {
     system,
     options,
     progress,
     cleanup,
     cluster: (shape) => {
-      if (system === 'redis-cluster') return new RedisClusterUnderTest({ nodes: shape.nodes, standalone: shape.standalone === true });
+      if (system === 'redis-cluster') return new RedisClusterUnderTest({ nodes: shape.nodes, standalone: shape.standalone === true, replicas: shape.replicas ?? 0, nodeTimeoutMs: options.redisNodeTimeoutMs });
       if (shape.standalone === true || options.membership === 'static') return new StaticCluster({ nodes: shape.nodes, standalone: shape.standalone === true });
+      const replicas = shape.replicas ?? 0;
       return new DynamicCluster({
-        nodes: shape.nodes,
+        nodes: shape.nodes * (1 + replicas),
+        replicas,
+        consistency: options.consistency,
         ...(options.etcd !== null && { etcd: options.etcd }),
         leaseTtlMs: options.leaseTtlMs,
         removeWith: options.removeWith,

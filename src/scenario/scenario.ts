@@ -13,7 +13,7 @@ import type { Run, RunResult } from './run.js';
 import type { Verdict } from './verdicts.js';
 import type { SweepConfig, WorkloadConfig } from './workload.js';
 
-export const SCENARIO_NAMES = ['load', 'node-failure', 'rolling-restart', 'scale-out', 'scale-in', 'partition', 'chaos', 'all'] as const;
+export const SCENARIO_NAMES = ['load', 'node-failure', 'rolling-restart', 'scale-out', 'scale-in', 'partition', 'chaos', 'failover', 'all'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 export type SystemName = ClusterUnderTest['system'];
 
@@ -29,10 +29,21 @@ export interface ScenarioDefaults {
   nodes?: number;
   /** The ringcache backend unless --static: the node manager (default) or static membership. */
   membership?: 'dynamic' | 'static';
+  /** It runs with replicas: --replicas and --consistency are accepted (elsewhere they are refused). */
+  replication?: boolean;
+  /** Replicas per primary unless --replicas is given. */
+  replicas?: number;
+  /** Trials unless --trials is given. */
+  trials?: number;
+  /** Redis Cluster's cluster-node-timeout unless --node-timeout is given (otherwise the harness's 2000 ms). */
+  redisNodeTimeoutMs?: number;
 }
 
 export interface ClusterShape {
+  /** Nodes; with replicas, primaries (each gets `replicas` more nodes). */
   nodes: number;
+  /** Replicas per primary (default 0). */
+  replicas?: number;
   /** One node without membership (the load scenario's comparison). */
   standalone?: boolean;
   /** Node manager: each node reaches the coordinator through its own fault proxy (to cut one node off). */
@@ -62,6 +73,16 @@ export interface TargetResult {
   promise: string;
   runs: RunResult[];
   verdicts: Verdict[];
+  /** Tables of a scenario's own figures (failover's trials), shown in the summary and the report page. */
+  tables?: FigureTable[];
+  /** A scenario's own figures, as data (report.json). */
+  figures?: Record<string, unknown>;
+}
+
+export interface FigureTable {
+  title: string;
+  columns: string[];
+  rows: string[][];
 }
 
 export interface ScenarioDefinition {

@@ -4,6 +4,7 @@
  */
 import type { ScenarioDefinition, ScenarioName } from '../scenario.js';
 import { chaos } from './chaos.js';
+import { failover } from './failover.js';
 import { load } from './load.js';
 import { nodeFailure } from './node-failure.js';
 import { rollingRestart } from './rolling-restart.js';
@@ -11,7 +12,7 @@ import { scaleIn, scaleOut } from './scale.js';
 import { partition } from './partition.js';
 
 export const SCENARIOS: ReadonlyMap<Exclude<ScenarioName, 'all'>, ScenarioDefinition> = new Map(
-  [load, nodeFailure, rollingRestart, scaleOut, scaleIn, partition, chaos].map((s) => [s.name as Exclude<ScenarioName, 'all'>, s]),
+  [load, nodeFailure, rollingRestart, scaleOut, scaleIn, partition, chaos, failover].map((s) => [s.name as Exclude<ScenarioName, 'all'>, s]),
 );
 
 /** The scenarios `all` runs: those available today. */
