@@ -245,7 +245,7 @@ async function runFailover(ctx: ScenarioContext): Promise<TargetResult> {
     const option = ringcache ? unknownOption(message) : undefined;
     if (option === undefined) throw err;
     const result = await run.finish();
-    const answer = `the nodes refuse ${option.replace(/^unknown option /, '')} (${option}): this build has no replication yet (issue 16), so there is nothing to fail over to`;
+    const answer = `the nodes refuse ${option.replace(/^unknown option '?|'$/g, '')} ("${option}"): this build has no replication yet (issue 16), so there is nothing to fail over to`;
     result.notes.push(answer);
     return {
       system: ctx.system, description: result.description, promise, runs: [result], figures: { ...fig, unavailable: answer },
