@@ -11,9 +11,10 @@
  *
  * Usage (the runner starts it): node coordinator-process.js <cluster> <host>
  * [--replicas N --consistency async|sync]. The replication settings are the
- * cluster's, kept by the coordinator (as `ringcache dev --replicas N`); until
- * the controller takes them they are only passed to the nodes (the runner
- * gives every node the same flags), and this process says so on its output.
+ * cluster's, kept in the coordinator's store: the node that creates the
+ * cluster (the first to start; the runner gives every node the same flags)
+ * writes them there, so this process only says on its output what the nodes
+ * were given.
  * Prints `coordinator ready on <host>:<port>` once it serves; exits on SIGTERM
  * or SIGINT (and the runner's reaper kills it with the nodes if the runner
  * dies).
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   if (cluster === undefined || host === undefined) throw new Error('usage: coordinator-process.js <cluster> <host> [--replicas N --consistency async|sync]');
   const replicas = rest.indexOf('--replicas') >= 0 ? Number(rest[rest.indexOf('--replicas') + 1]) : 0;
   if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`--replicas must be a whole number, got ${String(rest[rest.indexOf('--replicas') + 1])}`);
-  if (replicas > 0) process.stdout.write(`coordinator: --replicas ${replicas} ${rest.slice(rest.indexOf('--consistency')).slice(0, 2).join(' ')}: passed to the nodes (the controller of this build takes no replication settings)\n`);
+  if (replicas > 0) process.stdout.write(`coordinator: --replicas ${replicas} ${rest.slice(rest.indexOf('--consistency')).slice(0, 2).join(' ')}: given to every node (the first to start stores them as the cluster's settings)\n`);
   const store = new MemoryKv();
   const server = new KvServer(store);
   const port = await server.listen(0, host);
