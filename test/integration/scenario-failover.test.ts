@@ -143,8 +143,12 @@ test('ringcache: the same trial, or a clear answer while the nodes have no --rep
     assert.match(target.description, /6 nodes.*--replicas 1, --consistency async/);
     return;
   }
-  // Replication is in: the trial must have measured a failover.
+  // Replication is in: the trial must have measured a failover, by another node, and no false one.
   assert.equal(fig.initialShapeProblem, null);
+  assert.equal(fig.pause?.falseFailover, false);
   assert.equal(fig.trials.length, 1);
-  assert.ok(fig.trials[0]!.ms !== null, 'writes accepted again after the kill');
+  const [trial] = fig.trials as [KillTrial];
+  assert.ok(trial.ms !== null && trial.ms > 0, `writes accepted again after the kill (probe saw ${JSON.stringify(trial.probeOutcomes)})`);
+  assert.notEqual(trial.acceptedBy, trial.victim);
+  assert.equal(fig.stoppedEarly, null, String(fig.stoppedEarly));
 });
