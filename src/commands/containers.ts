@@ -78,14 +78,21 @@ export function replyStrings(ctx: CommandContext, items: readonly string[]): voi
  */
 export const MAX_REPEATED = 1 << 24;
 
-/** The count argument of the RAND* commands: Redis's range check, then ringcache's cap on repeats. */
-export function randCount(argv: Argv, i: number, withValues: boolean): { count: number; unique: boolean } {
+/**
+ * The count argument of the RAND* commands and what may follow it (WITHVALUES or
+ * WITHSCORES when `word` is given): Redis's range check, then ringcache's cap on repeats.
+ */
+export function randCount(argv: Argv, i: number, word?: string): { count: number; unique: boolean; withWord: boolean } {
+  // Redis's order: the count (its range), then the syntax of what follows, then WITHVALUES/WITHSCORES's
+  // tighter range; the key is looked up only after all of them.
   const exact = BigInt(argInt(argv, i));
   if (exact < -9223372036854775807n) throw new CommandError('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
-  if (withValues && exact < -4611686018427387903n) throw new CommandError('ERR value is out of range');
+  if (argv.length > i + 2 || (argv.length === i + 2 && (word === undefined || !argv.is(i + 1, word)))) throw new CommandError(Errors.syntax);
+  const withWord = argv.length === i + 2;
+  if (withWord && exact < -4611686018427387903n) throw new CommandError('ERR value is out of range');
   const n = Number(exact);
   if (n < -MAX_REPEATED) throw new CommandError(`ERR value is out of range (ringcache returns at most ${MAX_REPEATED} repeated elements)`);
-  return n >= 0 ? { count: n, unique: true } : { count: -n, unique: false };
+  return n >= 0 ? { count: n, unique: true, withWord } : { count: -n, unique: false, withWord };
 }
 
 /**

@@ -116,14 +116,13 @@ function hincrbyfloat(ctx: CommandContext, argv: Argv): void {
 }
 
 function hrandfield(ctx: CommandContext, argv: Argv): void {
-  if (argv.length > 4 || (argv.length === 4 && !argv.is(3, 'withvalues'))) throw new CommandError(Errors.syntax);
-  const withValues = argv.length === 4;
-  const h = read(ctx, argv.str(1));
   if (argv.length === 2) {
+    const h = read(ctx, argv.str(1));
     if (h === undefined) return ctx.out.nullBulk();
     return ctx.out.bulkLatin1(h.fields.randomKey());
   }
-  const { count, unique } = randCount(argv, 2, withValues);
+  const { count, unique, withWord: withValues } = randCount(argv, 2, 'withvalues');
+  const h = read(ctx, argv.str(1));
   if (h === undefined || count === 0) return ctx.out.array(0);
   let picked: string[];
   if (!unique) {

@@ -100,20 +100,21 @@ function indexIn(l: ListObject, i: number): number {
   return at < 0 || at >= l.size ? -1 : at;
 }
 
+// LINDEX and LSET look the key up (nil / no such key, WRONGTYPE) before they parse the
+// index, as Redis 7.0 does; LRANGE and LREM parse their numbers first.
 function lindex(ctx: CommandContext, argv: Argv): void {
-  const i = argNumber(argv, 2);
   const l = read(ctx, argv.str(1));
-  const at = l === undefined ? -1 : indexIn(l, i);
+  if (l === undefined) return ctx.out.nullBulk();
+  const at = indexIn(l, argNumber(argv, 2));
   if (at < 0) ctx.out.nullBulk();
-  else ctx.out.bulkLatin1(l!.get(at));
+  else ctx.out.bulkLatin1(l.get(at));
 }
 
 function lset(ctx: CommandContext, argv: Argv): void {
-  const i = argNumber(argv, 2);
   const key = argv.str(1);
   const l = writeList(ctx, key);
   if (l === undefined) throw new CommandError(Errors.noSuchKey);
-  const at = indexIn(l, i);
+  const at = indexIn(l, argNumber(argv, 2));
   if (at < 0) throw new CommandError('ERR index out of range');
   l.set(at, argv.str(3));
   ctx.store.objectChanged(key, l);
@@ -177,6 +178,13 @@ function linsert(ctx: CommandContext, argv: Argv): void {
   ctx.out.integer(-1);
 }
 
+/** Redis's getPositiveLongFromObjectOrReply with a message: the same message for a non-integer as for a negative one. */
+function nonNegative(argv: Argv, i: number, message: string): number {
+  const n = parseInt64(argv.buf, argv.start[i]!, argv.end[i]!);
+  if (n === null || n < 0) throw new CommandError(message);
+  return Number(n);
+}
+
 function lpos(ctx: CommandContext, argv: Argv): void {
   let rank = 1;
   let count = -1;
@@ -186,13 +194,13 @@ function lpos(ctx: CommandContext, argv: Argv): void {
     if (argv.is(i, 'rank')) {
       const r = argInt(argv, i + 1);
       if (r === 0) throw new CommandError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
-      rank = Number(r);
+      // Redis 7.0 negates a negative RANK in a C long: -LONG_MIN stays LONG_MIN, below every match
+      // count, so RANK -9223372036854775808 takes the first match from the tail, as RANK -1 does.
+      rank = BigInt(r) === -9223372036854775808n ? -1 : Number(r);
     } else if (argv.is(i, 'count')) {
-      count = argNumber(argv, i + 1);
-      if (count < 0) throw new CommandError("ERR COUNT can't be negative");
+      count = nonNegative(argv, i + 1, "ERR COUNT can't be negative");
     } else if (argv.is(i, 'maxlen')) {
-      maxlen = argNumber(argv, i + 1);
-      if (maxlen < 0) throw new CommandError("ERR MAXLEN can't be negative");
+      maxlen = nonNegative(argv, i + 1, "ERR MAXLEN can't be negative");
     } else throw new CommandError(Errors.syntax);
   }
   const l = read(ctx, argv.str(1));

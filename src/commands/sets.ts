@@ -81,12 +81,13 @@ function spop(ctx: CommandContext, argv: Argv): void {
 
 function srandmember(ctx: CommandContext, argv: Argv): void {
   if (argv.length > 3) throw new CommandError(Errors.syntax);
-  const s = read(ctx, argv.str(1));
   if (argv.length === 2) {
+    const s = read(ctx, argv.str(1));
     if (s === undefined) return ctx.out.nullBulk();
     return ctx.out.bulkLatin1(s.random());
   }
-  const { count, unique } = randCount(argv, 2, false);
+  const { count, unique } = randCount(argv, 2);
+  const s = read(ctx, argv.str(1));
   if (s === undefined || count === 0) return ctx.out.array(0);
   if (unique && count >= s.size) return replySet(ctx, s.list());
   const picked: string[] = [];

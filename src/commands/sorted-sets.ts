@@ -552,14 +552,13 @@ function zintercard(ctx: CommandContext, argv: Argv): void {
 // --- random picks and scans ---------------------------------------------------
 
 function zrandmember(ctx: CommandContext, argv: Argv): void {
-  if (argv.length > 4 || (argv.length === 4 && !argv.is(3, 'withscores'))) throw new CommandError(Errors.syntax);
-  const withScores = argv.length === 4;
-  const z = read(ctx, argv.str(1));
   if (argv.length === 2) {
+    const z = read(ctx, argv.str(1));
     if (z === undefined) return ctx.out.nullBulk();
     return ctx.out.bulkLatin1(z.scores.randomKey());
   }
-  const { count, unique } = randCount(argv, 2, withScores);
+  const { count, unique, withWord: withScores } = randCount(argv, 2, 'withscores');
+  const z = read(ctx, argv.str(1));
   if (z === undefined || count === 0) return ctx.out.array(0);
   let picked: string[];
   if (!unique) {

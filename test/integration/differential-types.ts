@@ -327,6 +327,17 @@ const crossTypeCases: Case[] = [
     // Deliberate: ringcache's payload is its own format; Redis's is refused with Redis's text for an unreadable payload.
     { cmd: ['RESTORE', 'r', '0', REDIS_DUMP_OF_V], redis: '+OK', ringcache: '-ERR DUMP payload version or checksum are wrong', why: "ringcache's own DUMP format" },
   ] },
+  // Found by a randomized comparison with redis-server (issue 18's library tests): which error wins
+  // when both the key and an argument are wrong. LINDEX and LSET look the key up first; the RAND*
+  // commands parse their count (and the syntax after it) before the key; LPOS's COUNT and MAXLEN
+  // answer their own message for a non-integer too.
+  { name: 'which error first: the key or the argument (LINDEX, LSET, HRANDFIELD, SRANDMEMBER, ZRANDMEMBER, LPOS)', steps: [
+    'SET s v', 'RPUSH l a b', 'LINDEX nokey x', 'LINDEX s x', 'LINDEX l x', 'LSET nokey x v', 'LSET s x v', 'LSET l x v', 'LSET nokey 0 v',
+    'HRANDFIELD s x', 'HRANDFIELD s 1', 'HRANDFIELD s 1 FOO', 'HRANDFIELD s x FOO', 'HRANDFIELD nokey x', 'HRANDFIELD s -4611686018427387904 WITHVALUES', 'HRANDFIELD s -4611686018427387904 FOO',
+    'SRANDMEMBER s x', 'SRANDMEMBER s 1', 'SRANDMEMBER nokey x', 'SRANDMEMBER s x y',
+    'ZRANDMEMBER s x', 'ZRANDMEMBER s 1 WITHSCORES', 'ZRANDMEMBER s x FOO', 'ZRANDMEMBER nokey -9223372036854775808', 'ZRANDMEMBER s -4611686018427387904 WITHSCORES',
+    'LPOS l a COUNT x', 'LPOS l a COUNT 1.5', 'LPOS l a MAXLEN x', 'LPOS l a MAXLEN -inf', 'LPOS s a COUNT x', 'LPOS nokey a MAXLEN x', 'LPOS l a RANK -9223372036854775808', 'LPOS l a RANK 9223372036854775808',
+  ] },
   { name: 'SCAN TYPE and MATCH over mixed types', steps: [
     'MSET s1 a s2 b', 'HSET h1 f v', 'HSET h2 f v', { scanAll: ['TYPE', 'hash'] }, { scanAll: ['TYPE', 'string'] }, { scanAll: ['TYPE', 'HASH', 'MATCH', '*1'] }, { scanAll: ['TYPE', 'zset'] },
   ] },
