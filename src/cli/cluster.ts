@@ -40,7 +40,7 @@ export interface ClusterStatus {
   cluster: string;
   epoch: number;
   controller: string;
-  nodes: Array<{ id: string; address: string; role: string; state: NodeState | 'registered'; weight: number; slots: number; alive: boolean }>;
+  nodes: Array<{ id: string; address: string; role: string; state: NodeState | 'registered'; weight: number; slots: number; alive: boolean; replicaOf?: string; synced?: boolean }>;
   /** Moves in flight, with the old owner's last progress report (about once a second) when there is one. */
   moves: Array<{ id: string; from: string; to: string; slots: number; acknowledged: boolean; progress?: MoveProgress }>;
   unassignedSlots: number;
@@ -55,6 +55,7 @@ export async function readStatus(kv: KvStore, cluster: string): Promise<ClusterS
   const leader = entries.filter((e) => e.key.startsWith(keys.election)).sort((a, b) => a.createRevision - b.createRevision)[0];
   const nodes: ClusterStatus['nodes'] = (map?.nodes ?? []).map((n) => ({
     id: n.id, address: `${n.host}:${n.port}`, role: n.role, state: n.state, weight: n.weight, slots: map!.slotCount(n.id), alive: members.some((m) => m.id === n.id),
+    ...(n.role === 'replica' ? { replicaOf: `${map!.node(n.primary!)!.host}:${map!.node(n.primary!)!.port}`, synced: n.synced === true } : {}),
   }));
   for (const m of members) {
     if (!nodes.some((n) => n.id === m.id)) nodes.push({ id: m.id, address: `${m.host}:${m.port}`, role: 'primary', state: 'registered', weight: m.weight, slots: 0, alive: true });
@@ -82,7 +83,7 @@ export async function readStatus(kv: KvStore, cluster: string): Promise<ClusterS
 function printStatus(s: ClusterStatus): void {
   const lines = [
     `cluster ${s.cluster}  epoch ${s.epoch}  controller ${s.controller === '' ? '(none)' : s.controller.slice(0, 8)}${s.unassignedSlots > 0 ? `  ${s.unassignedSlots} slots unassigned` : ''}`,
-    ...s.nodes.map((n) => `  ${n.id.slice(0, 8)}  ${n.address.padEnd(21)}  ${n.role}  ${n.state.padEnd(10)}  weight ${n.weight}  ${String(n.slots).padStart(5)} slots${n.alive ? '' : '  (lease gone)'}`),
+    ...s.nodes.map((n) => `  ${n.id.slice(0, 8)}  ${n.address.padEnd(21)}  ${n.role}  ${n.state.padEnd(10)}  weight ${n.weight}  ${n.replicaOf !== undefined ? `replica of ${n.replicaOf}${n.synced ? ' (in sync)' : ' (syncing)'}` : `${String(n.slots).padStart(5)} slots`}${n.alive ? '' : '  (lease gone)'}`),
     ...s.moves.map((m) => `  moving ${m.slots} slots ${m.from.slice(0, 8)} -> ${m.to.slice(0, 8)}  ${moveLine(m, process.stdout.isTTY === true)}`),
   ];
   process.stdout.write(lines.join('\n') + '\n');

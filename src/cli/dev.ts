@@ -39,6 +39,8 @@ export interface DevOptions {
   localEtcd?: boolean;
   /** Flags passed through to every node (--maxmemory ...). */
   nodeArgs: string[];
+  /** The embedded controller's failover delay. */
+  failoverAfterMs?: number;
 }
 
 const CLI = fileURLToPath(new URL('../../bin/ringcache.js', import.meta.url));
@@ -112,7 +114,7 @@ export async function runDev(opts: DevOptions): Promise<void> {
   const status = await readStatus(store, opts.cluster);
   const lines = [
     `ringcache dev: ${opts.nodes} nodes ready${opts.proxy ? ' (proxy mode)' : ''}, ${what} on ${coordinator}, epoch ${status.epoch}`,
-    ...status.nodes.map((n) => `  ${n.address}  id ${n.id.slice(0, 8)}  ${n.slots} slots`),
+    ...status.nodes.map((n) => `  ${n.address}  id ${n.id.slice(0, 8)}  ${n.replicaOf !== undefined ? `replica of ${n.replicaOf}` : `${n.slots} slots`}`),
     `  cluster-aware clients: redis-cli -c -p ${opts.basePort}   (ioredis: new Redis.Cluster([{ host: '${opts.bind}', port: ${opts.basePort} }]))`,
     opts.proxy ? `  any client, any node:  redis-cli -p ${opts.basePort}` : `  plain clients: start with --proxy to let any node forward commands to the owner`,
     `  change it: type add | kill <port> | stop <port> | status   (or: ringcache cluster status ${joinFlag} ${coordinator})`,
@@ -133,7 +135,7 @@ export async function runDev(opts: DevOptions): Promise<void> {
       } else if ((cmd === 'kill' || cmd === 'stop') && child !== undefined) {
         child.kill(cmd === 'kill' ? 'SIGKILL' : 'SIGTERM');
       } else if (cmd === 'status') {
-        void readStatus(store, opts.cluster).then((s) => process.stdout.write(s.nodes.map((n) => `  ${n.address}  ${n.id.slice(0, 8)}  ${n.state}  ${n.slots} slots`).join('\n') + `\n  epoch ${s.epoch}, ${s.moves.length} moves in progress\n`));
+        void readStatus(store, opts.cluster).then((s) => process.stdout.write(s.nodes.map((n) => `  ${n.address}  ${n.id.slice(0, 8)}  ${n.state}  ${n.replicaOf !== undefined ? `replica of ${n.replicaOf}` : `${n.slots} slots`}`).join('\n') + `\n  epoch ${s.epoch}, ${s.moves.length} moves in progress\n`));
       } else if (cmd !== undefined && cmd !== '') {
         process.stderr.write(`ringcache dev: unknown '${line.trim()}' (add | kill <port> | stop <port> | status; ports: ${[...children.keys()].join(', ')})\n`);
       }
@@ -197,7 +199,7 @@ async function embedded(opts: DevOptions, log: Logger): Promise<Coordination> {
   }
   const lease = await store.grantLease(CONTROLLER_TTL_MS);
   const keepAlive = setInterval(() => void store.keepAlive(lease.id), CONTROLLER_TTL_MS / 4);
-  const controller = new Controller({ kv: store, cluster: opts.cluster, lease: lease.id, name: 'dev', log });
+  const controller = new Controller({ kv: store, cluster: opts.cluster, lease: lease.id, name: 'dev', log, ...(opts.failoverAfterMs !== undefined ? { failoverAfterMs: opts.failoverAfterMs } : {}) });
   await controller.start();
   return {
     store,
@@ -258,7 +260,8 @@ async function settled(store: KvStore, cluster: string, n: number): Promise<void
     const entry = await store.get(keys.map);
     if (entry !== undefined) {
       const map = ClusterMap.parse(entry.value);
-      const owning = map.nodes.filter((node) => map.slotCount(node.id) > 0).length;
+      // Every node placed: a primary owning slots, or a replica whose copy is in sync.
+      const owning = map.nodes.filter((node) => map.slotCount(node.id) > 0 || (node.role === 'replica' && node.synced === true)).length;
       // Every node applied this version too, so no node answers from an older one.
       const { entries } = await store.range(keys.members);
       const applied = entries.every((e) => (JSON.parse(e.value) as MemberRecord).appliedEpoch >= map.epoch);

@@ -12,6 +12,7 @@ import { CoordinatedMembership } from '../membership/agent.js';
 import { EtcdKv, parseEtcdEndpoints } from '../membership/etcd-kv.js';
 import { RemoteKv } from '../membership/remote-kv.js';
 import { CLUSTER_NAME } from '../membership/layout.js';
+import { DEFAULT_SETTINGS, type ClusterSettings } from '../cluster/cluster-map.js';
 import type { KvStore } from '../membership/kv.js';
 import { registerClusterCommand } from './cluster.js';
 import { runDev } from './dev.js';
@@ -41,6 +42,20 @@ interface ServerFlags {
   leaseTtl: string;
   weight: string;
   migrationRate: string;
+  replicas?: string;
+  consistency?: string;
+  zone?: string;
+  failoverAfter: string;
+}
+
+/** --replicas and --consistency: the settings a new cluster is created with (undefined when neither is given). */
+export function settingsFlags(flags: { replicas?: string; consistency?: string }): ClusterSettings | undefined {
+  if (flags.replicas === undefined && flags.consistency === undefined) return undefined;
+  const replicas = flags.replicas === undefined ? DEFAULT_SETTINGS.replicas : Number(flags.replicas);
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 5) throw new ConfigError('invalid --replicas: an integer from 0 to 5');
+  const consistency = flags.consistency ?? DEFAULT_SETTINGS.consistency;
+  if (consistency !== 'async' && consistency !== 'sync') throw new ConfigError(`invalid --consistency '${consistency}': async or sync`);
+  return { replicas, consistency };
 }
 
 /** Longest start-up waits for the coordinator before giving up (exit 2). */
@@ -74,7 +89,25 @@ function coordinatedOptions(flags: ServerFlags, bind: string, port: number, pass
     kind = 'embedded';
   }
   // In etcd mode every node stands for controller; the embedded store's controller runs in the dev process.
-  const membership = new CoordinatedMembership({ kv, kind, cluster: flags.cluster, host: bind, port, weight, ttlMs, controller: kind === 'etcd', password, log: nodeLog });
+  const failoverAfterMs = Number(flags.failoverAfter);
+  if (!Number.isInteger(failoverAfterMs) || failoverAfterMs < 200 || failoverAfterMs > 60_000) throw new ConfigError('invalid --failover-after: milliseconds from 200 to 60000');
+  if (flags.zone !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(flags.zone)) throw new ConfigError(`invalid --zone '${flags.zone}': 1-64 letters, digits, '.', '_' or '-'`);
+  const settings = settingsFlags(flags);
+  const membership = new CoordinatedMembership({
+    kv,
+    kind,
+    cluster: flags.cluster,
+    host: bind,
+    port,
+    weight,
+    ttlMs,
+    controller: kind === 'etcd',
+    password,
+    log: nodeLog,
+    failoverAfterMs,
+    ...(flags.zone !== undefined ? { zone: flags.zone } : {}),
+    ...(settings !== undefined ? { settings } : {}),
+  });
   return { membership, proxy: flags.proxy === true, coordinator: () => membership.status() };
 }
 
@@ -167,6 +200,10 @@ const server = program
   .option('--cluster <name>', 'cluster name (several clusters can share one etcd)', 'ringcache')
   .option('--lease-ttl <ms>', 'membership lease TTL: a node silent this long loses its slots (etcd grants whole seconds)', '2000')
   .option('--weight <w>', 'relative capacity: slots in proportion to weight', '1')
+  .option('--replicas <n>', 'replicas per primary, when this node creates the cluster (the first to start; later: ringcache cluster set replicas)')
+  .option('--consistency <mode>', 'async (a write is acknowledged once on its primary) or sync (once every in-sync replica has it too), when this node creates the cluster')
+  .option('--zone <name>', 'placement label: replicas go to other zones than their primary')
+  .option('--failover-after <ms>', 'a primary silent this long is replaced by its replica (etcd mode: the controller among the nodes)', '900')
   .option('--migration-rate <keys/s>', 'most keys per second one outgoing slot move sends (0: no limit; CONFIG SET migration-rate changes it)', '0')
   .action(async (flags: ServerFlags) => runServer(flags));
 
@@ -184,6 +221,9 @@ interface DevFlags {
   proxy?: boolean;
   maxmemory?: string;
   maxmemoryPolicy?: string;
+  replicas?: string;
+  consistency?: string;
+  failoverAfter?: string;
 }
 
 program
@@ -198,6 +238,9 @@ program
   .option('--proxy', 'every node forwards commands for other nodes\' slots (for cluster-unaware clients)')
   .option('--maxmemory <size>', 'memory limit of each node')
   .addOption(new Option('--maxmemory-policy <policy>', 'eviction policy of each node').choices(EVICTION_POLICIES))
+  .option('--replicas <n>', 'replicas per primary (e.g. --nodes 6 --replicas 1: 3 primaries, each with a replica)')
+  .option('--consistency <mode>', 'async or sync (see the README\'s replication section)')
+  .option('--failover-after <ms>', 'a primary silent this long is replaced by its replica', '900')
   .action(async (flags: DevFlags) => {
     const nodes = Number(flags.nodes);
     const basePort = Number(flags.basePort);
@@ -206,11 +249,17 @@ program
     const nodeArgs = [
       ...(flags.maxmemory !== undefined ? ['--maxmemory', flags.maxmemory] : []),
       ...(flags.maxmemoryPolicy !== undefined ? ['--maxmemory-policy', flags.maxmemoryPolicy] : []),
+      ...(flags.replicas !== undefined ? ['--replicas', flags.replicas] : []),
+      ...(flags.consistency !== undefined ? ['--consistency', flags.consistency] : []),
+      ...(flags.failoverAfter !== undefined ? ['--failover-after', flags.failoverAfter] : []),
     ];
+    settingsFlags(flags); // checked here, before any node starts
+    const failoverAfterMs = Number(flags.failoverAfter ?? '900');
+    if (!Number.isInteger(failoverAfterMs) || failoverAfterMs < 200 || failoverAfterMs > 60_000) throw new ConfigError('invalid --failover-after: milliseconds from 200 to 60000');
     const coordinatorPort = flags.coordinatorPort === undefined ? basePort - 1 : Number(flags.coordinatorPort);
     if (!Number.isInteger(coordinatorPort) || coordinatorPort < 1 || coordinatorPort > 65535) throw new ConfigError('invalid --coordinator-port: must be 1 to 65535');
     if (!CLUSTER_NAME.test(flags.cluster)) throw new ConfigError(`invalid --cluster '${flags.cluster}': 1-64 letters, digits, '.', '_' or '-'`);
-    await runDev({ nodes, basePort, coordinatorPort, bind: flags.bind, proxy: flags.proxy === true, cluster: flags.cluster, ...(typeof flags.etcd === 'string' && { etcd: flags.etcd }), ...(flags.etcd === true && { localEtcd: true }), nodeArgs });
+    await runDev({ nodes, basePort, coordinatorPort, bind: flags.bind, proxy: flags.proxy === true, cluster: flags.cluster, ...(typeof flags.etcd === 'string' && { etcd: flags.etcd }), ...(flags.etcd === true && { localEtcd: true }), nodeArgs, failoverAfterMs });
   });
 
 // The top-level help documents the server's flags too: `ringcache --help` is where users look first.

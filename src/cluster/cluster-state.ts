@@ -30,6 +30,8 @@ export class ClusterState {
   /** Per slot: 1 while a move's handover holds its commands (the copy is complete; the commit is due). */
   private readonly held = new Uint8Array(SLOT_COUNT);
   private readonly listeners = new Set<() => void>();
+  /** This node is a replica whose copy of its primary is complete (src/replication/sink.ts). */
+  private replicaOnline = false;
 
   constructor(
     readonly selfId: string,
@@ -100,6 +102,21 @@ export class ClusterState {
 
   isHeld(slot: number): boolean {
     return this.held[slot] === 1;
+  }
+
+  setReplicaOnline(online: boolean): void {
+    this.replicaOnline = online;
+  }
+
+  /**
+   * Whether this node, a replica, may answer a read for the slot (READONLY):
+   * its copy is complete and its primary owns the slot in the map it holds.
+   */
+  replicaServes(slot: number): boolean {
+    if (!this.replicaOnline || this.fenceReason !== undefined) return false;
+    const map = this.current;
+    const self = map?.node(this.selfId);
+    return self?.role === 'replica' && map!.ownerOf(slot)?.id === self.primary;
   }
 
   setServingDeadline(at: number): void {

@@ -28,16 +28,27 @@ function writeNode(ctx: CommandContext, n: MapNode): void {
   ctx.out.bulkText(n.id);
 }
 
-/* Only primaries exist until replication does. */
+/** Each range with its primary, then the primary's live replicas (what ioredis scaleReads and node-redis replica reads use). */
 function slots(ctx: CommandContext): void {
-  const ranges = map(ctx).ranges();
+  const m = map(ctx);
+  const ranges = m.ranges();
   ctx.out.array(ranges.length);
   for (const r of ranges) {
-    ctx.out.array(3);
+    const replicas = m.replicasOf(r.node.id);
+    ctx.out.array(3 + replicas.length);
     ctx.out.integer(r.start);
     ctx.out.integer(r.end);
     writeNode(ctx, r.node);
+    for (const n of replicas) writeNode(ctx, n);
   }
+}
+
+/** A replica's offset as this node knows it: its own, or (on its primary) what it confirmed. */
+function offsetOf(ctx: CommandContext, n: MapNode): number {
+  const r = ctx.node.replication?.()?.status();
+  if (r === undefined) return 0;
+  if (n.id === state(ctx).selfId) return r.offset;
+  return r.replicas.find((f) => f.id === n.id)?.acked ?? 0;
 }
 
 function health(n: MapNode): string {
@@ -47,9 +58,11 @@ function health(n: MapNode): string {
 function shards(ctx: CommandContext): void {
   const m = map(ctx);
   const out = ctx.out;
-  out.array(m.nodes.length);
-  for (const n of m.nodes) {
+  const primaries = m.primaries();
+  out.array(primaries.length);
+  for (const n of primaries) {
     const ranges = m.rangesOf(n.id);
+    const members = [n, ...m.replicasOf(n.id)];
     out.map(2);
     out.bulkText('slots');
     out.array(ranges.length * 2);
@@ -58,16 +71,18 @@ function shards(ctx: CommandContext): void {
       out.integer(r.end);
     }
     out.bulkText('nodes');
-    out.array(1);
-    out.fields([
-      ['id', n.id],
-      ['port', n.port],
-      ['ip', n.host],
-      ['endpoint', n.host],
-      ['role', 'master'],
-      ['replication-offset', 0],
-      ['health', health(n)],
-    ]);
+    out.array(members.length);
+    for (const x of members) {
+      out.fields([
+        ['id', x.id],
+        ['port', x.port],
+        ['ip', x.host],
+        ['endpoint', x.host],
+        ['role', x.role === 'primary' ? 'master' : 'replica'],
+        ['replication-offset', offsetOf(ctx, x)],
+        ['health', x.role === 'replica' && x.synced !== true ? 'loading' : health(x)],
+      ]);
+    }
   }
 }
 
@@ -78,10 +93,11 @@ function shards(ctx: CommandContext): void {
 export function clusterNodesText(s: ClusterState, m: ClusterMap): string {
   return m.nodes
     .map((n) => {
-      const flags = [...(n.id === s.selfId ? ['myself'] : []), 'master', ...(n.state === 'failed' ? ['fail'] : [])].join(',');
+      const role = n.role === 'primary' ? 'master' : 'slave';
+      const flags = [...(n.id === s.selfId ? ['myself'] : []), role, ...(n.state === 'failed' ? ['fail'] : [])].join(',');
       const slots = m.rangesOf(n.id).map((r) => (r.start === r.end ? String(r.start) : `${r.start}-${r.end}`));
       const link = n.state === 'failed' ? 'disconnected' : 'connected';
-      const fields = [n.id, `${n.host}:${n.port}@0`, flags, '-', '0', '0', String(m.epoch), link, ...slots];
+      const fields = [n.id, `${n.host}:${n.port}@0`, flags, n.role === 'replica' ? n.primary! : '-', '0', '0', String(m.epoch), link, ...slots];
       return fields.join(' ') + '\n';
     })
     .join('');
@@ -182,8 +198,16 @@ const subcommands: CommandSpec[] = [
 
 export const clusterCommands: CommandSpec[] = [
   command({ name: 'cluster', arity: -2, flags: [], group, summary: 'A container for Redis Cluster commands.', since: '3.0.0', subcommands, handler: subcommandDispatcher('cluster', subcommands) }),
-  command({ name: 'readonly', arity: 1, flags: ['fast'], group, summary: 'Enables read-only queries for a connection to a Redis Cluster replica node.', since: '3.0.0', handler: (ctx) => ctx.out.raw(OK) }),
-  command({ name: 'readwrite', arity: 1, flags: ['fast'], group, summary: 'Enables read-write queries for a connection to a Redis Cluster replica node.', since: '3.0.0', handler: (ctx) => ctx.out.raw(OK) }),
+  command({ name: 'readonly', arity: 1, flags: ['fast'], group, summary: 'Enables read-only queries for a connection to a Redis Cluster replica node.', since: '3.0.0', handler: (ctx) => {
+    state(ctx);
+    ctx.session.readFromReplica = true;
+    ctx.out.raw(OK);
+  } }),
+  command({ name: 'readwrite', arity: 1, flags: ['fast'], group, summary: 'Enables read-write queries for a connection to a Redis Cluster replica node.', since: '3.0.0', handler: (ctx) => {
+    state(ctx);
+    ctx.session.readFromReplica = false;
+    ctx.out.raw(OK);
+  } }),
   command({ name: 'asking', arity: 1, flags: ['fast'], group, summary: 'Signals that a cluster client is following an -ASK redirect.', since: '3.0.0', handler: (ctx) => ctx.out.raw(OK) }),
 ];
 

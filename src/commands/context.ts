@@ -3,6 +3,7 @@
  * client's session, and the node's services. Handlers are plain functions of
  * (context, argv); the server builds the context, tests can build one by hand.
  */
+import type { ReplicationManager } from '../replication/manager.js';
 import type { MoveImports } from '../migration/imports.js';
 import type { Argv } from '../protocol/argv.js';
 import type { ReplyWriter, Protocol } from '../protocol/writer.js';
@@ -27,6 +28,10 @@ export interface Session {
   authFailures?: number;
   /** MULTI and WATCH state (transactions.ts), made on the client's first MULTI or WATCH. */
   tx?: Transaction;
+  /** READONLY: on a replica, reads of its primary's slots are answered here (READWRITE clears it). */
+  readFromReplica?: boolean;
+  /** The replication offset after this client's last write on a primary (what WAIT waits for). */
+  lastWriteOffset?: number;
 }
 
 /** One runtime setting, as CONFIG GET/SET see it. */
@@ -63,6 +68,8 @@ export interface NodeServices {
   coordinator?(): CoordinatorStatus | undefined;
   /** The moves this node receives (undefined unless it is a coordinated cluster member). */
   migration?(): MoveImports | undefined;
+  /** This node's replication (undefined unless it is a coordinated cluster member). */
+  replication?(): ReplicationManager | undefined;
 }
 
 export interface CommandContext {

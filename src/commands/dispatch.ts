@@ -24,6 +24,7 @@ import { dumpCommands } from './dump.js';
 import { blockingState, serveBlocked } from './blocking.js';
 import { clusterCommands } from './cluster.js';
 import { migrationCommands } from './migration.js';
+import { replicationCommands } from './replication.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
 
@@ -52,7 +53,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...migrationCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...migrationCommands, ...replicationCommands, ...extra];
     specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
@@ -103,6 +104,8 @@ export class Dispatcher {
     if (spec.firstKey === 0 && spec.keysOf === undefined) return true;
     const r = route(spec, argv, cluster);
     if (r.kind === 'local' || r.kind === 'keyless') return true;
+    // READONLY on a replica: reads of its primary's slots are answered from its copy, as Redis Cluster's replicas.
+    if (r.kind === 'remote' && ctx.session.readFromReplica === true && spec.flags.includes('readonly') && cluster.replicaServes(r.slot)) return true;
     if (r.kind === 'down') {
       ctx.out.error(r.reason);
       return false;

@@ -16,7 +16,7 @@
  * map it holds and changes nothing until the coordinator is back.
  */
 import type { Logger } from 'pino';
-import { ClusterMap } from '../cluster/cluster-map.js';
+import { ClusterMap, type ClusterSettings } from '../cluster/cluster-map.js';
 import type { MemberRecord } from '../cluster/reconcile.js';
 import { PeerLink } from '../cluster/peer-link.js';
 import { encodeRequest } from '../protocol/request-encoder.js';
@@ -36,6 +36,9 @@ const LEAVE_TIMEOUT_MS = 120_000;
 const PEER_CHECK_TIMEOUT_MS = 250;
 /** How often the map is read even without a watch event. */
 const MAP_RESYNC_MS = 1000;
+/** How often replication's report is looked at; an in-sync change is written at once, an offset at most once a second. */
+const REPORT_MS = 100;
+const OFFSET_REPORT_MS = 1000;
 
 export interface AgentOptions {
   kv: KvStore;
@@ -50,6 +53,12 @@ export interface AgentOptions {
   controller: boolean;
   password: () => string;
   log: Logger;
+  /** Placement label. */
+  zone?: string;
+  /** Settings to store if the cluster has none yet (the first node to start creates the cluster with them). */
+  settings?: ClusterSettings;
+  /** The controller's failover delay (ms), when this node stands as one. */
+  failoverAfterMs?: number;
 }
 
 export class CoordinatedMembership implements MembershipProvider {
@@ -75,7 +84,33 @@ export class CoordinatedMembership implements MembershipProvider {
 
   constructor(private readonly opts: AgentOptions) {
     this.keys = clusterKeys(opts.cluster);
-    this.record = { id: this.selfId, host: opts.host, port: opts.port, weight: opts.weight, state: 'up', appliedEpoch: 0 };
+    this.record = { id: this.selfId, host: opts.host, port: opts.port, weight: opts.weight, state: 'up', appliedEpoch: 0, ...(opts.zone ? { zone: opts.zone } : {}) };
+  }
+
+  private reportTimer: NodeJS.Timeout | undefined;
+  private lastOffsetReport = 0;
+
+  reportNow(): void {
+    this.report();
+  }
+
+  /** Writes the member record again when replication's report changed (see REPORT_MS). */
+  private report(): void {
+    const r = this.host?.replicationReport?.();
+    if (r === undefined || this.stopped) return;
+    const urgent = r.inSync?.join(',') !== this.record.inSync?.join(',') || r.handoff !== this.record.handoff;
+    const now = Date.now();
+    const offsetDue = r.replOffset !== undefined && r.replOffset !== this.record.replOffset && now - this.lastOffsetReport >= OFFSET_REPORT_MS;
+    if (!urgent && !offsetDue) return;
+    const { inSync: _i, replOffset: _o, handoff: _h, ...rest } = this.record;
+    this.record = {
+      ...rest,
+      ...(r.inSync !== undefined ? { inSync: r.inSync } : {}),
+      ...(r.replOffset !== undefined ? { replOffset: r.replOffset } : {}),
+      ...(r.handoff !== undefined ? { handoff: r.handoff } : {}),
+    };
+    if (offsetDue) this.lastOffsetReport = now;
+    void this.putRecord().catch(() => {});
   }
 
   readonly moves: MoveReporter = {
@@ -112,8 +147,14 @@ export class CoordinatedMembership implements MembershipProvider {
       await kv.revokeLease(this.lease).catch(() => {});
       throw new Error(`another live member (${clash.id}) already has the address ${this.opts.host}:${this.opts.port}`);
     }
+    if (this.opts.settings !== undefined) {
+      // Created with these settings if nobody created the cluster before (a later node's flags do not change it: `ringcache cluster set` does).
+      await kv.txn([{ key: this.keys.settings, modRevision: 0 }], [{ put: this.keys.settings, value: JSON.stringify(this.opts.settings) }]);
+    }
     await this.putRecord();
     await this.watchMap();
+    this.reportTimer = setInterval(() => this.report(), REPORT_MS);
+    this.reportTimer.unref();
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / RENEWALS_PER_TTL)));
     this.armFence();
     this.timer.unref();
@@ -121,7 +162,15 @@ export class CoordinatedMembership implements MembershipProvider {
     this.resync = setInterval(() => void this.opts.kv.get(this.keys.map).then((e) => e && this.onMap(e.value), () => {}), MAP_RESYNC_MS);
     this.resync.unref();
     if (this.opts.controller) {
-      this.controller = new Controller({ kv, cluster: this.opts.cluster, lease: this.lease, name: this.selfId, log: this.opts.log });
+      this.controller = new Controller({
+        kv,
+        cluster: this.opts.cluster,
+        lease: this.lease,
+        name: this.selfId,
+        log: this.opts.log,
+        password: this.opts.password,
+        ...(this.opts.failoverAfterMs !== undefined ? { failoverAfterMs: this.opts.failoverAfterMs } : {}),
+      });
       await this.controller.start();
     }
   }
@@ -273,6 +322,7 @@ export class CoordinatedMembership implements MembershipProvider {
       }
     }
     this.stopped = true;
+    if (this.reportTimer) clearInterval(this.reportTimer);
     if (this.timer) clearInterval(this.timer);
     if (this.fenceTimer) clearTimeout(this.fenceTimer);
     if (this.resync) clearInterval(this.resync);

@@ -9,10 +9,11 @@
  * etcd restart) can never write.
  */
 import type { Logger } from 'pino';
-import { ClusterMap, moveId } from '../cluster/cluster-map.js';
+import { ClusterMap, moveId, settingsSchema, type ClusterSettings } from '../cluster/cluster-map.js';
 import { reconcile, type MemberRecord } from '../cluster/reconcile.js';
 import type { KvStore, KvWatch } from './kv.js';
 import { clusterKeys } from './layout.js';
+import { DEFAULT_FAILOVER_AFTER_MS, PrimaryProber } from './probes.js';
 
 /** Changes within this window are decided together (nodes starting at once join in one version). */
 const SETTLE_MS = 50;
@@ -33,6 +34,10 @@ export interface ControllerOptions {
   /** Who this candidate is, for status (a node id, or 'dev'). */
   name: string;
   log: Logger;
+  /** Silence of a primary, in ms, after which it is replaced by a replica (without waiting for its lease). */
+  failoverAfterMs?: number;
+  /** The nodes' password, for the probes. */
+  password?: () => string;
 }
 
 export class Controller {
@@ -48,9 +53,15 @@ export class Controller {
   private again = false;
   /** Versions written while active, for status and tests. */
   written = 0;
+  private readonly prober: PrimaryProber;
 
   constructor(private readonly opts: ControllerOptions) {
     this.keys = clusterKeys(opts.cluster);
+    this.prober = new PrimaryProber({
+      failoverAfterMs: opts.failoverAfterMs ?? DEFAULT_FAILOVER_AFTER_MS,
+      password: opts.password ?? (() => ''),
+      onChange: () => this.schedule(ACK_SETTLE_MS),
+    });
   }
 
   get isActive(): boolean {
@@ -70,7 +81,9 @@ export class Controller {
         // Progress reports change nothing the controller decides on.
         const relevant = events.filter((e) => !e.entry.key.startsWith(this.keys.progress));
         if (relevant.length === 0) return;
-        this.schedule(relevant.some((e) => e.type === 'put' && e.entry.key.startsWith(this.keys.acks)) ? ACK_SETTLE_MS : SETTLE_MS);
+        // An acknowledged move or a handoff waits on this step with its writes held: decided at once.
+        const urgent = relevant.some((e) => e.type === 'put' && (e.entry.key.startsWith(this.keys.acks) || (e.entry.key.startsWith(this.keys.members) && e.entry.value.includes('"handoff"'))));
+        this.schedule(urgent ? ACK_SETTLE_MS : SETTLE_MS);
       },
       onError: () => this.schedule(), // the periodic resync re-reads; the watch is re-made there
     });
@@ -83,6 +96,7 @@ export class Controller {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    this.prober.stop();
     await this.watch?.cancel().catch(() => {});
     await this.running?.catch(() => {});
   }
@@ -109,6 +123,17 @@ export class Controller {
     }, settleMs);
   }
 
+  /** The stored settings, or undefined (none stored, or unreadable: logged). */
+  private settings(json: string | undefined): ClusterSettings | undefined {
+    if (json === undefined) return undefined;
+    try {
+      return settingsSchema.parse(JSON.parse(json));
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'ignoring unreadable cluster settings');
+      return undefined;
+    }
+  }
+
   /** One round: am I the controller? If so, write the next version when there is one. */
   private async step(): Promise<void> {
     const { kv } = this.opts;
@@ -118,7 +143,10 @@ export class Controller {
     const wasActive = this.active;
     this.active = leader !== undefined && leader.key === this.electionKey && leader.createRevision === this.electionRevision;
     if (this.active !== wasActive) this.opts.log.info({ controller: this.opts.name }, this.active ? 'became the controller' : 'no longer the controller');
-    if (!this.active) return;
+    if (!this.active) {
+      this.prober.stop();
+      return;
+    }
     const mapEntry = entries.find((e) => e.key === this.keys.map);
     const map = mapEntry === undefined ? undefined : ClusterMap.parse(mapEntry.value);
     const members: MemberRecord[] = [];
@@ -132,7 +160,15 @@ export class Controller {
     }
     const removals = new Set(entries.filter((e) => e.key.startsWith(this.keys.removals)).map((e) => e.key.slice(this.keys.removals.length)));
     const acks = new Set(entries.filter((e) => e.key.startsWith(this.keys.acks)).map((e) => e.key.slice(this.keys.acks.length)));
-    const next = reconcile({ cluster: this.opts.cluster, map, members, removals, acks });
+    const settings = this.settings(entries.find((e) => e.key === this.keys.settings)?.value);
+    // Probes only while this candidate is the controller, and only of the map's primaries.
+    if (map !== undefined && (settings ?? map.settings).replicas > 0) this.prober.track(map);
+    const unreachable = this.prober.unreachable();
+    const next = reconcile({ cluster: this.opts.cluster, map, members, removals, acks, ...(settings ? { settings } : {}), unreachable });
+    if (next !== undefined && map !== undefined && next.primaries().some((p) => map.node(p.id)?.role === 'replica')) {
+      const promoted = next.primaries().filter((p) => map.node(p.id)?.role === 'replica').map((p) => `${p.host}:${p.port}`);
+      this.opts.log.warn({ epoch: next.epoch, promoted, unreachable: [...unreachable] }, 'failover: replicas promoted');
+    }
     // A removal is done once the node is gone from the map and its record is gone: forget the request.
     const done = [...removals].filter((id) => !members.some((m) => m.id === id) && (next ?? map)?.node(id) === undefined);
     // Acknowledgements and progress of moves no longer in the map (committed or cancelled) are forgotten with the version.

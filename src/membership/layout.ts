@@ -10,6 +10,8 @@ export function clusterKeys(cluster: string) {
     root,
     /** The cluster map document (ClusterMap JSON), written only by the controller. */
     map: `${root}map`,
+    /** Cluster settings (ClusterSettings JSON): written when the cluster is created and by `ringcache cluster set`. */
+    settings: `${root}settings`,
     /** One record per live member (MemberRecord JSON), under the member's lease. */
     members: `${root}members/`,
     member: (id: string) => `${root}members/${id}`,

@@ -23,6 +23,8 @@ export interface MembershipHost {
   setServingDeadline(at: number): void;
   /** The node was removed from the cluster, or must leave: the node process exits. */
   leave(reason: string): void;
+  /** What replication reports in the member record: a primary's in-sync replicas, a replica's applied offset. */
+  replicationReport?(): { inSync?: string[]; replOffset?: number; handoff?: string };
 }
 
 export interface MembershipProvider {
@@ -32,6 +34,8 @@ export interface MembershipProvider {
   start(host: MembershipHost): Promise<void>;
   /** Leaves gracefully where the provider can (hand slots over), within a bounded time. */
   stop(): Promise<void>;
+  /** Writes what replicationReport says now, instead of at the next periodic look. */
+  reportNow?(): void;
   /** Where a node reports its outgoing moves (a provider without a controller has none). */
   readonly moves?: MoveReporter;
 }

@@ -110,7 +110,7 @@ export class SlotExport {
     private readonly host: ExportHost,
   ) {
     for (const [start, end] of move.ranges) for (let s = start; s <= end; s++) this.slots.push(s);
-    this.batch = new PutBatch(id);
+    this.batch = new PutBatch(['SLOTMOVE', 'PUT', id]);
     this.startedAt = host.clock.now();
     this.acknowledged = new Promise((resolve) => (this.onAcknowledged = resolve));
   }
@@ -193,7 +193,7 @@ export class SlotExport {
     this.dirty.clear();
     this.big.length = 0;
     this.window.length = 0;
-    this.batch = new PutBatch(this.id);
+    this.batch = new PutBatch(['SLOTMOVE', 'PUT', this.id]);
     this.slotsDone = 0;
     this.keysSent = 0;
     this.bytesSent = 0;
@@ -297,7 +297,7 @@ export class SlotExport {
       const at = store.expireAt(key)!;
       for (let off = 0; off < value.length; off += PART_SIZE) {
         const piece = value.subarray(off, Math.min(value.length, off + PART_SIZE));
-        await this.sendRequest(partRequest(this.id, key, at, value.length, off, piece));
+        await this.sendRequest(partRequest(['SLOTMOVE', 'PART', this.id], key, at, value.length, off, piece));
         this.bytesSent += piece.length;
         await this.yieldTurn();
       }

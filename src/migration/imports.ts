@@ -12,9 +12,9 @@ import { moveId, type ClusterMap } from '../cluster/cluster-map.js';
 import { SLOT_COUNT } from '../cluster/planner.js';
 import { CommandError } from '../commands/errors.js';
 import type { Clock } from '../store/clock.js';
-import { NO_EXPIRY, type Key, type Keyspace } from '../store/keyspace.js';
-import { decodeValue } from '../store/objects/serialize.js';
-import { KIND_DELETE, KIND_OBJECT, KIND_STRING } from './wire.js';
+import type { Key, Keyspace } from '../store/keyspace.js';
+import { Pieces, storeEntry } from './entry.js';
+import { KIND_STRING } from './wire.js';
 
 interface Incoming {
   readonly id: string;
@@ -26,7 +26,7 @@ interface Incoming {
   keys: number;
   bytes: number;
   /** Large strings being received in pieces. */
-  readonly partial: Map<Key, { buf: Buffer; filled: number; expireAt: number }>;
+  readonly partial: Pieces;
 }
 
 export interface ImportHost {
@@ -75,7 +75,7 @@ export class MoveImports {
     }
     const member = new Uint8Array(SLOT_COUNT);
     for (const s of slots) member[s] = 1;
-    this.moves.set(id, { id, from: move.from, slots, member, complete: false, keys: 0, bytes: 0, partial: new Map() });
+    this.moves.set(id, { id, from: move.from, slots, member, complete: false, keys: 0, bytes: 0, partial: new Pieces() });
     this.stats.active = this.moves.size;
   }
 
@@ -94,46 +94,23 @@ export class MoveImports {
   put(id: string, key: Key, expireAt: number, kind: string, vb: Buffer, vs: number, ve: number): void {
     const m = this.receiving(id);
     this.checkSlot(m, key);
-    const store = this.host.store;
-    m.partial.delete(key);
+    m.partial.forget(key);
     m.keys++;
     m.bytes += ve - vs;
     this.stats.keysReceived++;
     this.stats.bytesReceived += ve - vs;
-    if (kind === KIND_DELETE) {
-      store.delete(key);
-      return;
-    }
-    if (expireAt !== NO_EXPIRY && expireAt <= this.host.clock.now()) {
-      // Expired in flight: it must not come back here.
-      store.delete(key);
-      return;
-    }
-    if (kind === KIND_STRING) store.set(key, vb.subarray(vs, ve), expireAt);
-    else if (kind === KIND_OBJECT) {
-      const value = decodeValue(Buffer.from(vb.subarray(vs, ve)));
-      if (value === null || Buffer.isBuffer(value)) throw new CommandError('ERR unreadable container payload in a move');
-      store.putObject(key, value, expireAt);
-    } else throw new CommandError(`ERR unknown entry kind '${kind}' in a move`);
+    storeEntry(this.host.store, this.host.clock, key, expireAt, kind, vb, vs, ve);
   }
 
   /** SLOTMOVE PART: a piece of a large string; stored once the last piece is in. */
   part(id: string, key: Key, expireAt: number, total: number, offset: number, bytes: Buffer): void {
     const m = this.receiving(id);
     this.checkSlot(m, key);
-    let p = m.partial.get(key);
-    if (offset === 0) m.partial.set(key, (p = { buf: Buffer.allocUnsafe(total), filled: 0, expireAt }));
-    if (p === undefined || p.filled !== offset || p.buf.length !== total || offset + bytes.length > total) {
-      m.partial.delete(key);
-      throw new CommandError(`ERR out-of-order piece of a large value in move ${id}`);
-    }
-    bytes.copy(p.buf, offset);
-    p.filled += bytes.length;
+    const whole = m.partial.add(key, expireAt, total, offset, bytes, `move ${id}`);
     m.bytes += bytes.length;
     this.stats.bytesReceived += bytes.length;
-    if (p.filled < total) return;
-    m.partial.delete(key);
-    this.put(id, key, p.expireAt, KIND_STRING, p.buf, 0, total);
+    if (whole === undefined) return;
+    this.put(id, key, whole.expireAt, KIND_STRING, whole.value, 0, total);
     m.bytes -= total; // counted piece by piece already
     this.stats.bytesReceived -= total;
   }

@@ -35,6 +35,8 @@ export interface MigrationOptions {
   drop(slots: number[]): void;
   /** The transport to a new owner; a PeerLink by default. */
   connect?: (node: MapNode) => MoveLink;
+  /** Attaches the manager to the store as a SlotWatch (on) or detaches it; by default it is the store's only one. */
+  attachWatch?: (w: SlotWatch, on: boolean) => void;
 }
 
 export interface MigrationStats {
@@ -60,6 +62,7 @@ export class MigrationManager implements SlotWatch {
 
   constructor(private readonly opts: MigrationOptions) {
     const { store, state } = opts;
+    const attach = opts.attachWatch ?? ((w: SlotWatch, on: boolean) => (store.slotWatch = on ? w : null));
     this.imports = new MoveImports({
       store,
       clock: opts.clock,
@@ -78,7 +81,7 @@ export class MigrationManager implements SlotWatch {
       watch: (slot, exp) => {
         this.slots[slot] = 1;
         this.bySlot[slot] = exp;
-        store.slotWatch = this;
+        attach(this, true);
       },
       unwatch: (exp) => {
         for (const s of exp.slots) if (this.bySlot[s] === exp) {
@@ -86,7 +89,7 @@ export class MigrationManager implements SlotWatch {
           this.bySlot[s] = undefined;
         }
         // No slot watched any more: writes go back to paying one null check.
-        if (!this.slots.includes(1)) store.slotWatch = null;
+        if (!this.slots.includes(1)) attach(this, false);
       },
       hold: (slots) => state.holdSlots(slots),
       release: (slots) => state.releaseSlots(slots),

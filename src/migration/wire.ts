@@ -33,8 +33,12 @@ export class PutBatch {
   private len = 0;
   /** Keys in the batch. */
   count = 0;
+  private readonly head: string;
 
-  constructor(private readonly moveId: string) {}
+  /** prefix: the arguments before the entry count (SLOTMOVE PUT <moveId>, or replication's REPL PUT <run> <offset>: see takeWith). */
+  constructor(private readonly prefix: readonly string[]) {
+    this.head = prefix.map((a) => `$${a.length}\r\n${a}\r\n`).join('');
+  }
 
   /** Bytes of key and value data in the batch (what its size limit is checked against). */
   get bytes(): number {
@@ -59,7 +63,14 @@ export class PutBatch {
 
   /** The whole request; the batch is empty afterwards. */
   take(): Buffer {
-    const head = `*${4 + 4 * this.count}\r\n$8\r\nSLOTMOVE\r\n$3\r\nPUT\r\n$${this.moveId.length}\r\n${this.moveId}\r\n$${String(this.count).length}\r\n${this.count}\r\n`;
+    return this.takeWith([]);
+  }
+
+  /** take() with more arguments after the prefix (an offset known only once the batch is complete). */
+  takeWith(more: readonly string[]): Buffer {
+    let head = `*${this.prefix.length + more.length + 1 + 4 * this.count}\r\n${this.head}`;
+    for (const a of more) head += `$${a.length}\r\n${a}\r\n`;
+    head += `$${String(this.count).length}\r\n${this.count}\r\n`;
     const out = Buffer.allocUnsafe(head.length + this.len);
     out.latin1Write(head, 0);
     this.buf.copy(out, head.length, 0, this.len);
@@ -87,9 +98,9 @@ export class PutBatch {
   }
 }
 
-/** One piece of a large string. */
-export function partRequest(moveId: string, key: string, expireAt: number, total: number, offset: number, bytes: Uint8Array): Buffer {
-  const args = ['SLOTMOVE', 'PART', moveId, key, String(expireAt), String(total), String(offset)];
+/** One piece of a large string (prefix: SLOTMOVE PART <moveId>, or REPL PART <run> <offset>). */
+export function partRequest(prefix: readonly string[], key: string, expireAt: number, total: number, offset: number, bytes: Uint8Array): Buffer {
+  const args = [...prefix, key, String(expireAt), String(total), String(offset)];
   let head = `*${args.length + 1}\r\n`;
   for (const a of args) head += `$${a.length}\r\n${a}\r\n`;
   head += `$${bytes.length}\r\n`;

@@ -19,6 +19,7 @@ import { combineReplies, type SplitPart } from '../cluster/split.js';
 import { RequestParser, type ParserLimits, type ParserSink } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/writer.js';
 import type { NodeRuntime } from './runtime.js';
+import { SYNC_TIMEOUT_MS } from '../replication/source.js';
 
 /** Unsent output above which we stop reading from the client until it drains. */
 const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -189,8 +190,17 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     // Recorded before running, so CLIENT INFO/LIST show the command in progress, as Redis does.
     this.lastCommand = spec === undefined ? 'NULL' : spec.subcommands && argv.length > 1 ? `${spec.name}|${argv.utf8(1).toLowerCase()}` : spec.name;
     this.running = true;
+    const barrier = this.runtime.syncBarrier;
+    const touches = barrier?.touches;
+    if (barrier !== null) {
+      // The replies before this command are not held with it: they keep their own place.
+      const before = this.out.take();
+      if (before !== null) this.order.push({ pieces: before });
+    }
     this.runtime.dispatcher.execute(this.ctx, argv, spec);
     this.running = false;
+    // Sync mode: a command that wrote is answered (with everything before it) once the in-sync replicas have it.
+    if (barrier !== null && barrier.touches !== touches) this.holdOutput(barrier.confirmTurn());
     // Redis's limits on requests before AUTH hold from the next request on (AUTH, HELLO AUTH, RESET change it).
     this.parser.authRequired = !this.session.authenticated;
     if (this.session.closeAfterReply) {
@@ -326,6 +336,23 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
         return deferred ?? reply;
       });
     this.holdPlace(attempt(copy(argv), until));
+  }
+
+  /**
+   * Sync mode: this write's reply (the only one in the writer: onCommand set
+   * the earlier ones apart) leaves once `confirmed` settles; later ones queue
+   * behind it. Unconfirmed in time, the
+   * write's reply says so: it was applied here and may or may not survive a
+   * failover (never that it failed: it may have landed on a replica too).
+   */
+  private holdOutput(confirmed: Promise<boolean>): void {
+    const pieces = this.out.take();
+    if (pieces === null) return;
+    const place: { pieces: Buffer[] | null } = { pieces: null };
+    this.order.push(place);
+    void confirmed
+      .then((ok) => (place.pieces = ok ? pieces : [Buffer.from(`-NOTCONFIRMED the write was applied on this primary but its in-sync replicas did not confirm it within ${SYNC_TIMEOUT_MS} ms; it may be lost if this primary fails\r\n`)]))
+      .finally(() => this.scheduleDrain());
   }
 
   /** Reserves this command's place in the reply order until its reply (or error) arrives. */

@@ -37,6 +37,8 @@ export interface InfoSnapshot {
   cpuUser: number;
   cpuSys: number;
   clusterEnabled: boolean;
+  /** Redis's INFO replication fields, in its order (absent: a standalone node, a master with no replicas). */
+  replication?: Array<[string, string | number]>;
   /** Slot moves, when this node is a coordinated cluster member (INFO cluster). */
   migration?: {
     /** 'warm': moves copy the slots' keys (cold: they start empty on the new owner). */
@@ -123,7 +125,7 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
       ['eventloop_delay_max_ms', s.eventLoopDelayMax.toFixed(3)],
       ['input_turns_over_budget', s.inputTurnsOverBudget],
     ],
-    replication: [
+    replication: s.replication ?? [
       ['role', 'master'],
       ['connected_slaves', 0],
     ],

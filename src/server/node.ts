@@ -13,6 +13,10 @@ import type { ClusterMap } from '../cluster/cluster-map.js';
 import { SlotDropper } from '../cluster/slot-dropper.js';
 import { keySlotOf } from '../cluster/key-slot.js';
 import { MigrationManager } from '../migration/manager.js';
+import { ReplicationManager, type ReplicationStatus } from '../replication/manager.js';
+import type { SyncBarrier } from '../replication/source.js';
+import { SlotWatchers } from '../store/slot-watchers.js';
+import type { SlotWatch } from '../store/keyspace.js';
 import type { MembershipHost, MembershipProvider } from '../membership/provider.js';
 import { Dispatcher } from '../commands/dispatch.js';
 import { CommandError } from '../commands/errors.js';
@@ -90,6 +94,10 @@ export class CacheNode implements NodeRuntime {
   private readonly dropper: SlotDropper;
   /** Slot moves from and to this node (coordinated cluster members only). */
   private readonly migration: MigrationManager | undefined;
+  private readonly replication: ReplicationManager | undefined;
+  /** The store's watchers of writes: migration (its moving slots) and replication (every slot, on a primary). */
+  private readonly watchers: SlotWatchers;
+  private replicationWatch: SlotWatch | null = null;
 
   constructor(
     readonly config: NodeConfig,
@@ -100,6 +108,7 @@ export class CacheNode implements NodeRuntime {
     this.log = options.log ?? pino({ level: 'warn' }, pino.destination(2));
     this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
     this.clusterState = options.cluster ? new ClusterState(options.cluster.membership.selfId, options.cluster.proxy) : undefined;
+    this.watchers = new SlotWatchers(this.store);
     this.dropper = new SlotDropper(this.store, (slots) => this.clusterState?.dropDone(slots));
     const moves = options.cluster?.membership.moves;
     if (this.clusterState !== undefined && moves !== undefined) {
@@ -115,6 +124,20 @@ export class CacheNode implements NodeRuntime {
         drop: (slots) => {
           state.dropStarted(slots);
           this.dropper.drop(slots);
+        },
+        attachWatch: (w, on) => (on ? this.watchers.attach(w) : this.watchers.detach(w)),
+      });
+      this.replication = new ReplicationManager({
+        store: this.store,
+        clock: this.clock,
+        state,
+        log: this.log,
+        password: () => this.config.requirepass,
+        reportNow: () => this.options.cluster?.membership.reportNow?.(),
+        watch: (source) => {
+          if (this.replicationWatch !== null) this.watchers.detach(this.replicationWatch);
+          this.replicationWatch = source;
+          if (source !== null) this.watchers.attach(source);
         },
       });
     }
@@ -167,6 +190,7 @@ export class CacheNode implements NodeRuntime {
       await this.options.cluster?.membership.stop();
       this.closing = true;
       this.migration?.stop();
+      this.replication?.stop();
       this.peers.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       for (const s of this.rejected) s.destroy();
@@ -187,6 +211,13 @@ export class CacheNode implements NodeRuntime {
         if (reason !== this.clusterState?.fenced) this.log.warn({ reason }, reason === undefined ? 'serving again' : 'fenced: not serving this node\'s slots');
         this.clusterState?.setFenced(reason);
       },
+      replicationReport: () => {
+        const r = this.replication;
+        if (r === undefined) return {};
+        const inSync = r.inSync();
+        const handoff = r.handoffTarget();
+        return inSync !== undefined ? { inSync, ...(handoff !== undefined ? { handoff } : {}) } : { replOffset: r.sink.offset };
+      },
       leave: (reason) => {
         this.log.warn({ reason }, 'leaving the cluster');
         if (this.options.onLeave) this.options.onLeave(reason);
@@ -206,7 +237,12 @@ export class CacheNode implements NodeRuntime {
     }
     // In the same turn as routing's change: a slot received incompletely is marked dropping before anything can read it.
     this.migration?.onMap(map);
+    this.replication?.onMap(map);
     this.log.info({ epoch: map.epoch, nodes: map.nodes.length, slots: map.slotCount(state.selfId), dropping: lost.length }, 'cluster map applied');
+  }
+
+  get syncBarrier(): SyncBarrier | null {
+    return this.replication?.syncBarrier ?? null;
   }
 
   /** The cluster as this node sees it (undefined on a standalone node). */
@@ -302,6 +338,7 @@ export class CacheNode implements NodeRuntime {
       cluster: () => this.clusterState,
       coordinator: () => this.options.cluster?.coordinator?.(),
       migration: () => this.migration?.imports,
+      replication: () => this.replication,
     };
   }
 
@@ -371,11 +408,42 @@ export class CacheNode implements NodeRuntime {
       cpuSys: cpu.system / 1e6,
       clusterEnabled: this.clusterState !== undefined,
       migration: this.migrationInfo(),
+      ...(this.replication ? { replication: replicationFields(this.replication.status()) } : {}),
       eventLoopDelayP99: this.loopDelayMs(this.loopDelay.percentile(99)),
       eventLoopDelayMax: this.loopDelayMs(this.loopDelay.max),
       inputTurnsOverBudget: this.turn.overBudget,
     });
   }
+}
+
+/** INFO replication as Redis names its fields (master_link_status up once the replica's copy is complete). */
+function replicationFields(r: ReplicationStatus): Array<[string, string | number]> {
+  if (r.role === 'slave') {
+    return [
+      ['role', 'slave'],
+      ['master_host', r.primary?.host ?? '?'],
+      ['master_port', r.primary?.port ?? 0],
+      ['master_link_status', r.online ? 'up' : 'down'],
+      ['master_last_io_seconds_ago', r.lastApplyAgoMs < 0 ? -1 : Math.floor(r.lastApplyAgoMs / 1000)],
+      ['master_sync_in_progress', r.online ? 0 : 1],
+      ['slave_read_repl_offset', r.offset],
+      ['slave_repl_offset', r.offset],
+      ['slave_priority', 100],
+      ['slave_read_only', 1],
+      ['replica_announced', 1],
+      ['connected_slaves', 0],
+      ['master_replid', r.runId || '0'.repeat(40)],
+      ['master_repl_offset', r.offset],
+      ['full_syncs_received', r.syncs],
+    ];
+  }
+  return [
+    ['role', 'master'],
+    ['connected_slaves', r.replicas.length],
+    ...r.replicas.map((f, i): [string, string] => [`slave${i}`, `ip=${f.host},port=${f.port},state=${f.state === 'online' ? 'online' : 'wait_bgsave'},offset=${f.acked},lag=${Math.floor(f.lagMs / 1000)},lag_ms=${f.lagMs}`]),
+    ['master_replid', r.runId.padEnd(40, '0')],
+    ['master_repl_offset', r.offset],
+  ];
 }
 
 function positiveInt(v: string): number {

@@ -9,6 +9,7 @@ import type { NodeConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { PeerPool } from '../cluster/peer-pool.js';
 import type { TurnBudget } from './turn-budget.js';
+import type { SyncBarrier } from '../replication/source.js';
 
 export interface NodeStats {
   connectionsReceived: number;
@@ -30,6 +31,8 @@ export interface NodeRuntime {
   readonly turn: TurnBudget;
   /** Connections to other nodes, for proxy mode. */
   readonly peers: PeerPool;
+  /** Sync mode on a primary: replies to writes wait until the in-sync replicas confirm them (null otherwise). */
+  readonly syncBarrier: SyncBarrier | null;
   /** Called once when a connection has closed. */
   forget(conn: Connection): void;
 }

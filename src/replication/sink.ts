@@ -1,0 +1,105 @@
+/**
+ * A replica's side of replication: it takes the stream (source.ts) only from
+ * the primary its map names, for the run that primary started with SYNC.
+ * Anything else is refused with NOTPRIMARY, which is how a deposed primary
+ * that wakes from a pause learns it was replaced: its stream is refused by
+ * the node that replaced it.
+ */
+import type { ClusterMap } from '../cluster/cluster-map.js';
+import { CommandError } from '../commands/errors.js';
+import { Pieces, storeEntry } from '../migration/entry.js';
+import { KIND_STRING } from '../migration/wire.js';
+import type { Clock } from '../store/clock.js';
+import type { Key, Keyspace } from '../store/keyspace.js';
+
+export interface SinkHost {
+  readonly store: Keyspace;
+  readonly clock: Clock;
+  readonly selfId: string;
+  map(): ClusterMap | undefined;
+  /** The replica's copy became complete (SYNCED) or stopped being so. */
+  onlineChanged(online: boolean): void;
+}
+
+export class ReplicaSink {
+  /** The primary whose run this replica follows ('' when none). */
+  primary = '';
+  private run = '';
+  /** The stream offset applied. */
+  offset = 0;
+  online = false;
+  private readonly pieces = new Pieces();
+  syncs = 0;
+  keysApplied = 0;
+  lastApplyAt = 0;
+
+  constructor(private readonly host: SinkHost) {}
+
+  /** REPL SYNC: a primary starts a full sync; it must be the primary this node's map names. */
+  sync(primaryId: string, epoch: number, runId: string, offset: number): void {
+    const map = this.host.map();
+    const self = map?.node(this.host.selfId);
+    if (map === undefined || map.epoch < epoch) throw new CommandError(`TRYAGAIN this node's map (epoch ${map?.epoch ?? 0}) is older than the primary's (${epoch})`);
+    if (self?.role !== 'replica' || self.primary !== primaryId) throw new CommandError(`NOTPRIMARY at epoch ${map.epoch} this node is not a replica of ${primaryId}`);
+    this.host.store.flush();
+    this.pieces.clear();
+    this.primary = primaryId;
+    this.run = runId;
+    this.offset = offset;
+    this.syncs++;
+    this.setOnline(false);
+  }
+
+  private check(runId: string): void {
+    if (runId !== this.run || this.run === '') throw new CommandError('NOTPRIMARY this node follows no such replication run (its primary changed, or it was never synced)');
+  }
+
+  /** One entry of REPL PUT; the value is the bytes [vs, ve) of vb. */
+  put(runId: string, key: Key, expireAt: number, kind: string, vb: Buffer, vs: number, ve: number): void {
+    this.check(runId);
+    this.pieces.forget(key);
+    storeEntry(this.host.store, this.host.clock, key, expireAt, kind, vb, vs, ve);
+    this.keysApplied++;
+  }
+
+  part(runId: string, key: Key, expireAt: number, total: number, at: number, bytes: Buffer): void {
+    this.check(runId);
+    const whole = this.pieces.add(key, expireAt, total, at, bytes, 'the replication stream');
+    if (whole !== undefined) this.put(runId, key, whole.expireAt, KIND_STRING, whole.value, 0, total);
+  }
+
+  flushAll(runId: string): void {
+    this.check(runId);
+    this.host.store.flush();
+  }
+
+  synced(runId: string): void {
+    this.check(runId);
+    this.setOnline(true);
+  }
+
+  /** A request applied: its offset is the stream's offset after it. */
+  advance(runId: string, offset: number): number {
+    this.check(runId);
+    if (offset > this.offset) this.offset = offset;
+    this.lastApplyAt = this.host.clock.now();
+    return this.offset;
+  }
+
+  /** The map changed: a replica whose primary changed (or which is no longer a replica) forgets its run. */
+  onMap(map: ClusterMap): void {
+    const self = map.node(this.host.selfId);
+    const primary = self?.role === 'replica' ? self.primary! : '';
+    if (primary === this.primary && primary !== '') return;
+    this.primary = primary;
+    this.run = '';
+    this.pieces.clear();
+    this.setOnline(false);
+  }
+
+  private setOnline(online: boolean): void {
+    if (online === this.online) return;
+    this.online = online;
+    this.host.onlineChanged(online);
+  }
+}

@@ -1,0 +1,526 @@
+/**
+ * A primary's side of replication: the stream of its writes, and one feed per
+ * replica that carries it.
+ *
+ * The stream is made of states, not commands: the store reports every key
+ * written, deleted, expired or evicted (a SlotWatch on every slot); at the end
+ * of the event-loop turn each such key is sent as it is now (its value, type
+ * and absolute expiry, or its deletion), in the entry format slot moves use
+ * (src/migration/wire.ts). So a replica never replays a command: expiry and
+ * eviction on the primary reach it as deletions, random or time-dependent
+ * commands (SPOP, INCRBYFLOAT, EXPIRE) as their outcome, and a turn's writes
+ * arrive together. The cost is that a write to a large container resends the
+ * container (see the README's replication section).
+ *
+ * The offset counts the stream's payload bytes since this primary's run
+ * began; a replica answers each request with the offset it has applied.
+ *
+ * A feed's first request is SYNC (the replica empties its store and follows
+ * this run); then a walk of every key (bounded slices, as a move's copy) goes
+ * out interleaved with the live stream, both in the order they were read from
+ * the store, so the replica converges on the primary's state; then SYNCED:
+ * from its answer on, the replica is online. A broken link starts over with a
+ * full sync. Memory is bounded: a feed whose queue grows past MAX_QUEUE_BYTES
+ * (a replica that cannot keep up) is restarted.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { MapNode } from '../cluster/cluster-map.js';
+import { SLOT_COUNT } from '../cluster/planner.js';
+import type { MoveLink } from '../migration/export.js';
+import { KIND_DELETE, KIND_OBJECT, KIND_STRING, PART_SIZE, PART_THRESHOLD, PutBatch, partRequest } from '../migration/wire.js';
+import { encodeRequest } from '../protocol/request-encoder.js';
+import type { Key, Keyspace, SlotWatch } from '../store/keyspace.js';
+import { encodeValue } from '../store/objects/serialize.js';
+
+const BATCH_BYTES = 64 * 1024;
+const BATCH_KEYS = 512;
+/** Requests sent to a replica and not yet answered. */
+const WINDOW = 16;
+/** Work per event-loop turn for a full sync's walk (the node's turn budget for client input). */
+const SLICE_MS = 2;
+const KEYS_PER_SCAN = 128;
+/** A feed whose unsent queue exceeds this is restarted (full sync) rather than let it grow. */
+const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+/** An online replica is in sync while its oldest unanswered request is younger than this. */
+export const DEFAULT_LAG_BOUND_MS = 1000;
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 1000;
+
+export interface SourceHost {
+  readonly store: Keyspace;
+  readonly log: Logger;
+  readonly selfId: string;
+  /** The epoch of the map this node applies now (a replica refuses a primary its map does not name). */
+  epoch(): number;
+  connect(node: MapNode): MoveLink;
+  /** How far an online replica may lag and still count as in sync. */
+  lagBoundMs(): number;
+}
+
+export interface FeedStatus {
+  id: string;
+  host: string;
+  port: number;
+  state: ReplicaFeed['state'];
+  /** The offset the replica confirmed. */
+  acked: number;
+  /** Milliseconds its oldest unanswered request has waited (0: none). */
+  lagMs: number;
+}
+
+interface Queued {
+  req: Buffer;
+  /** The stream offset once this request is applied. */
+  offset: number;
+}
+
+/** Sync mode's wait (see ReplicationSource.confirmTurn), as a connection sees it. */
+export interface SyncBarrier {
+  /** Grows with every change the store reports: a command that changed it wrote. */
+  readonly touches: number;
+  /** Resolves true once every in-sync replica confirmed this turn's writes, false if that did not happen in time. */
+  confirmTurn(): Promise<boolean>;
+}
+
+interface SyncWaiter {
+  /** -1 until the turn's flush gives it its offset. */
+  offset: number;
+  ids: Set<string>;
+  done(ok: boolean): void;
+}
+
+/** Longest a sync-mode reply waits for its replicas before it is answered with NOTCONFIRMED. */
+export const SYNC_TIMEOUT_MS = 10_000;
+
+export class ReplicationSource implements SlotWatch, SyncBarrier {
+  /** Every slot: replication follows the whole keyspace (a slot being imported, too: its keys go to the replicas with it). */
+  readonly slots = new Uint8Array(SLOT_COUNT).fill(1);
+  readonly runId = randomBytes(10).toString('hex');
+  offset = 0;
+  private readonly dirty = new Set<Key>();
+  private flushScheduled = false;
+  private readonly feeds = new Map<string, ReplicaFeed>();
+  private stopped = false;
+  private readonly batch = new PutBatch(['REPL', 'PUT']);
+  touches = 0;
+  /** The in-sync set of the map in force: sync mode waits for each of them (and for the replicas it is about to report in sync). */
+  private mapInSync = new Set<string>();
+  private readonly syncWaiters = new Set<SyncWaiter>();
+  /** Waiters whose writes are in the dirty set: their offset is set by the next flush. */
+  private turnWaiters: SyncWaiter[] = [];
+  /** Waiters for an offset to be confirmed by replicas (WAIT, sync mode). */
+  private readonly waiters = new Set<{ offset: number; need: number; ids: ReadonlySet<string> | undefined; resolve: () => void }>();
+
+  constructor(private readonly host: SourceHost) {}
+
+  // --- SlotWatch -----------------------------------------------------------------
+
+  touch(key: Key): void {
+    this.touches++;
+    this.dirty.add(key);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushTurn);
+    }
+  }
+
+  flushed(): void {
+    this.touches++;
+    this.dirty.clear();
+    this.offset += 1;
+    this.emit(encodeRequest(['REPL', 'FLUSH', this.runId, String(this.offset)]));
+  }
+
+  // --- the stream --------------------------------------------------------------------
+
+  private readonly flushTurn = (): void => {
+    this.flushScheduled = false;
+    this.flushNow();
+  };
+
+  /** Sends every key changed since the last flush (also used by WAIT, so its offset covers the caller's writes). */
+  flushNow(): void {
+    if (this.stopped || this.dirty.size === 0) return;
+    const store = this.host.store;
+    for (const key of this.dirty) {
+      const type = store.typeOf(key);
+      if (type === undefined) this.batch.add(key, 0, KIND_DELETE, null);
+      else if (type === 'string') {
+        const v = store.peek(key)!;
+        if (v.length >= PART_THRESHOLD) {
+          this.takeBatch();
+          this.emitPieces(key, store.expireAt(key)!, v);
+          continue;
+        }
+        this.batch.add(key, store.expireAt(key)!, KIND_STRING, v);
+      } else this.batch.add(key, store.expireAt(key)!, KIND_OBJECT, encodeValue(store.peekObject(key)!));
+      if (this.batch.bytes >= BATCH_BYTES || this.batch.count >= BATCH_KEYS) this.takeBatch();
+    }
+    this.dirty.clear();
+    this.takeBatch();
+    if (this.turnWaiters.length > 0) {
+      for (const w of this.turnWaiters) w.offset = this.offset;
+      this.turnWaiters = [];
+      this.settleWaiters();
+    }
+  }
+
+  // --- sync mode -----------------------------------------------------------------------
+
+  /** The map's in-sync set changed: waiters need only those still in it (a replica leaves it before writes go on without it). */
+  setRequired(ids: ReadonlySet<string>): void {
+    this.mapInSync = new Set(ids);
+    this.pruneWaiters();
+  }
+
+  /** Waiters stop waiting for a replica that is neither in the map's in-sync set nor about to be reported in it. */
+  private pruneWaiters(): void {
+    const required = this.required();
+    for (const w of this.syncWaiters) for (const id of [...w.ids]) if (!required.has(id)) w.ids.delete(id);
+    this.settleWaiters();
+  }
+
+  /**
+   * Whom a write waits for: the map's in-sync set, and the replicas this
+   * primary requires already but has not reported yet. A replica is reported
+   * in sync only once it confirmed the offset from which every write waited
+   * for it, so the map never names a replica that lacks an acknowledged write.
+   */
+  private required(): Set<string> {
+    const out = new Set(this.mapInSync);
+    for (const f of this.feeds.values()) if (f.requiredFrom >= 0) out.add(f.node.id);
+    return out;
+  }
+
+  confirmTurn(): Promise<boolean> {
+    const required = this.required();
+    if (required.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w: SyncWaiter = { offset: -1, ids: required, done: () => {} };
+      const timer = setTimeout(() => w.done(false), SYNC_TIMEOUT_MS);
+      w.done = (ok) => {
+        clearTimeout(timer);
+        this.syncWaiters.delete(w);
+        resolve(ok);
+      };
+      this.syncWaiters.add(w);
+      if (this.dirty.size > 0) this.turnWaiters.push(w);
+      else {
+        w.offset = this.offset;
+        this.settleWaiters();
+      }
+    });
+  }
+
+  private confirmedBy(ids: ReadonlySet<string>, offset: number): boolean {
+    for (const id of ids) {
+      const f = this.feeds.get(id);
+      if (f === undefined || f.state !== 'online' || f.acked < offset) return false;
+    }
+    return true;
+  }
+
+  private takeBatch(): void {
+    if (this.batch.count === 0) return;
+    this.offset += this.batch.bytes;
+    this.emit(this.batch.takeWith([this.runId, String(this.offset)]));
+  }
+
+  private emitPieces(key: Key, expireAt: number, value: Buffer): void {
+    for (let off = 0; off < value.length; off += PART_SIZE) {
+      const piece = value.subarray(off, Math.min(value.length, off + PART_SIZE));
+      this.offset += piece.length;
+      this.emit(partRequest(['REPL', 'PART', this.runId, String(this.offset)], key, expireAt, value.length, off, piece));
+    }
+  }
+
+  private emit(req: Buffer): void {
+    for (const f of this.feeds.values()) f.stream({ req, offset: this.offset });
+  }
+
+  // --- replicas ----------------------------------------------------------------------
+
+  /** The replicas the map gives this primary now: feeds start for new ones and stop for those gone. */
+  setReplicas(nodes: readonly MapNode[]): void {
+    if (this.stopped) return;
+    const want = new Map(nodes.filter((n) => n.state !== 'failed').map((n) => [n.id, n]));
+    for (const [id, f] of this.feeds) {
+      const n = want.get(id);
+      if (n === undefined || n.host !== f.node.host || n.port !== f.node.port) {
+        f.stop();
+        this.feeds.delete(id);
+      }
+    }
+    for (const [id, n] of want) {
+      if (this.feeds.has(id)) continue;
+      const f = new ReplicaFeed(n, this, this.host);
+      this.feeds.set(id, f);
+      void f.run();
+    }
+    this.settleWaiters();
+  }
+
+  /** The replicas that have everything streamed, give or take the lag bound: the in-sync set this primary reports. */
+  inSync(): string[] {
+    const bound = this.host.lagBoundMs();
+    const out: string[] = [];
+    let dropped = false;
+    for (const f of this.feeds.values()) {
+      if (f.requiredFrom >= 0 && !f.inSync(bound)) {
+        // Too far behind: no longer required here; the map drops it next, and waiters then let go of it.
+        f.requiredFrom = -1;
+        dropped = true;
+      }
+      if (f.requiredFrom < 0 && f.state === 'online' && f.inSync(bound)) {
+        this.flushNow();
+        f.requiredFrom = this.offset;
+      }
+      if (f.requiredFrom >= 0 && f.acked >= f.requiredFrom) out.push(f.node.id);
+    }
+    if (dropped) this.pruneWaiters();
+    return out.sort();
+  }
+
+  status(): FeedStatus[] {
+    return [...this.feeds.values()].map((f) => f.status());
+  }
+
+  /** How many of the replicas (all, or those in ids) confirmed offset. */
+  confirmed(offset: number, ids?: ReadonlySet<string>): number {
+    let n = 0;
+    for (const f of this.feeds.values()) if ((ids === undefined || ids.has(f.node.id)) && f.state === 'online' && f.acked >= offset) n++;
+    return n;
+  }
+
+  /** Resolves once `need` replicas (of ids, when given) confirmed offset, or after timeoutMs (0: no limit); returns how many did. */
+  waitFor(offset: number, need: number, timeoutMs: number, ids?: ReadonlySet<string>): Promise<number> {
+    if (this.confirmed(offset, ids) >= need) return Promise.resolve(this.confirmed(offset, ids));
+    return new Promise((resolve) => {
+      const w = { offset, need, ids, resolve: () => {} };
+      const timer = timeoutMs > 0 ? setTimeout(() => w.resolve(), timeoutMs) : undefined;
+      w.resolve = () => {
+        if (timer) clearTimeout(timer);
+        this.waiters.delete(w);
+        resolve(this.confirmed(offset, ids));
+      };
+      this.waiters.add(w);
+    });
+  }
+
+  /** A feed's confirmed offset moved (or a feed came or went). */
+  settleWaiters(): void {
+    for (const w of [...this.waiters]) if (this.confirmed(w.offset, w.ids) >= w.need) w.resolve();
+    for (const w of [...this.syncWaiters]) if (w.offset >= 0 && this.confirmedBy(w.ids, w.offset)) w.done(true);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const f of this.feeds.values()) f.stop();
+    this.feeds.clear();
+    for (const w of [...this.waiters]) w.resolve();
+    for (const w of [...this.syncWaiters]) w.done(false);
+  }
+}
+
+class Restart extends Error {}
+
+/** One replica's link: SYNC, the walk and the live stream, in order, with a bounded window. */
+class ReplicaFeed {
+  state: 'connecting' | 'syncing' | 'online' | 'stopped' = 'connecting';
+  acked = 0;
+  /** The offset from which every write waits for this replica (sync mode), -1 while it is not required (see ReplicationSource.required). */
+  requiredFrom = -1;
+  private link: MoveLink | undefined;
+  private readonly queue: Queued[] = [];
+  private queueBytes = 0;
+  /** Sent and not yet answered, in order, with when they were sent. */
+  private readonly inflight: Array<{ offset: number; sentAt: number }> = [];
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  /** The current attempt's generation: replies of an older attempt are ignored. */
+  private attemptNo = 0;
+
+  constructor(
+    readonly node: MapNode,
+    private readonly source: ReplicationSource,
+    private readonly host: SourceHost,
+  ) {}
+
+  inSync(boundMs: number): boolean {
+    if (this.state !== 'online') return false;
+    const oldest = this.inflight[0];
+    return oldest === undefined || performance.now() - oldest.sentAt < boundMs;
+  }
+
+  status(): FeedStatus {
+    const oldest = this.inflight[0];
+    return { id: this.node.id, host: this.node.host, port: this.node.port, state: this.state, acked: this.acked, lagMs: oldest === undefined ? 0 : Math.round(performance.now() - oldest.sentAt) };
+  }
+
+  /** A request of the live stream: queued once the replica follows this run (before that, the walk reads the key anyway). */
+  stream(q: Queued): void {
+    if (this.state !== 'syncing' && this.state !== 'online') return;
+    this.queue.push(q);
+    this.queueBytes += q.req.length;
+    if (this.queueBytes > MAX_QUEUE_BYTES) this.fail(new Restart(`replica ${this.node.host}:${this.node.port} fell more than ${MAX_QUEUE_BYTES} bytes behind; starting a full sync again`));
+    else this.pump();
+  }
+
+  async run(): Promise<void> {
+    let backoff = RETRY_FIRST_MS;
+    while (!this.isStopped()) {
+      const attempt = ++this.attemptNo;
+      try {
+        await this.attempt(attempt);
+        return;
+      } catch (err) {
+        if (this.isStopped()) return;
+        const quiet = /TRYAGAIN/.test((err as Error).message);
+        this.host.log[quiet ? 'debug' : 'warn']({ replica: `${this.node.host}:${this.node.port}`, err: (err as Error).message, retryInMs: backoff }, 'replica feed failed; starting over with a full sync');
+        this.reset();
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(RETRY_MAX_MS, backoff * 2);
+      }
+    }
+  }
+
+  stop(): void {
+    this.state = 'stopped';
+    this.link?.close();
+    this.wake?.();
+  }
+
+  /** A method, not a field test: the state changes behind awaits, which TypeScript's narrowing does not see. */
+  private isStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private reset(): void {
+    this.link?.close();
+    this.link = undefined;
+    this.queue.length = 0;
+    this.queueBytes = 0;
+    this.inflight.length = 0;
+    this.failure = undefined;
+    this.requiredFrom = -1;
+    if (this.state !== 'stopped') this.state = 'connecting';
+    this.source.settleWaiters();
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    this.link?.close();
+    this.wake?.();
+  }
+
+  private check(): void {
+    if (this.state === 'stopped') throw new Restart('stopped');
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async attempt(attempt: number): Promise<void> {
+    const s = this.source;
+    this.link = this.host.connect(this.node);
+    const reply = await this.link.send(encodeRequest(['REPL', 'SYNC', this.host.selfId, String(this.host.epoch()), s.runId, String(s.offset)]));
+    if (reply[0] === 45) throw new Error(`the replica answered: ${reply.toString('latin1').trim().slice(1)}`);
+    this.check();
+    this.acked = s.offset;
+    this.state = 'syncing';
+    await this.walk(attempt);
+    this.send({ req: encodeRequest(['REPL', 'SYNCED', s.runId, String(s.offset)]), offset: s.offset }, attempt, () => {
+      if (this.state === 'syncing') this.state = 'online';
+      this.host.log.info({ replica: `${this.node.host}:${this.node.port}`, offset: s.offset }, 'replica in sync');
+    });
+    // The feed now lives on its queue; wait here until it fails or stops.
+    while (!this.isStopped() && this.failure === undefined) await new Promise<void>((r) => (this.wake = r));
+    this.check();
+  }
+
+  /** Every key of the store, in bounded slices, into the queue between the stream's requests. */
+  private async walk(attempt: number): Promise<void> {
+    const store = this.host.store;
+    const batch = new PutBatch(['REPL', 'PUT']);
+    const s = this.source;
+    const put = () => {
+      if (batch.count > 0) this.enqueue({ req: batch.takeWith([s.runId, String(s.offset)]), offset: s.offset });
+    };
+    let sliceStart = performance.now();
+    const found: Key[] = [];
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (store.countInSlot(slot) === 0) continue;
+      let cursor = 0;
+      do {
+        cursor = store.scanSlot(slot, cursor, KEYS_PER_SCAN, (k) => found.push(k));
+        for (const key of found) {
+          const type = store.typeOf(key);
+          if (type === undefined) continue;
+          const at = store.expireAt(key)!;
+          if (type === 'string') {
+            const v = store.peek(key)!;
+            if (v.length >= PART_THRESHOLD) {
+              put();
+              for (let off = 0; off < v.length; off += PART_SIZE) {
+                this.enqueue({ req: partRequest(['REPL', 'PART', s.runId, String(s.offset)], key, at, v.length, off, v.subarray(off, Math.min(v.length, off + PART_SIZE))), offset: s.offset });
+              }
+              continue;
+            }
+            batch.add(key, at, KIND_STRING, v);
+          } else batch.add(key, at, KIND_OBJECT, encodeValue(store.peekObject(key)!));
+          if (batch.bytes >= BATCH_BYTES || batch.count >= BATCH_KEYS) put();
+        }
+        found.length = 0;
+        // Bounded: wait while the replica has a window's worth unsent, and yield when the slice is spent.
+        while (this.queue.length >= WINDOW) {
+          await new Promise<void>((r) => (this.wake = r));
+          this.check();
+        }
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await new Promise((r) => setImmediate(r));
+          this.check();
+          if (attempt !== this.attemptNo) throw new Restart('superseded');
+          sliceStart = performance.now();
+        }
+      } while (cursor !== 0);
+    }
+    put();
+  }
+
+  private enqueue(q: Queued): void {
+    this.queue.push(q);
+    this.queueBytes += q.req.length;
+    this.pump();
+  }
+
+  private pump(): void {
+    const attempt = this.attemptNo;
+    while (this.failure === undefined && this.link !== undefined && this.inflight.length < WINDOW && this.queue.length > 0) {
+      const q = this.queue.shift()!;
+      this.queueBytes -= q.req.length;
+      this.send(q, attempt);
+    }
+  }
+
+  private send(q: Queued, attempt: number, onOk?: () => void): void {
+    this.inflight.push({ offset: q.offset, sentAt: performance.now() });
+    this.link!.send(q.req).then(
+      (reply) => {
+        if (attempt !== this.attemptNo || this.state === 'stopped') return;
+        this.inflight.shift();
+        if (reply[0] === 45) {
+          this.fail(new Error(`the replica answered: ${reply.toString('latin1').trim().slice(1)}`));
+          return;
+        }
+        if (q.offset > this.acked) this.acked = q.offset;
+        onOk?.();
+        this.source.settleWaiters();
+        this.pump();
+        this.wake?.();
+      },
+      (err: Error) => {
+        if (attempt === this.attemptNo) this.fail(err);
+      },
+    );
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Replication and automatic failover with real processes on a real etcd:
+ * roles in CLUSTER NODES/SLOTS/SHARDS and INFO replication, replicas that
+ * carry every type with its TTL, READONLY reads, WAIT, kill -9 of a primary
+ * under an ioredis writer (its replica takes its slots with its keys), the
+ * restarted node joining as a replica, a 500 ms pause that must not fail
+ * over, and a longer pause after which the old primary is a replica.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Cluster, Redis } from 'ioredis';
+import { keySlot } from '../../src/cluster/key-slot.js';
+import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
+import { runCli } from '../helpers/processes.js';
+import { startMember, type Member } from '../helpers/members.js';
+import { eventually, redisCli, sleep } from '../helpers/tools.js';
+
+interface StatusNode { id: string; address: string; role: string; state: string; slots: number; alive: boolean; replicaOf?: string; synced?: boolean }
+interface Status { epoch: number; controller: string; nodes: StatusNode[] }
+
+const CLUSTER = 'repl';
+let etcd: RunningEtcd;
+const members: Member[] = [];
+
+async function status(): Promise<Status> {
+  const r = await runCli(['cluster', 'status', '--etcd', etcd.endpoint, '--cluster', CLUSTER, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Status;
+}
+
+/** Waits until there are `shards` primaries owning every slot, each with an in-sync replica, and no others. */
+async function settledShards(shards: number, timeoutMs = 20_000): Promise<Status> {
+  let last: Status | undefined;
+  await eventually(async () => {
+    last = await status();
+    const primaries = last.nodes.filter((n) => n.role === 'primary' && n.slots > 0 && n.alive);
+    const replicas = last.nodes.filter((n) => n.role === 'replica' && n.synced === true && n.alive);
+    return primaries.length === shards && replicas.length === shards && primaries.every((p) => replicas.some((r) => r.replicaOf === p.address)) && last.nodes.length === 2 * shards;
+  }, `${shards} shards with an in-sync replica each (last: ${JSON.stringify(last)})`, timeoutMs);
+  return last!;
+}
+
+const portOf = (address: string) => Number(address.split(':')[1]);
+
+async function start(): Promise<Member> {
+  const m = await startMember(etcd.endpoint, CLUSTER, { leaseTtlMs: 2000, args: ['--replicas', '1'] });
+  members.push(m);
+  return m;
+}
+
+describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
+  before(async () => {
+    etcd = await startEtcd();
+    for (let i = 0; i < 4; i++) await start();
+  });
+  after(async () => {
+    await Promise.all(members.map((m) => m.proc.exitCode === null && m.proc.signalCode === null ? m.stop() : null));
+    await etcd.stop();
+  });
+
+  test('roles, replicated data of every type with TTLs, READONLY reads, INFO replication, WAIT', async () => {
+    const st = await settledShards(2);
+    const primary = st.nodes.find((n) => n.role === 'primary')!;
+    const replica = st.nodes.find((n) => n.replicaOf === primary.address)!;
+    const c = new Cluster([{ host: '127.0.0.1', port: portOf(primary.address) }]);
+    try {
+      for (let i = 0; i < 2000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => c.set(`k${i + j}`, `v${i + j}`)));
+      // Keys of the primary's slots, one per type, with a hash tag each so they land together.
+      const tag = await (async () => {
+        for (let i = 0; ; i++) {
+          const s = keySlot(`{t${i}}`);
+          const owner = (await c.cluster('SLOTS') as unknown as Array<[number, number, [string, number]]>).find(([a, b]) => s >= a && s <= b)![2];
+          if (owner[1] === portOf(primary.address)) return `{t${i}}`;
+        }
+      })();
+      await c.hset(`${tag}h`, 'a', '1', 'b', '2');
+      await c.rpush(`${tag}l`, 'x', 'y', 'z');
+      await c.sadd(`${tag}s`, 'm1', 'm2');
+      await c.zadd(`${tag}z`, 1, 'one', 2, 'two');
+      await c.set(`${tag}ttl`, 'soon', 'PX', 60_000);
+      await c.set(`${tag}gone`, 'x', 'PX', 300);
+      await c.set(`${tag}deleted`, 'x');
+      await c.del(`${tag}deleted`);
+      const p = new Redis({ port: portOf(primary.address), lazyConnect: true });
+      const r = new Redis({ port: portOf(replica.address), lazyConnect: true });
+      try {
+        assert.equal(await p.wait(1, 2000), 1, 'WAIT: the replica confirmed everything so far');
+        await sleep(500); // the 300 ms key expires on the primary; its deletion reaches the replica
+        assert.equal(await r.dbsize(), await p.dbsize(), 'the replica holds what its primary holds');
+        // Without READONLY a replica redirects; with it, it answers from its copy.
+        await assert.rejects(r.get(`${tag}ttl`), /MOVED/);
+        assert.equal(await r.readonly(), 'OK');
+        assert.deepEqual(await r.hgetall(`${tag}h`), { a: '1', b: '2' });
+        assert.deepEqual(await r.lrange(`${tag}l`, 0, -1), ['x', 'y', 'z']);
+        assert.deepEqual((await r.smembers(`${tag}s`)).sort(), ['m1', 'm2']);
+        assert.deepEqual(await r.call('ZRANGE', `${tag}z`, 0, -1, 'WITHSCORES'), ['one', '1', 'two', '2']);
+        const ttl = await r.pttl(`${tag}ttl`);
+        assert.ok(ttl > 50_000 && ttl <= 60_000, `the TTL came along: ${ttl}`);
+        assert.equal(await r.exists(`${tag}gone`, `${tag}deleted`), 0, 'expired and deleted keys are gone on the replica too');
+        await assert.rejects(r.set(`${tag}ttl`, 'no'), /MOVED/, 'a replica never takes a write');
+        assert.equal(await r.readwrite(), 'OK');
+        await assert.rejects(r.get(`${tag}ttl`), /MOVED/);
+        const info = await r.info('replication');
+        assert.match(info, /role:slave/);
+        assert.match(info, new RegExp(`master_port:${portOf(primary.address)}`));
+        assert.match(info, /master_link_status:up/);
+        const pinfo = await p.info('replication');
+        assert.match(pinfo, /role:master/);
+        assert.match(pinfo, /connected_slaves:1/);
+        assert.match(pinfo, new RegExp(`slave0:ip=127.0.0.1,port=${portOf(replica.address)},state=online`));
+      } finally {
+        p.disconnect();
+        r.disconnect();
+      }
+      // CLUSTER SLOTS names the replica after the primary; CLUSTER SHARDS has one shard per primary; CLUSTER NODES says slave.
+      const slots = await redisCli(portOf(primary.address), ['--json', 'CLUSTER', 'SLOTS']);
+      const ranges = JSON.parse(slots.stdout) as Array<[number, number, [string, number, string], ...Array<[string, number, string]>]>;
+      assert.ok(ranges.every((x) => x.length === 4), 'every range lists its primary and one replica');
+      const nodes = (await redisCli(portOf(replica.address), ['CLUSTER', 'NODES'])).stdout;
+      assert.match(nodes, new RegExp(`myself,slave ${primary.id}`));
+      const shards = (await redisCli(portOf(primary.address), ['CLUSTER', 'SHARDS'])).stdout;
+      assert.equal(shards.match(/\bmaster\b/g)?.length, 2);
+      assert.equal(shards.match(/\breplica\b/g)?.length, 2);
+    } finally {
+      c.disconnect();
+    }
+  });
+
+  test('kill -9 of a primary under load: its replica takes its slots with its keys; the restarted node becomes a replica', async () => {
+    const st = await settledShards(2);
+    const victim = st.nodes.find((n) => n.role === 'primary')!;
+    const heir = st.nodes.find((n) => n.replicaOf === victim.address)!;
+    const c = new Cluster([{ host: '127.0.0.1', port: portOf(heir.address) }], { retryDelayOnClusterDown: 50, retryDelayOnFailover: 50, redisOptions: { maxRetriesPerRequest: 2 } });
+    const confirmed = new Map<string, string>();
+    try {
+      for (let i = 0; i < 1000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => c.set(`before${i + j}`, `b${i + j}`).then(() => confirmed.set(`before${i + j}`, `b${i + j}`))));
+      const direct = new Redis({ port: portOf(victim.address) });
+      assert.equal(await direct.wait(1, 2000), 1);
+      direct.disconnect();
+      // A writer runs through the failure.
+      let stop = false;
+      let errors = 0;
+      let n = 0;
+      const writer = (async () => {
+        while (!stop) {
+          const k = `during${n++}`;
+          try {
+            await c.set(k, 'x');
+          } catch {
+            errors++;
+            await sleep(20);
+          }
+        }
+      })();
+      await sleep(300);
+      const victimMember = members.find((m) => m.port === portOf(victim.address))!;
+      victimMember.proc.kill('SIGKILL');
+      await eventually(async () => (await status()).nodes.find((x) => x.id === heir.id)?.role === 'primary', 'the replica promoted', 15_000);
+      await sleep(500);
+      stop = true;
+      await writer;
+      assert.ok(n > errors, `the writer went on (${n} writes, ${errors} failed)`);
+      const after = await status();
+      assert.equal(after.nodes.find((x) => x.id === heir.id)!.slots, victim.slots, 'the heir owns exactly the victim\'s slots');
+      // Everything confirmed before the kill (and WAITed for) is there.
+      const keys = [...confirmed.keys()];
+      const values = await Promise.all(keys.map((k) => c.get(k)));
+      const missing = keys.filter((k, i) => values[i] !== confirmed.get(k));
+      assert.deepEqual(missing, [], 'keys replicated before the kill survive it');
+      // A new node (the restarted one) fills the shard that lost its replica.
+      await start();
+      const healed = await settledShards(2, 30_000);
+      assert.ok(healed.nodes.some((x) => x.replicaOf === heir.address && x.synced === true));
+    } finally {
+      c.disconnect();
+    }
+  });
+
+  test('a 500 ms pause of a primary fails nothing over; a longer one makes it a replica of its replacement', async () => {
+    const st = await settledShards(2, 30_000);
+    // Not the controller (in etcd mode one of the nodes): a paused controller probes nobody; its lease decides then (see README).
+    const victim = st.nodes.find((n) => n.role === 'primary' && n.alive && st.controller !== n.id)!;
+    assert.ok(victim !== undefined, `a primary that is not the controller (${JSON.stringify(st)})`);
+    const proc = members.find((m) => m.port === portOf(victim.address))!.proc;
+    proc.kill('SIGSTOP');
+    await sleep(500);
+    proc.kill('SIGCONT');
+    await sleep(1500);
+    const calm = await status();
+    assert.equal(calm.nodes.find((n) => n.id === victim.id)?.role, 'primary', 'no failover for a 500 ms pause');
+    // Past the failover delay (900 ms) but within its 2 s lease: replaced, then a replica of its heir once it wakes.
+    const heir = calm.nodes.find((n) => n.replicaOf === victim.address)!;
+    proc.kill('SIGSTOP');
+    await sleep(1400);
+    proc.kill('SIGCONT');
+    await eventually(async () => {
+      const s = await status();
+      const v = s.nodes.find((n) => n.id === victim.id);
+      return s.nodes.find((n) => n.id === heir.id)?.role === 'primary' && v?.role === 'replica' && v.replicaOf === heir.address && v.synced === true;
+    }, 'the old primary became an in-sync replica of its heir', 20_000);
+    const old = new Redis({ port: portOf(victim.address) });
+    try {
+      await assert.rejects(old.set('{x}k', 'v'), /MOVED/);
+    } finally {
+      old.disconnect();
+    }
+  });
+});
