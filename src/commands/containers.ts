@@ -37,10 +37,20 @@ export interface ScanArgs {
   count: number;
 }
 
-/** HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count], as Redis parses them. */
-export function parseScanArgs(argv: Argv): ScanArgs {
+/**
+ * The cursor of HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT count]. Redis 7.0
+ * parses it first, then looks the key up (an empty scan, WRONGTYPE), and only then
+ * the options (parseScanArgs), so a missing key answers an empty scan whatever follows.
+ */
+export function scanCursor(argv: Argv): number {
   const cursor = parseCursor(argv.str(2));
   if (cursor === null) throw new CommandError(Errors.cursor);
+  // Cursors this node hands out are below 2^53; a larger one is no cursor of ours and restarts.
+  return cursor > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(cursor);
+}
+
+/** The MATCH and COUNT options of a container scan (after the key was found), as Redis parses them. */
+export function parseScanArgs(argv: Argv, cursor: number): ScanArgs {
   let pattern: string | undefined;
   let count = 10;
   for (let i = 3; i < argv.length; i += 2) {
@@ -51,8 +61,7 @@ export function parseScanArgs(argv: Argv): ScanArgs {
       if (count < 1) throw new CommandError(Errors.syntax);
     } else throw new CommandError(Errors.syntax);
   }
-  // Cursors this node hands out are below 2^53; a larger one is no cursor of ours and restarts.
-  return { cursor: cursor > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(cursor), pattern: pattern === '*' ? undefined : pattern, count };
+  return { cursor, pattern: pattern === '*' ? undefined : pattern, count };
 }
 
 export const matches = (pattern: string | undefined, s: string): boolean => pattern === undefined || globMatch(pattern, s);

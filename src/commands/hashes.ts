@@ -4,7 +4,7 @@ import { OK, ONE, ZERO } from '../protocol/writer.js';
 import type { Key } from '../store/keyspace.js';
 import { HashObject } from '../store/objects/hash-object.js';
 import type { CommandContext } from './context.js';
-import { matches, parseScanArgs, randCount, readObject, replyScan, saveObject, writeObject } from './containers.js';
+import { matches, parseScanArgs, randCount, scanCursor, readObject, replyScan, saveObject, writeObject } from './containers.js';
 import { CommandError, Errors } from './errors.js';
 import { addInt64, addLongDouble, argInt, formatLongDouble, LD_ZERO, parseInt64, parseLongDouble } from './numbers.js';
 import { command, type CommandSpec } from './table.js';
@@ -147,9 +147,10 @@ function hrandfield(ctx: CommandContext, argv: Argv): void {
 }
 
 function hscan(ctx: CommandContext, argv: Argv): void {
-  const args = parseScanArgs(argv);
+  const cursor = scanCursor(argv);
   const h = read(ctx, argv.str(1));
   if (h === undefined) return replyScan(ctx, 0, []);
+  const args = parseScanArgs(argv, cursor);
   const items: string[] = [];
   const visit = (f: string, v: string): void => {
     if (matches(args.pattern, f)) items.push(f, v);

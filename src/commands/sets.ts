@@ -4,7 +4,7 @@ import { ONE, ZERO } from '../protocol/writer.js';
 import type { Key } from '../store/keyspace.js';
 import { SetObject } from '../store/objects/set-object.js';
 import type { CommandContext } from './context.js';
-import { matches, numkeysKeys, parseScanArgs, randCount, readObject, replyScan, saveObject, writeObject } from './containers.js';
+import { matches, numkeysKeys, parseScanArgs, randCount, scanCursor, readObject, replyScan, saveObject, writeObject } from './containers.js';
 import { CommandError, Errors } from './errors.js';
 import { argInt, parseInt64 } from './numbers.js';
 import { command, type CommandSpec } from './table.js';
@@ -190,9 +190,10 @@ function sintercard(ctx: CommandContext, argv: Argv): void {
 }
 
 function sscan(ctx: CommandContext, argv: Argv): void {
-  const args = parseScanArgs(argv);
+  const cursor = scanCursor(argv);
   const s = read(ctx, argv.str(1));
   if (s === undefined) return replyScan(ctx, 0, []);
+  const args = parseScanArgs(argv, cursor);
   const items: string[] = [];
   // An intset is returned whole at once, as Redis does.
   if (s.encoding() === 'intset') {

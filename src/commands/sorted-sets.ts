@@ -14,7 +14,7 @@ import { lexGteMin, lexLteMax, gteMin, lteMax, type LexRange, type ScoreRange, t
 import { ZSetObject } from '../store/objects/zset-object.js';
 import { blockOn, timeoutAt } from './blocking.js';
 import type { CommandContext } from './context.js';
-import { matches, numkeysKeys, parseScanArgs, randCount, readObject, replyScan, saveObject, storeNumkeysKeys, writeObject } from './containers.js';
+import { matches, numkeysKeys, parseScanArgs, randCount, scanCursor, readObject, replyScan, saveObject, storeNumkeysKeys, writeObject } from './containers.js';
 import { CommandError, Errors } from './errors.js';
 import { clampRange, parseMpop, positiveCount } from './lists.js';
 import { argNumber, formatScore, parseDouble, parseInt64 } from './numbers.js';
@@ -576,9 +576,10 @@ function zrandmember(ctx: CommandContext, argv: Argv): void {
 }
 
 function zscan(ctx: CommandContext, argv: Argv): void {
-  const args = parseScanArgs(argv);
+  const cursor = scanCursor(argv);
   const z = read(ctx, argv.str(1));
   if (z === undefined) return replyScan(ctx, 0, []);
+  const args = parseScanArgs(argv, cursor);
   const items: string[] = [];
   const visit = (m: string, s: number): void => {
     if (matches(args.pattern, m)) items.push(m, scoreText(s));

@@ -338,6 +338,13 @@ const crossTypeCases: Case[] = [
     'ZRANDMEMBER s x', 'ZRANDMEMBER s 1 WITHSCORES', 'ZRANDMEMBER s x FOO', 'ZRANDMEMBER nokey -9223372036854775808', 'ZRANDMEMBER s -4611686018427387904 WITHSCORES',
     'LPOS l a COUNT x', 'LPOS l a COUNT 1.5', 'LPOS l a MAXLEN x', 'LPOS l a MAXLEN -inf', 'LPOS s a COUNT x', 'LPOS nokey a MAXLEN x', 'LPOS l a RANK -9223372036854775808', 'LPOS l a RANK 9223372036854775808',
   ] },
+  // HSCAN, SSCAN and ZSCAN: the cursor, then the key (an empty scan, WRONGTYPE), then MATCH/COUNT.
+  { name: 'which error first in HSCAN, SSCAN, ZSCAN: cursor, key, options', steps: [
+    'SET s v', 'HSET h f v', 'SADD set m', 'ZADD z 1 m',
+    'HSCAN nokey 0 COUNT x', 'HSCAN nokey 0 COUNT 0', 'HSCAN nokey 0 FOO', 'HSCAN nokey 0 MATCH', 'HSCAN nokey x COUNT x', 'HSCAN s 0 COUNT x', 'HSCAN s 0 FOO', 'HSCAN h 0 COUNT x', 'HSCAN h 0 COUNT 0',
+    'SSCAN nokey 0 COUNT -1', 'SSCAN nokey 0 COUNT 1.5 MATCH', 'SSCAN s 0 COUNT inf', 'SSCAN s x', 'SSCAN set 0 COUNT 1.5', 'SSCAN set 0 NOVALUES',
+    'ZSCAN nokey 0 COUNT inf', 'ZSCAN s 0 COUNT -2', 'ZSCAN z 0 COUNT 0', 'ZSCAN z 0 MATCH * COUNT 1 FOO',
+  ] },
   { name: 'SCAN TYPE and MATCH over mixed types', steps: [
     'MSET s1 a s2 b', 'HSET h1 f v', 'HSET h2 f v', { scanAll: ['TYPE', 'hash'] }, { scanAll: ['TYPE', 'string'] }, { scanAll: ['TYPE', 'HASH', 'MATCH', '*1'] }, { scanAll: ['TYPE', 'zset'] },
   ] },
