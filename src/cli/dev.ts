@@ -165,6 +165,14 @@ async function reportMoves(store: KvStore, cluster: string): Promise<void> {
       const committed = m.ranges.every(([a]) => map.ownerOf(a)?.id === m.to);
       process.stdout.write(`ringcache dev: ${committed ? 'moved' : 'cancelled move of'} ${slots(m)} slots ${name(map, m.from)} -> ${name(map, m.to)} (epoch ${map.epoch})\n`);
     }
+    // A replica now owns what its primary owned: a failover (or a planned handoff).
+    for (const p of last?.primaries() ?? []) {
+      const first = last!.rangesOf(p.id)[0];
+      const heir = first === undefined ? undefined : map.ownerOf(first.start);
+      if (heir !== undefined && heir.id !== p.id && last!.node(heir.id)?.primary === p.id) {
+        process.stdout.write(`ringcache dev: failover: ${name(map, p.id)} replaced by its replica ${heir.port} (epoch ${map.epoch})\n`);
+      }
+    }
     last = map;
   };
   const current = await store.get(keys.map);

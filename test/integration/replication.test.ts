@@ -10,8 +10,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import { keySlot } from '../../src/cluster/key-slot.js';
+import { spawn } from 'node:child_process';
+import { freePortRun } from '../helpers/cluster.js';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
-import { runCli } from '../helpers/processes.js';
+import { CLI, runCli, track } from '../helpers/processes.js';
 import { startMember, type Member } from '../helpers/members.js';
 import { eventually, redisCli, sleep } from '../helpers/tools.js';
 
@@ -203,6 +205,79 @@ describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
       await assert.rejects(old.set('{x}k', 'v'), /MOVED/);
     } finally {
       old.disconnect();
+    }
+  });
+});
+
+interface DevStatus { nodes: StatusNode[] }
+
+describe('sync mode and the planned handoff (ringcache dev, the embedded coordinator)', () => {
+  test('kill -9 of a primary under a writer loses no acknowledged write; SIGTERM of a primary hands off with no error and none lost', async () => {
+    const base = await freePortRun(6);
+    const dev = spawn(process.execPath, [CLI, 'dev', '--nodes', '4', '--base-port', String(base), '--replicas', '1', '--consistency', 'sync'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RINGCACHE_DEV_COMMANDS: '1' } });
+    const output = track(dev);
+    const devStatus = async (): Promise<DevStatus> => JSON.parse((await runCli(['cluster', 'status', '--coordinator', `127.0.0.1:${base - 1}`, '--json'])).stdout) as DevStatus;
+    const shards = async (n: number, replicas: number) => eventually(async () => {
+      const s = await devStatus();
+      return s.nodes.filter((x) => x.role === 'primary' && x.slots > 0).length === n && s.nodes.filter((x) => x.role === 'replica' && x.synced === true).length === replicas;
+    }, `${n} primaries and ${replicas} in-sync replicas`, 20_000);
+    let c!: Cluster; // made once the nodes are up (before, its slot refresh fails noisily)
+    const acked = new Map<string, string>();
+    /** Writes until stopped; a write counts only once acknowledged (sync mode: every in-sync replica has it). */
+    const writer = (prefix: string) => {
+      let stop = false;
+      let errors = 0;
+      let i = 0;
+      const done = (async () => {
+        while (!stop) {
+          const k = `${prefix}${i++ % 2000}`;
+          const v = `${prefix}-${i}`;
+          await c.set(k, v).then(() => void acked.set(k, v), () => void errors++);
+        }
+      })();
+      return { stop: async () => {
+        stop = true;
+        await done;
+        return { writes: i, errors };
+      } };
+    };
+    const lost = async () => {
+      const keys = [...acked.keys()];
+      const values = await Promise.all(keys.map((k) => c.get(k)));
+      return keys.filter((k, i) => values[i] !== acked.get(k));
+    };
+    try {
+      await eventually(() => /nodes ready/.test(output()), 'ringcache dev ready', 30_000);
+      c = new Cluster([{ host: '127.0.0.1', port: base }], { retryDelayOnClusterDown: 50, retryDelayOnFailover: 50, redisOptions: { maxRetriesPerRequest: 3 } });
+      await shards(2, 2);
+      const before = await devStatus();
+      const victim = before.nodes.find((x) => x.role === 'primary')!;
+      const heir = before.nodes.find((x) => x.replicaOf === victim.address)!;
+      const w1 = writer('kill:');
+      await sleep(500);
+      dev.stdin.write(`kill ${portOf(victim.address)}\n`);
+      await eventually(async () => (await devStatus()).nodes.find((x) => x.id === heir.id)?.role === 'primary', 'the replica promoted', 15_000);
+      await sleep(300);
+      const r1 = await w1.stop();
+      assert.ok(r1.writes > r1.errors, `writes went on: ${JSON.stringify(r1)}`);
+      assert.match(output(), /failover: \d+ replaced by its replica \d+/);
+      assert.deepEqual(await lost(), [], 'sync mode: no acknowledged write lost to the kill');
+      // The other primary still has its in-sync replica: SIGTERM it for a planned handoff.
+      await shards(2, 1);
+      const mid = await devStatus();
+      const leaver = mid.nodes.find((x) => x.role === 'primary' && mid.nodes.some((r) => r.replicaOf === x.address && r.synced === true))!;
+      const w2 = writer('handoff:');
+      await sleep(500);
+      dev.stdin.write(`stop ${portOf(leaver.address)}\n`);
+      await eventually(async () => (await devStatus()).nodes.every((x) => x.id !== leaver.id), 'the leaver gone from the map', 15_000);
+      await sleep(300);
+      const r2 = await w2.stop();
+      assert.equal(r2.errors, 0, 'a planned handoff surfaces no error');
+      assert.deepEqual(await lost(), [], 'and loses no acknowledged write');
+    } finally {
+      c?.disconnect();
+      dev.kill('SIGINT');
+      await new Promise((r) => dev.once('exit', r));
     }
   });
 });
