@@ -527,6 +527,9 @@ function zintercard(ctx: CommandContext, argv: Argv): void {
   if (numkeys < 1) throw new CommandError("ERR at least 1 input key is needed for 'zintercard' command");
   if (numkeys > argv.length - 2) throw new CommandError(Errors.syntax);
   const end = 2 + numkeys;
+  // The keys' types are checked before LIMIT is read, as in Redis 7.0 (ZUNION's code).
+  const sources: Source[] = [];
+  for (let i = 2; i < end; i++) sources.push(sourceOf(ctx, argv.str(i)));
   let limit = 0;
   for (let i = end; i < argv.length; i++) {
     if (argv.is(i, 'limit') && i + 1 < argv.length) {
@@ -536,8 +539,6 @@ function zintercard(ctx: CommandContext, argv: Argv): void {
       i++;
     } else throw new CommandError(Errors.syntax);
   }
-  const sources: Source[] = [];
-  for (let i = 2; i < end; i++) sources.push(sourceOf(ctx, argv.str(i)));
   if (sources.some((s) => s === undefined)) return ctx.out.raw(ZERO);
   const all = sources as Array<ZSetObject | SetObject>;
   const smallest = all.reduce((a, b) => (sizeOf(b) < sizeOf(a) ? b : a));

@@ -345,6 +345,9 @@ const crossTypeCases: Case[] = [
     'SSCAN nokey 0 COUNT -1', 'SSCAN nokey 0 COUNT 1.5 MATCH', 'SSCAN s 0 COUNT inf', 'SSCAN s x', 'SSCAN set 0 COUNT 1.5', 'SSCAN set 0 NOVALUES',
     'ZSCAN nokey 0 COUNT inf', 'ZSCAN s 0 COUNT -2', 'ZSCAN z 0 COUNT 0', 'ZSCAN z 0 MATCH * COUNT 1 FOO',
   ] },
+  { name: 'which error first in ZINTERCARD: WRONGTYPE before LIMIT and syntax errors (ZUNION\'s order)', steps: [
+    'SET s v', 'ZADD z 1 m', 'ZINTERCARD 1 s z', 'ZINTERCARD 1 s LIMIT x', 'ZINTERCARD 2 z s LIMIT -1', 'ZINTERCARD 1 z LIMIT -1', 'ZINTERCARD 1 z FOO', 'ZINTERCARD 1 nokey FOO', 'ZUNION 1 s FOO', 'ZINTERSTORE d 1 s FOO',
+  ] },
   { name: 'SCAN TYPE and MATCH over mixed types', steps: [
     'MSET s1 a s2 b', 'HSET h1 f v', 'HSET h2 f v', { scanAll: ['TYPE', 'hash'] }, { scanAll: ['TYPE', 'string'] }, { scanAll: ['TYPE', 'HASH', 'MATCH', '*1'] }, { scanAll: ['TYPE', 'zset'] },
   ] },
