@@ -5,7 +5,7 @@
  * work while nodes are down.
  */
 import type { Command } from 'commander';
-import { ClusterMap, moveId, type NodeState } from '../cluster/cluster-map.js';
+import { ClusterMap, DEFAULT_SETTINGS, moveId, settingsSchema, type ClusterSettings, type NodeState } from '../cluster/cluster-map.js';
 import { etaSeconds, type MoveProgress } from '../migration/progress.js';
 import { planSlots, movedSlots } from '../cluster/planner.js';
 import type { MemberRecord } from '../cluster/reconcile.js';
@@ -144,6 +144,27 @@ export function registerClusterCommand(program: Command): void {
         process.stdout.write(`removing ${id}: its slots are being handed over; see ringcache cluster status\n`);
       });
     });
+  common(cluster.command('set <setting> <value>').description('Change a cluster setting: replicas <0-5> (taken by nodes as they join; roles are kept), consistency <async|sync> (from the next map version).'))
+    .action(async (setting: string, value: string, flags: StoreFlags) => {
+      await withStore(flags, async (kv) => {
+        const keys = clusterKeys(flags.cluster);
+        const stored = await kv.get(keys.settings);
+        const mapEntry = await kv.get(keys.map);
+        const current: ClusterSettings = stored !== undefined ? settingsSchema.parse(JSON.parse(stored.value)) : mapEntry !== undefined ? ClusterMap.parse(mapEntry.value).settings : DEFAULT_SETTINGS;
+        let next: ClusterSettings;
+        if (setting === 'replicas') {
+          const n = Number(value);
+          if (!/^\d$/.test(value) || n > 5) throw new Error(`invalid replicas '${value}': an integer from 0 to 5`);
+          next = { ...current, replicas: n };
+        } else if (setting === 'consistency') {
+          if (value !== 'async' && value !== 'sync') throw new Error(`invalid consistency '${value}': async or sync`);
+          next = { ...current, consistency: value };
+        } else throw new Error(`unknown setting '${setting}' (replicas, consistency)`);
+        const done = await kv.txn([{ key: keys.settings, modRevision: stored?.modRevision ?? 0 }], [{ put: keys.settings, value: JSON.stringify(next) }]);
+        if (!done.succeeded) throw new Error('the settings changed meanwhile; run the command again');
+        process.stdout.write(`cluster ${flags.cluster}: replicas ${next.replicas}, consistency ${next.consistency} (was replicas ${current.replicas}, consistency ${current.consistency})\n`);
+      });
+    });
   common(cluster.command('rebalance').description('Check the map against the planner\'s target (the controller rebalances on every change).'))
     .action(async (flags: StoreFlags) => {
       await withStore(flags, async (kv) => {
@@ -151,7 +172,7 @@ export function registerClusterCommand(program: Command): void {
         const entry = await kv.get(keys.map);
         if (entry === undefined) throw new Error(`cluster ${flags.cluster} has no map yet`);
         const map = ClusterMap.parse(entry.value);
-        const live = map.nodes.filter((n) => n.state === 'up' || n.state === 'joining');
+        const live = map.nodes.filter((n) => n.role === 'primary' && (n.state === 'up' || n.state === 'joining'));
         const target = planSlots(map.slotOwners(), live.map((n) => ({ id: n.id, weight: n.weight })));
         const moved = movedSlots(map.slotOwners(), target);
         process.stdout.write(moved === 0 && map.moves.length === 0 ? `balanced: epoch ${map.epoch}, nothing to move\n` : `${moved} slots to move; the controller is moving them (epoch ${map.epoch})\n`);
