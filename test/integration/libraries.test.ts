@@ -150,9 +150,9 @@ for (const kind of KINDS) {
         assert.equal(await t.raw('TTL', 'app::user'), -1, 'no TTL asked, none set');
         assert.match((await t.text('GET', 'app::user'))!, /"name":"ada"/, 'the value is on the owner node under app::user');
 
-        assert.equal(await keyv.set('short', 'soon gone', 400), true);
+        assert.equal(await keyv.set('short', 'soon gone', 1000), true);
         const pttl = num(await t.raw('PTTL', 'app::short'));
-        assert.ok(pttl > 0 && pttl <= 400, `PX 400 set: PTTL ${pttl}`);
+        assert.ok(pttl > 0 && pttl <= 1000, `PX 1000 set: PTTL ${pttl}`);
         assert.equal(await keyv.get('short'), 'soon gone');
 
         const entries = Array.from({ length: 30 }, (_, i) => ({ key: `item${i}`, value: { i } }));
@@ -181,8 +181,8 @@ for (const kind of KINDS) {
           assert.equal(seen.size, 1 + 1 + 26, `iterator over every node: user, short, item4..item29; got ${[...seen.keys()].join(' ')}`);
           assert.deepEqual(seen.get('item4'), { i: 4 });
 
-          await sleep(450);
-          assert.equal(await keyv.get('short'), undefined, 'expired after its 400 ms');
+          await sleep(Math.max(num(await t.raw('PTTL', 'app::short')), 0) + 100);
+          assert.equal(await keyv.get('short'), undefined, 'expired after its 1000 ms');
           assert.equal(await t.raw('EXISTS', 'app::short'), 0, 'and gone from the server');
 
           await keyv.clear();
@@ -303,7 +303,8 @@ for (const kind of KINDS) {
       await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
       const base = `http://${HOST}:${(server.address() as AddressInfo).port}`;
       try {
-        const browsers = Array.from({ length: 12 }, () => browser(base));
+        // Session ids are random: 30 sessions miss a node of three with a chance of 3 * (2/3)^30, about 1e-5.
+        const browsers = Array.from({ length: 30 }, () => browser(base));
         const [a, b] = browsers as [ReturnType<typeof browser>, ReturnType<typeof browser>];
         for (let i = 1; i <= 3; i++) assert.deepEqual(JSON.parse((await a.get('/visit')).body), { views: i });
         assert.deepEqual(JSON.parse((await a.get('/login/ada')).body), { user: 'ada' });
@@ -327,9 +328,9 @@ for (const kind of KINDS) {
         for (const other of browsers.slice(2)) await other.get('/visit');
         await t.assertSpread('sessions');
         const length = await new Promise<number>((resolve, reject) => store.length((err, n) => (err ? reject(err as Error) : resolve(n))));
-        assert.equal(length, 12, 'length() counts the sessions of every node (SCAN per master)');
+        assert.equal(length, 30, 'length() counts the sessions of every node (SCAN per master)');
         const ids = await new Promise<string[]>((resolve, reject) => store.ids((err, list) => (err ? reject(err as Error) : resolve(list))));
-        assert.ok(ids.includes(a.sid()) && ids.includes(b.sid()) && ids.length === 12);
+        assert.ok(ids.includes(a.sid()) && ids.includes(b.sid()) && ids.length === 30);
 
         assert.equal((await a.get('/logout')).status, 200);
         assert.equal(await t.raw('EXISTS', key), 0, 'destroy() deleted the session');
@@ -345,11 +346,11 @@ for (const kind of KINDS) {
         assert.deepEqual(all.map((s) => [s.id, s.views]).sort(), [['one', 1], ['two', 2]]);
         if (!t.isCluster) {
           const everything = (await store.all()) as Array<{ id: string }>;
-          assert.equal(everything.length, 11, 'one node: all() of the default prefix too');
+          assert.equal(everything.length, 29, 'one node: all() of the default prefix too');
         }
         await tagged.clear();
         assert.deepEqual(await t.scanAll('{sess}:*'), []);
-        assert.equal((await t.scanAll('sess:*')).length, 11, 'clear() of one prefix leaves the others');
+        assert.equal((await t.scanAll('sess:*')).length, 29, 'clear() of one prefix leaves the others');
       } finally {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
@@ -464,17 +465,17 @@ for (const kind of KINDS) {
         const { client, close, redisPackage } = await lc.open(kind);
         try {
           const prefix = `rlna-${lc.name}`;
-          const limiter = new RateLimiterRedisNonAtomic({ storeClient: client, useRedisPackage: redisPackage, keyPrefix: prefix, points: 2, duration: 1 });
+          const limiter = new RateLimiterRedisNonAtomic({ storeClient: client, useRedisPackage: redisPackage, keyPrefix: prefix, points: 2, duration: 2 });
           const first = await limiter.consume('ip');
           assert.equal(first.remainingPoints, 1);
-          assert.equal(first.msBeforeNext, 1000);
+          assert.equal(first.msBeforeNext, 2000);
           const second = await limiter.consume('ip');
           assert.equal(second.remainingPoints, 0);
-          assert.ok(second.msBeforeNext > 0 && second.msBeforeNext <= 1000, `the TTL carried over: ${second.msBeforeNext}`);
+          assert.ok(second.msBeforeNext > 0 && second.msBeforeNext <= 2000, `the TTL carried over: ${second.msBeforeNext}`);
           const third = await rejection(limiter.consume('ip'));
           assert.equal(third.consumedPoints, 3);
           const pttl = num(await t.raw('PTTL', `${prefix}:ip`));
-          assert.ok(pttl > 0 && pttl <= 1000, `PTTL ${pttl}`);
+          assert.ok(pttl > 0 && pttl <= 2000, `PTTL ${pttl}`);
           await sleep(Math.max(pttl, 0) + 100);
           assert.equal(await t.raw('EXISTS', `${prefix}:ip`), 0, 'expired');
           assert.equal((await limiter.consume('ip')).remainingPoints, 1, 'a new window');
@@ -881,7 +882,6 @@ for (const resp of [2, 3] as const) {
       }
       await target('3-node cluster').assertSpread('the four hash tags');
       const [redis, one, three] = results;
-      if (process.env.SHOW_RESULTS) console.log(JSON.stringify(redis!.map((x, i) => [i, x])));
       for (let i = 0; i < redis!.length; i++) {
         assert.deepEqual(one![i], redis![i], `call #${i} on one node`);
         assert.deepEqual(three![i], redis![i], `call #${i} on the cluster`);
@@ -1069,7 +1069,6 @@ for (const resp of [2, 3] as const) {
       }
       await target('3-node cluster').assertSpread('the four hash tags');
       const [redis, one, three] = results;
-      if (process.env.SHOW_RESULTS) console.log(JSON.stringify(redis!.map((x, i) => [i, x])));
       for (let i = 0; i < redis!.length; i++) {
         assert.deepEqual(one![i], redis![i], `call #${i} on one node`);
         assert.deepEqual(three![i], redis![i], `call #${i} on the cluster`);
@@ -1173,7 +1172,6 @@ for (const resp of [2, 3] as const) {
         }
       }
       const [redis, one, three] = results;
-      if (process.env.SHOW_RESULTS) console.log(JSON.stringify(redis!.map((x, i) => [i, x])));
       for (let i = 0; i < redis!.length; i++) {
         assert.deepEqual(one![i], redis![i], `call #${i} on one node`);
         assert.deepEqual(three![i], redis![i], `call #${i} on the cluster`);
