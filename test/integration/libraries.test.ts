@@ -315,7 +315,7 @@ for (const kind of KINDS) {
         const stored = JSON.parse((await t.text('GET', key))!) as { views: number; user: string; cookie: { originalMaxAge: number } };
         assert.equal(stored.views, 3);
         assert.equal(stored.user, 'ada');
-        assert.equal(stored.cookie.originalMaxAge, 60_000);
+        assert.ok(stored.cookie.originalMaxAge > 59_000 && stored.cookie.originalMaxAge <= 60_000, `cookie.maxAge kept: ${stored.cookie.originalMaxAge}`);
         const ttl = num(await t.raw('TTL', key));
         assert.ok(ttl > 50 && ttl <= 60, `SET EX from cookie.maxAge: TTL ${ttl}`);
 
