@@ -15,7 +15,7 @@ import { freePortRun } from '../helpers/cluster.js';
 import { startEtcd, type RunningEtcd } from '../helpers/etcd.js';
 import { CLI, runCli, track } from '../helpers/processes.js';
 import { startMember, type Member } from '../helpers/members.js';
-import { eventually, redisCli, sleep } from '../helpers/tools.js';
+import { eventually, redisCli, runTool, sleep } from '../helpers/tools.js';
 
 interface StatusNode { id: string; address: string; role: string; state: string; slots: number; alive: boolean; replicaOf?: string; synced?: boolean }
 interface Status { epoch: number; controller: string; nodes: StatusNode[] }
@@ -43,6 +43,12 @@ async function settledShards(shards: number, timeoutMs = 20_000): Promise<Status
 }
 
 const portOf = (address: string) => Number(address.split(':')[1]);
+
+/** The settings the map in force carries, read from etcd as the nodes read it. */
+async function mapSettings(): Promise<{ replicas: number; consistency: string }> {
+  const r = await runTool('etcdctl', ['--endpoints', etcd.endpoint, 'get', `/ringcache/${CLUSTER}/map`, '--print-value-only']);
+  return (JSON.parse(r.stdout) as { settings: { replicas: number; consistency: string } }).settings;
+}
 
 async function start(): Promise<Member> {
   const m = await startMember(etcd.endpoint, CLUSTER, { leaseTtlMs: 2000, args: ['--replicas', '1'] });
@@ -95,7 +101,8 @@ describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
         assert.deepEqual(await r.hgetall(`${tag}h`), { a: '1', b: '2' });
         assert.deepEqual(await r.lrange(`${tag}l`, 0, -1), ['x', 'y', 'z']);
         assert.deepEqual((await r.smembers(`${tag}s`)).sort(), ['m1', 'm2']);
-        assert.deepEqual(await r.call('ZRANGE', `${tag}z`, 0, -1, 'WITHSCORES'), ['one', '1', 'two', '2']);
+        assert.deepEqual(await r.zrange(`${tag}z`, '0', '-1'), ['one', 'two']);
+        assert.deepEqual([await r.zscore(`${tag}z`, 'one'), await r.zscore(`${tag}z`, 'two')].map(Number), [1, 2]);
         const ttl = await r.pttl(`${tag}ttl`);
         assert.ok(ttl > 50_000 && ttl <= 60_000, `the TTL came along: ${ttl}`);
         assert.equal(await r.exists(`${tag}gone`, `${tag}deleted`), 0, 'expired and deleted keys are gone on the replica too');
@@ -206,6 +213,17 @@ describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
     } finally {
       old.disconnect();
     }
+  });
+  test('cluster set changes the stored settings and the next map carries them; a bad value is refused', async () => {
+    const set = (...args: string[]) => runCli(['cluster', 'set', ...args, '--etcd', etcd.endpoint, '--cluster', CLUSTER]);
+    const bad = await set('replicas', '9');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /invalid replicas '9'/);
+    const ok = await set('consistency', 'sync');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /replicas 1, consistency sync/);
+    await eventually(async () => (await mapSettings()).consistency === 'sync', 'the map carries consistency sync', 10_000);
+    assert.equal((await mapSettings()).replicas, 1);
   });
 });
 
