@@ -3,7 +3,8 @@
  * CLUSTER NODES (the same text from Redis Cluster and from ringcache), and
  * the checks the failover scenario builds on: the cluster has its shape (so
  * many primaries owning every slot, each with so many replicas whose link to
- * it is up, no node flagged failed), the set of primaries (to tell a false
+ * it is up and that CLUSTER SHARDS calls online, no node flagged failed), the
+ * set of primaries (to tell a false
  * failover), and a write probe that tells when a key's slot accepts writes
  * again after its primary died.
  *
@@ -110,8 +111,10 @@ export async function views(nodes: readonly NodeHandle[]): Promise<Array<{ node:
 /**
  * Why the cluster does not have its shape, or undefined when it does: every
  * running node answers, says cluster_state:ok, and sees the shape; every
- * replica it lists reports master_link_status:up in INFO replication (a replica
- * that has not finished its first sync cannot fail over).
+ * replica it lists reports master_link_status:up in INFO replication, and the
+ * first node's CLUSTER SHARDS calls every node online (a replica that has not
+ * finished its first sync, or in ringcache's sync mode is not yet in its
+ * shard's in-sync set, cannot fail over).
  */
 export async function clusterShapeProblem(nodes: readonly NodeHandle[], primaries: number, replicas: number): Promise<string | undefined> {
   const running = nodes.filter((n) => n.state === 'running');
@@ -128,6 +131,11 @@ export async function clusterShapeProblem(nodes: readonly NodeHandle[], primarie
     const info = replyText(await call(n.host, n.port, ['CLUSTER', 'INFO'], 1000));
     if (!/cluster_state:ok/.test(info)) return `${n.id}: ${/cluster_state:\w+/.exec(info)?.[0] ?? 'no cluster_state'}`;
   }
+  // Every node online in CLUSTER SHARDS: a replica still loading (Redis) or not yet in its shard's in-sync set
+  // (ringcache) is not one its primary can fail over to yet.
+  const first = running[0]!;
+  const notOnline = shardHealth(await call(first.host, first.port, ['CLUSTER', 'SHARDS'], 1000)).filter((h) => h.health !== 'online');
+  if (notOnline.length > 0) return `${first.id}'s CLUSTER SHARDS: ${notOnline.map((h) => `${h.address} ${h.role} ${h.health}`).join(', ')}`;
   for (const r of lines!.filter((l) => l.role === 'replica')) {
     const node = running.find((n) => `${n.host}:${n.port}` === r.address);
     if (node === undefined) return `replica ${r.address} is not a running node of this cluster`;
@@ -135,6 +143,27 @@ export async function clusterShapeProblem(nodes: readonly NodeHandle[], primarie
     if (!/^master_link_status:up\s*$/m.test(info)) return `replica ${r.address}: ${/^master_link_status:\w+/m.exec(info)?.[0] ?? 'no master_link_status in INFO replication'}`;
   }
   return undefined;
+}
+
+/** Each node of a CLUSTER SHARDS reply (RESP2: flat field lists) with its role and health. */
+export function shardHealth(reply: unknown): Array<{ address: string; role: string; health: string }> {
+  const text = (v: unknown) => (Buffer.isBuffer(v) ? v.toString() : String(v));
+  const fields = (list: unknown): Map<string, unknown> => {
+    const m = new Map<string, unknown>();
+    if (Array.isArray(list)) for (let i = 0; i + 1 < list.length; i += 2) m.set(text(list[i]), list[i + 1]);
+    return m;
+  };
+  const out: Array<{ address: string; role: string; health: string }> = [];
+  if (!Array.isArray(reply)) return out;
+  for (const shard of reply) {
+    const nodes = fields(shard).get('nodes');
+    if (!Array.isArray(nodes)) continue;
+    for (const node of nodes) {
+      const f = fields(node);
+      out.push({ address: `${text(f.get('ip') ?? f.get('endpoint'))}:${text(f.get('port'))}`, role: text(f.get('role')), health: text(f.get('health')) });
+    }
+  }
+  return out;
 }
 
 /**

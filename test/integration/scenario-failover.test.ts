@@ -22,7 +22,7 @@ import { context } from '../../src/scenario/runner.js';
 import type { SystemName, TargetResult } from '../../src/scenario/scenario.js';
 import { failover, percentile, pickVictim, trialOfAck, type FailoverFigures, type KillTrial } from '../../src/scenario/scenarios/failover.js';
 import { nodeFailure } from '../../src/scenario/scenarios/node-failure.js';
-import { parseClusterNodes, primarySet, shapeProblem } from '../../src/scenario/topology.js';
+import { parseClusterNodes, primarySet, shardHealth, shapeProblem } from '../../src/scenario/topology.js';
 
 const NODES = `07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004@31004 slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 1426238317239 4 connected
 67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 127.0.0.1:30002@31002 master - 0 1426238316232 2 connected 5461-10922
@@ -49,6 +49,19 @@ test('CLUSTER NODES: roles, primaries, slots and the 3 + 3 shape', () => {
   assert.match(shapeProblem(after, 3, 1)!, /30001 flagged failed/);
   assert.notDeepEqual(primarySet(after), primarySet(lines));
   assert.ok(primarySet(after).some((p) => p.endsWith('127.0.0.1:30004')));
+});
+
+test('CLUSTER SHARDS: each node with its role and health, from RESP2 field lists', () => {
+  const b = (x: string) => Buffer.from(x);
+  const node = (port: number, role: string, health: string) => [b('id'), b(`n${port}`), b('port'), port, b('ip'), b('127.0.0.1'), b('endpoint'), b('127.0.0.1'), b('role'), b(role), b('replication-offset'), 10, b('health'), b(health)];
+  const reply = [
+    [b('slots'), [0, 8191], b('nodes'), [node(30001, 'master', 'online'), node(30004, 'replica', 'loading')]],
+    [b('slots'), [8192, 16383], b('nodes'), [node(30002, 'master', 'online'), node(30005, 'replica', 'online')]],
+  ];
+  const health = shardHealth(reply);
+  assert.equal(health.length, 4);
+  assert.deepEqual(health.filter((h) => h.health !== 'online'), [{ address: '127.0.0.1:30004', role: 'replica', health: 'loading' }]);
+  assert.deepEqual(shardHealth('not an array'), []);
 });
 
 test('trial statistics: percentiles, round-robin victims, losses put on trials by acknowledgement time', () => {
