@@ -8,6 +8,7 @@
  *   npm run bench:replication [-- --quick] [-- --rounds N]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   freePort, installCleanupHandlers, machineInfo, median, sendCommand, spawnTracked, startRedisServer, stopProcess, writeBarChartSvg, formatTable,
@@ -83,8 +84,10 @@ async function ringcache(name: string, replicas: number, consistency: 'async' | 
 }
 
 async function redis(name: string, withReplica: boolean): Promise<Target> {
-  const primary = await startRedisServer();
-  const replica = withReplica ? await startRedisServer({ extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] }) : undefined;
+  // Its replication writes an RDB file: into the temp dir, not the repository.
+  const dir = ['--dir', os.tmpdir()];
+  const primary = await startRedisServer({ extraArgs: dir });
+  const replica = withReplica ? await startRedisServer({ extraArgs: [...dir, '--replicaof', '127.0.0.1', String(primary.port)] }) : undefined;
   if (replica) await waitFor('the Redis replica in sync', async () => (await info(replica.port)).master_link_status === 'up');
   return {
     name,

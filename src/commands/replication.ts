@@ -5,6 +5,7 @@
  * does not serve.
  *
  *   REPL SYNC <primaryId> <epoch> <runId> <offset>   a full sync starts: the replica empties its store
+ *   REPL CONTINUE <primaryId> <epoch> <runId>        a reconnect: the offset of that run applied (the backlog follows), or FULLSYNC
  *   REPL PUT <runId> <offset> <n> (<key> <expireAt> <kind> <value>) x n
  *   REPL PART <runId> <offset> <key> <expireAt> <total> <at> <bytes>
  *   REPL FLUSH <runId> <offset>                      FLUSHALL on the primary
@@ -79,6 +80,9 @@ const subcommands: CommandSpec[] = [
     const s = sink(ctx);
     s.sync(argv.str(2), nonNegative(argv, 3, 'epoch'), argv.str(4), nonNegative(argv, 5, 'offset'));
     ctx.out.integer(s.offset);
+  } }),
+  command({ name: 'repl|continue', arity: 5, flags: ['write'], group, summary: 'Resumes a primary\'s stream after a reconnect.', since: '0.1.0', handler: (ctx, argv) => {
+    ctx.out.integer(sink(ctx).resume(argv.str(2), nonNegative(argv, 3, 'epoch'), argv.str(4)));
   } }),
   command({ name: 'repl|put', arity: -5, flags: ['write'], group, summary: 'Applies a batch of the replication stream.', since: '0.1.0', handler: put }),
   command({ name: 'repl|part', arity: 9, flags: ['write'], group, summary: 'Applies a piece of a large value of the replication stream.', since: '0.1.0', handler: (ctx, argv) => {

@@ -43,6 +43,8 @@ export interface ReplicationStatus {
   online: boolean;
   syncs: number;
   lastApplyAgoMs: number;
+  /** On a primary: full syncs done and reconnects resumed from the backlog. */
+  resyncs: { full: number; partial: number };
 }
 
 export class ReplicationManager {
@@ -180,6 +182,7 @@ export class ReplicationManager {
       primary,
       online: this.sink.online,
       syncs: this.sink.syncs,
+      resyncs: this.source?.resyncs ?? { full: 0, partial: 0 },
       lastApplyAgoMs: this.sink.lastApplyAt === 0 ? -1 : this.opts.clock.now() - this.sink.lastApplyAt,
     };
   }

@@ -50,6 +50,16 @@ export class ReplicaSink {
     this.setOnline(false);
   }
 
+  /** REPL CONTINUE: the primary whose run this replica follows reconnects; answers the offset applied (a complete copy only). */
+  resume(primaryId: string, epoch: number, runId: string): number {
+    const map = this.host.map();
+    if (map === undefined || map.epoch < epoch) throw new CommandError(`TRYAGAIN this node's map (epoch ${map?.epoch ?? 0}) is older than the primary's (${epoch})`);
+    const self = map.node(this.host.selfId);
+    if (self?.role !== 'replica' || self.primary !== primaryId) throw new CommandError(`NOTPRIMARY at epoch ${map.epoch} this node is not a replica of ${primaryId}`);
+    if (runId !== this.run || !this.online) throw new CommandError('FULLSYNC this node does not hold a complete copy of that run');
+    return this.offset;
+  }
+
   private check(runId: string): void {
     if (runId !== this.run || this.run === '') throw new CommandError('NOTPRIMARY this node follows no such replication run (its primary changed, or it was never synced)');
   }

@@ -42,6 +42,8 @@ const SLICE_MS = 2;
 const KEYS_PER_SCAN = 128;
 /** A feed whose unsent queue exceeds this is restarted (full sync) rather than let it grow. */
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+/** The stream's last requests kept for a replica that reconnects: it resumes from its offset instead of a full sync. */
+const BACKLOG_BYTES = 16 * 1024 * 1024;
 /** An online replica is in sync while its oldest unanswered request is younger than this. */
 export const DEFAULT_LAG_BOUND_MS = 1000;
 const RETRY_FIRST_MS = 50;
@@ -73,6 +75,12 @@ interface Queued {
   req: Buffer;
   /** The stream offset once this request is applied. */
   offset: number;
+  /** How far it advanced the offset (stream requests only). */
+  payload?: number;
+}
+
+function payloadOf(q: Queued): number {
+  return q.payload ?? 0;
 }
 
 /** Sync mode's wait (see ReplicationSource.confirmTurn), as a connection sees it. */
@@ -103,6 +111,9 @@ export class ReplicationSource implements SlotWatch, SyncBarrier {
   private readonly feeds = new Map<string, ReplicaFeed>();
   private stopped = false;
   private readonly batch = new PutBatch(['REPL', 'PUT']);
+  private readonly backlog: Queued[] = [];
+  private backlogBytes = 0;
+  resyncs = { full: 0, partial: 0 };
   touches = 0;
   /** The in-sync set of the map in force: sync mode waits for each of them (and for the replicas it is about to report in sync). */
   private mapInSync = new Set<string>();
@@ -129,7 +140,7 @@ export class ReplicationSource implements SlotWatch, SyncBarrier {
     this.touches++;
     this.dirty.clear();
     this.offset += 1;
-    this.emit(encodeRequest(['REPL', 'FLUSH', this.runId, String(this.offset)]));
+    this.emit(encodeRequest(['REPL', 'FLUSH', this.runId, String(this.offset)]), 1);
   }
 
   // --- the stream --------------------------------------------------------------------
@@ -223,20 +234,44 @@ export class ReplicationSource implements SlotWatch, SyncBarrier {
 
   private takeBatch(): void {
     if (this.batch.count === 0) return;
-    this.offset += this.batch.bytes;
-    this.emit(this.batch.takeWith([this.runId, String(this.offset)]));
+    const bytes = this.batch.bytes;
+    this.offset += bytes;
+    this.emit(this.batch.takeWith([this.runId, String(this.offset)]), bytes);
   }
 
   private emitPieces(key: Key, expireAt: number, value: Buffer): void {
     for (let off = 0; off < value.length; off += PART_SIZE) {
       const piece = value.subarray(off, Math.min(value.length, off + PART_SIZE));
       this.offset += piece.length;
-      this.emit(partRequest(['REPL', 'PART', this.runId, String(this.offset)], key, expireAt, value.length, off, piece));
+      this.emit(partRequest(['REPL', 'PART', this.runId, String(this.offset)], key, expireAt, value.length, off, piece), piece.length);
     }
   }
 
-  private emit(req: Buffer): void {
-    for (const f of this.feeds.values()) f.stream({ req, offset: this.offset });
+  private emit(req: Buffer, payload: number): void {
+    const q = { req, offset: this.offset, payload };
+    this.backlog.push(q);
+    this.backlogBytes += req.length;
+    while (this.backlogBytes > BACKLOG_BYTES && this.backlog.length > 1) this.backlogBytes -= this.backlog.shift()!.req.length;
+    for (const f of this.feeds.values()) f.stream(q);
+  }
+
+  /**
+   * The stream after `offset`, if the backlog still holds all of it (a
+   * replica that reconnects resumes there); undefined when it does not.
+   */
+  backlogAfter(offset: number): Queued[] | undefined {
+    if (offset === this.offset) return [];
+    const first = this.backlog[0];
+    if (first === undefined || offset > this.offset) return undefined;
+    // The first entry's start is unknown once older ones were dropped: it must begin at or before offset.
+    const firstStart = this.backlogStart;
+    if (offset < firstStart) return undefined;
+    return this.backlog.filter((q) => q.offset > offset);
+  }
+
+  /** The offset the oldest backlog entry starts at. */
+  private get backlogStart(): number {
+    return this.backlog.length === 0 ? this.offset : this.backlog[0]!.offset - payloadOf(this.backlog[0]!);
   }
 
   // --- replicas ----------------------------------------------------------------------
@@ -331,6 +366,8 @@ class ReplicaFeed {
   acked = 0;
   /** The offset from which every write waits for this replica (sync mode), -1 while it is not required (see ReplicationSource.required). */
   requiredFrom = -1;
+  /** It completed a full sync of this run once: a reconnect tries the backlog first. */
+  private wasOnline = false;
   private link: MoveLink | undefined;
   private readonly queue: Queued[] = [];
   private queueBytes = 0;
@@ -423,19 +460,47 @@ class ReplicaFeed {
   private async attempt(attempt: number): Promise<void> {
     const s = this.source;
     this.link = this.host.connect(this.node);
+    if (this.wasOnline && (await this.resume())) return this.live();
     const reply = await this.link.send(encodeRequest(['REPL', 'SYNC', this.host.selfId, String(this.host.epoch()), s.runId, String(s.offset)]));
     if (reply[0] === 45) throw new Error(`the replica answered: ${reply.toString('latin1').trim().slice(1)}`);
     this.check();
     this.acked = s.offset;
     this.state = 'syncing';
     await this.walk(attempt);
+    s.resyncs.full++;
     this.send({ req: encodeRequest(['REPL', 'SYNCED', s.runId, String(s.offset)]), offset: s.offset }, attempt, () => {
       if (this.state === 'syncing') this.state = 'online';
+      this.wasOnline = true;
       this.host.log.info({ replica: `${this.node.host}:${this.node.port}`, offset: s.offset }, 'replica in sync');
     });
-    // The feed now lives on its queue; wait here until it fails or stops.
+    await this.live();
+  }
+
+  /** The feed now lives on its queue; waits here until it fails or stops. */
+  private async live(): Promise<void> {
     while (!this.isStopped() && this.failure === undefined) await new Promise<void>((r) => (this.wake = r));
     this.check();
+  }
+
+  /**
+   * A replica that was online reconnects: it says which offset of this run it
+   * applied, and the backlog sends what followed. False (a full sync follows)
+   * when it follows another run, or the backlog no longer reaches back.
+   */
+  private async resume(): Promise<boolean> {
+    const s = this.source;
+    const reply = await this.link!.send(encodeRequest(['REPL', 'CONTINUE', this.host.selfId, String(this.host.epoch()), s.runId]));
+    this.check();
+    const m = /^:(\d+)\r\n/.exec(reply.toString('latin1', 0, Math.min(reply.length, 32)));
+    if (m === null) return false;
+    const rest = s.backlogAfter(Number(m[1]));
+    if (rest === undefined) return false;
+    this.acked = Number(m[1]);
+    this.state = 'online';
+    for (const q of rest) this.enqueue(q);
+    s.resyncs.partial++;
+    this.host.log.info({ replica: `${this.node.host}:${this.node.port}`, from: Number(m[1]), requests: rest.length }, 'replica resumed from the backlog');
+    return true;
   }
 
   /** Every key of the store, in bounded slices, into the queue between the stream's requests. */

@@ -443,6 +443,9 @@ function replicationFields(r: ReplicationStatus): Array<[string, string | number
     ...r.replicas.map((f, i): [string, string] => [`slave${i}`, `ip=${f.host},port=${f.port},state=${f.state === 'online' ? 'online' : 'wait_bgsave'},offset=${f.acked},lag=${Math.floor(f.lagMs / 1000)},lag_ms=${f.lagMs}`]),
     ['master_replid', r.runId.padEnd(40, '0')],
     ['master_repl_offset', r.offset],
+    // Redis has these two in INFO stats: here they sit with the replication they describe.
+    ['sync_full', r.resyncs.full],
+    ['sync_partial_ok', r.resyncs.partial],
   ];
 }
 

@@ -113,6 +113,25 @@ describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
         assert.match(info, /role:slave/);
         assert.match(info, new RegExp(`master_port:${portOf(primary.address)}`));
         assert.match(info, /master_link_status:up/);
+        // A broken link resumes from the backlog: no second full sync.
+        const feed = (await r.client('LIST') as string).split('\n').find((l) => / cmd=repl\|(put|synced|continue) /.test(l));
+        assert.ok(feed !== undefined, 'the primary\'s feed is a client of the replica');
+        // Killed while writes stream (requests in flight fail, so the feed reconnects and asks to continue).
+        let streaming = true;
+        let burstN = 0;
+        const burst = (async () => {
+          while (streaming) await Promise.all(Array.from({ length: 50 }, () => c.set(`${tag}burst${burstN}`, String(burstN++))));
+        })();
+        await sleep(150);
+        await r.client('KILL', 'ID', /id=(\d+)/.exec(feed)![1]!);
+        await sleep(150);
+        streaming = false;
+        await burst;
+        await c.set(`${tag}after`, 'resumed');
+        await eventually(async () => /sync_partial_ok:1/.test(await p.info('replication')), 'the feed resumed from the backlog', 10_000);
+        assert.match(await p.info('replication'), /sync_full:1\r?\n/);
+        await r.readonly();
+        await eventually(async () => (await r.get(`${tag}after`)) === 'resumed' && (await r.get(`${tag}burst${burstN - 1}`)) === String(burstN - 1), 'the writes around the break reached the replica', 5000);
         const pinfo = await p.info('replication');
         assert.match(pinfo, /role:master/);
         assert.match(pinfo, /connected_slaves:1/);
