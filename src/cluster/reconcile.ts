@@ -51,7 +51,11 @@ export interface MemberRecord {
   replOffset?: number;
   /** A primary: its replicas that have everything it streamed (the in-sync set it asks for). */
   inSync?: string[];
-  /** A leaving primary: the replica that holds everything it acknowledged, while it holds writes (a planned handoff). */
+  /**
+   * A primary handing its slots to one of its replicas (a SIGTERM, or CLUSTER
+   * FAILOVER on that replica): the replica holds everything it acknowledged,
+   * and it holds writes until the map gives the slots away.
+   */
   handoff?: string;
 }
 
@@ -68,6 +72,8 @@ export interface ReconcileInput {
   settings?: ClusterSettings;
   /** Members the controller's probes could not reach for its failover delay (alive by lease or not). */
   unreachable?: ReadonlySet<string>;
+  /** CLUSTER FAILOVER FORCE|TAKEOVER sent to these replicas: promote them without their primary's agreement. */
+  forced?: ReadonlyMap<string, 'force' | 'takeover'>;
 }
 
 interface Role {
@@ -233,15 +239,23 @@ function failover(
   const out = new Map<string, string>();
   for (const p of map.primaries()) {
     const rec = alive.get(p.id);
-    const handoff = rec !== undefined && leaving(rec) ? rec.handoff : undefined;
+    const handoff = rec?.handoff !== undefined && map.node(rec.handoff)?.primary === p.id ? rec.handoff : undefined;
     const gone = rec === undefined || input.unreachable?.has(p.id) === true;
-    if (!gone && handoff === undefined) continue;
+    const forced = map.replicasOf(p.id).find((r) => input.forced?.has(r.id));
+    if (!gone && handoff === undefined && forced === undefined) continue;
     if (map.slotCount(p.id) === 0 && !map.moves.some((m) => m.from === p.id)) continue;
+    // Chosen by the primary (handoff) or an operator (forced); else the best live replica.
+    const chosen = handoff ?? forced?.id;
     const candidates = map.replicasOf(p.id).filter((r) => {
       const rr = alive.get(r.id);
+      if (rr === undefined || leaving(rr) || input.unreachable?.has(r.id) === true) return false;
+      if (chosen !== undefined && !gone) {
+        // A handoff's replica confirmed everything; FORCE wants it in sync in sync mode, TAKEOVER takes it as it is.
+        if (r.id !== chosen) return false;
+        return handoff !== undefined || input.forced?.get(r.id) === 'takeover' || r.synced === true || settings.consistency === 'async';
+      }
       // Sync mode promotes only an in-sync replica; async mode any live one (a lagging copy beats an empty slot).
-      const eligible = r.synced === true || (settings.consistency === 'async' && handoff === undefined);
-      return eligible && rr !== undefined && !leaving(rr) && input.unreachable?.has(r.id) !== true && (handoff === undefined || handoff === r.id);
+      return r.synced === true || settings.consistency === 'async';
     });
     if (candidates.length === 0) continue;
     const offset = (id: string) => alive.get(id)?.replOffset ?? 0;

@@ -180,6 +180,15 @@ const subcommands: CommandSpec[] = [
     ctx.out.integer(c?.leaseAgeMs ?? -1);
     ctx.out.bulkText(c?.kind ?? 'static');
   } }),
+  command({ name: 'cluster|failover', arity: -2, flags: ['admin', 'stale'], group, summary: 'Forces a replica to perform a manual failover of its master.', since: '3.0.0', handler: (ctx, argv) => {
+    const s = state(ctx);
+    if (argv.length > 3) throw new CommandError('ERR syntax error');
+    const option = argv.length === 3 ? argv.str(2).toLowerCase() : 'default';
+    if (option !== 'default' && option !== 'force' && option !== 'takeover') throw new CommandError('ERR syntax error');
+    if (s.self?.role !== 'replica' || ctx.node.failover === undefined) throw new CommandError('ERR You should send CLUSTER FAILOVER to a replica');
+    const reply = ctx.node.failover(option).then(() => OK, (err: Error) => Buffer.from(`-${err.message.replace(/^-/, '').replace(/[\r\n]+/g, ' ')}\r\n`));
+    if (ctx.block === undefined || !ctx.block(reply)) throw new CommandError('ERR CLUSTER FAILOVER cannot run here (inside MULTI)');
+  } }),
   command({ name: 'cluster|keyslot', arity: 3, flags: ['stale'], group, summary: 'Returns the hash slot for a key.', since: '3.0.0', handler: (ctx, argv) => ctx.out.integer(keySlot(argv.view(2))) }),
   command({ name: 'cluster|countkeysinslot', arity: 3, flags: ['stale'], group, summary: 'Returns the number of keys in a hash slot.', since: '3.0.0', handler: (ctx, argv) => {
     state(ctx);

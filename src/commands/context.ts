@@ -70,6 +70,8 @@ export interface NodeServices {
   migration?(): MoveImports | undefined;
   /** This node's replication (undefined unless it is a coordinated cluster member). */
   replication?(): ReplicationManager | undefined;
+  /** CLUSTER FAILOVER on this replica: resolves once the request is taken (the failover itself follows). */
+  failover?(mode: 'default' | 'force' | 'takeover'): Promise<void>;
 }
 
 export interface CommandContext {

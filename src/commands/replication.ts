@@ -10,6 +10,7 @@
  *   REPL PART <runId> <offset> <key> <expireAt> <total> <at> <bytes>
  *   REPL FLUSH <runId> <offset>                      FLUSHALL on the primary
  *   REPL SYNCED <runId> <offset>                     the full sync's walk is over: the copy is complete
+ *   REPL HANDOFF <replicaId>                         to a primary: hand the slots to this replica (CLUSTER FAILOVER)
  *
  * Each answers with the offset the replica has applied.
  */
@@ -19,6 +20,7 @@ import type { ReplicaSink } from '../replication/sink.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './errors.js';
 import { argSafeInt } from './numbers.js';
+import { OK } from '../protocol/writer.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 
 function manager(ctx: CommandContext): ReplicationManager {
@@ -83,6 +85,10 @@ const subcommands: CommandSpec[] = [
   } }),
   command({ name: 'repl|continue', arity: 5, flags: ['write'], group, summary: 'Resumes a primary\'s stream after a reconnect.', since: '0.1.0', handler: (ctx, argv) => {
     ctx.out.integer(sink(ctx).resume(argv.str(2), nonNegative(argv, 3, 'epoch'), argv.str(4)));
+  } }),
+  command({ name: 'repl|handoff', arity: 3, flags: ['admin'], group, summary: 'CLUSTER FAILOVER on a replica: its primary hands its slots to it.', since: '0.1.0', handler: (ctx, argv) => {
+    manager(ctx).handOffTo(argv.str(2));
+    ctx.out.raw(OK);
   } }),
   command({ name: 'repl|put', arity: -5, flags: ['write'], group, summary: 'Applies a batch of the replication stream.', since: '0.1.0', handler: put }),
   command({ name: 'repl|part', arity: 9, flags: ['write'], group, summary: 'Applies a piece of a large value of the replication stream.', since: '0.1.0', handler: (ctx, argv) => {

@@ -94,6 +94,10 @@ export class CoordinatedMembership implements MembershipProvider {
     this.report();
   }
 
+  async requestFailover(mode: 'force' | 'takeover'): Promise<void> {
+    await this.opts.kv.txn([], [{ put: this.keys.failover(this.selfId), value: mode, lease: this.lease }]);
+  }
+
   /** Writes the member record again when replication's report changed (see REPORT_MS). */
   private report(): void {
     const r = this.host?.replicationReport?.();

@@ -82,7 +82,7 @@ export class Controller {
         const relevant = events.filter((e) => !e.entry.key.startsWith(this.keys.progress));
         if (relevant.length === 0) return;
         // An acknowledged move or a handoff waits on this step with its writes held: decided at once.
-        const urgent = relevant.some((e) => e.type === 'put' && (e.entry.key.startsWith(this.keys.acks) || (e.entry.key.startsWith(this.keys.members) && e.entry.value.includes('"handoff"'))));
+        const urgent = relevant.some((e) => e.type === 'put' && (e.entry.key.startsWith(this.keys.acks) || e.entry.key.startsWith(this.keys.failovers) || (e.entry.key.startsWith(this.keys.members) && e.entry.value.includes('"handoff"'))));
         this.schedule(urgent ? ACK_SETTLE_MS : SETTLE_MS);
       },
       onError: () => this.schedule(), // the periodic resync re-reads; the watch is re-made there
@@ -164,7 +164,9 @@ export class Controller {
     // Probes only while this candidate is the controller, and only of the map's primaries.
     if (map !== undefined && (settings ?? map.settings).replicas > 0) this.prober.track(map);
     const unreachable = this.prober.unreachable();
-    const next = reconcile({ cluster: this.opts.cluster, map, members, removals, acks, ...(settings ? { settings } : {}), unreachable });
+    const forced = new Map<string, 'force' | 'takeover'>();
+    for (const e of entries) if (e.key.startsWith(this.keys.failovers)) forced.set(e.key.slice(this.keys.failovers.length), e.value === 'takeover' ? 'takeover' : 'force');
+    const next = reconcile({ cluster: this.opts.cluster, map, members, removals, acks, ...(settings ? { settings } : {}), unreachable, forced });
     if (next !== undefined && map !== undefined && next.primaries().some((p) => map.node(p.id)?.role === 'replica')) {
       const promoted = next.primaries().filter((p) => map.node(p.id)?.role === 'replica').map((p) => `${p.host}:${p.port}`);
       this.opts.log.warn({ epoch: next.epoch, promoted, unreachable: [...unreachable] }, 'failover: replicas promoted');
@@ -174,8 +176,11 @@ export class Controller {
     // Acknowledgements and progress of moves no longer in the map (committed or cancelled) are forgotten with the version.
     const inFlight = new Set((next ?? map)?.moves.map(moveId) ?? []);
     const stale = entries.filter((e) => (e.key.startsWith(this.keys.acks) || e.key.startsWith(this.keys.progress)) && !inFlight.has(e.key.slice(e.key.lastIndexOf('/') + 1)));
+    // A forced failover is done once its replica is no longer a replica in the map.
+    const forcedDone = [...forced.keys()].filter((id) => (next ?? map)?.node(id)?.role !== 'replica');
     const ops = [
       ...(next ? [{ put: this.keys.map, value: next.serialize() }] : []),
+      ...forcedDone.map((id) => ({ delete: this.keys.failover(id) })),
       ...done.map((id) => ({ delete: this.keys.removal(id) })),
       ...stale.map((e) => ({ delete: e.key })),
     ];

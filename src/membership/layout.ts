@@ -23,6 +23,9 @@ export function clusterKeys(cluster: string) {
     /** A move's old owner has copied its slots and holds their writes (src/migration/): under its lease. */
     acks: `${root}acks/`,
     ack: (moveId: string) => `${root}acks/${moveId}`,
+    /** CLUSTER FAILOVER FORCE|TAKEOVER requests, one per replica (the mode), under the replica's lease. */
+    failovers: `${root}failovers/`,
+    failover: (replicaId: string) => `${root}failovers/${replicaId}`,
     /** A move's progress (MoveProgress JSON), rewritten about once a second by its old owner, under its lease. */
     progress: `${root}progress/`,
     progressOf: (moveId: string) => `${root}progress/${moveId}`,

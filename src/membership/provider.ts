@@ -34,6 +34,8 @@ export interface MembershipProvider {
   start(host: MembershipHost): Promise<void>;
   /** Leaves gracefully where the provider can (hand slots over), within a bounded time. */
   stop(): Promise<void>;
+  /** CLUSTER FAILOVER FORCE|TAKEOVER on this replica: asks the controller to promote it. */
+  requestFailover?(mode: 'force' | 'takeover'): Promise<void>;
   /** Writes what replicationReport says now, instead of at the next periodic look. */
   reportNow?(): void;
   /** Where a node reports its outgoing moves (a provider without a controller has none). */

@@ -12,6 +12,7 @@ import { PeerLink } from '../cluster/peer-link.js';
 import type { MoveLink } from '../migration/export.js';
 import type { Clock } from '../store/clock.js';
 import type { Keyspace } from '../store/keyspace.js';
+import { CommandError } from '../commands/errors.js';
 import { DEFAULT_LAG_BOUND_MS, ReplicationSource, type FeedStatus, type SyncBarrier } from './source.js';
 import { ReplicaSink } from './sink.js';
 
@@ -98,7 +99,7 @@ export class ReplicationManager {
       this.source.setReplicas(replicas);
       this.source.setRequired(new Set(replicas.filter((r) => r.synced === true).map((r) => r.id)));
       this.syncBarrier = map.settings.consistency === 'sync' ? this.source : null;
-      if (self!.state === 'leaving' && replicas.some((r) => r.synced === true) && !this.handoffRunning && this.handoff === undefined) void this.handOff(map);
+      if (self!.state === 'leaving' && replicas.some((r) => r.synced === true) && !this.handoffRunning && this.handoff === undefined) void this.handOff(map, undefined);
     } else if (this.source !== undefined) {
       this.stopSource();
       if (role === 'replica') this.opts.log.warn({ epoch: map.epoch, primary: self!.primary }, 'this node is a replica now (it was replaced as primary)');
@@ -112,7 +113,15 @@ export class ReplicationManager {
    * record (replicationReport): the controller promotes it, and the commands
    * held here are redirected to it. Retried while the map still says so.
    */
-  private async handOff(map: ClusterMap): Promise<void> {
+  /** CLUSTER FAILOVER (no option) on one of this primary's replicas: a handoff to it. */
+  handOffTo(replicaId: string): void {
+    const map = this.opts.state.map;
+    if (map === undefined || this.source === undefined || map.node(replicaId)?.primary !== this.opts.state.selfId) throw new CommandError(`ERR ${replicaId} is not a replica of this primary`);
+    if (this.handoffRunning || this.handoff !== undefined) throw new CommandError('ERR a handoff is already in progress');
+    void this.handOff(map, replicaId);
+  }
+
+  private async handOff(map: ClusterMap, target: string | undefined): Promise<void> {
     const state = this.opts.state;
     const source = this.source;
     if (source === undefined) return;
@@ -124,15 +133,16 @@ export class ReplicationManager {
       state.holdSlots(slots);
       source.flushNow();
       const offset = source.offset;
-      const candidates = map.replicasOf(state.selfId).filter((r) => r.synced === true);
+      const candidates = map.replicasOf(state.selfId).filter((r) => (target === undefined ? r.synced === true : r.id === target));
       const confirmed = await Promise.all(candidates.map((r) => source.waitFor(offset, 1, HANDOFF_CONFIRM_MS, new Set([r.id])).then((n) => (n > 0 ? r.id : undefined))));
       const to = confirmed.find((id) => id !== undefined);
       if (to === undefined || this.source !== source) {
         state.releaseSlots(slots);
-        this.opts.log.warn({ offset }, 'handoff: no in-sync replica confirmed the last writes in time; retrying');
+        this.opts.log.warn({ offset, target }, 'handoff: no in-sync replica confirmed the last writes in time');
+        if (target !== undefined) return; // CLUSTER FAILOVER: the operator may ask again
         setTimeout(() => {
           const m = state.map;
-          if (m !== undefined && this.source === source && this.handoff === undefined) void this.handOff(m);
+          if (m !== undefined && this.source === source && this.handoff === undefined) void this.handOff(m, undefined);
         }, 500).unref();
         return;
       }

@@ -11,6 +11,8 @@ import type { ConfigParam, CoordinatorStatus, NodeServices } from '../commands/c
 import { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterMap } from '../cluster/cluster-map.js';
 import { SlotDropper } from '../cluster/slot-dropper.js';
+import { PeerLink } from '../cluster/peer-link.js';
+import { encodeRequest } from '../protocol/request-encoder.js';
 import { keySlotOf } from '../cluster/key-slot.js';
 import { MigrationManager } from '../migration/manager.js';
 import { ReplicationManager, type ReplicationStatus } from '../replication/manager.js';
@@ -339,7 +341,29 @@ export class CacheNode implements NodeRuntime {
       coordinator: () => this.options.cluster?.coordinator?.(),
       migration: () => this.migration?.imports,
       replication: () => this.replication,
+      failover: (mode) => this.failover(mode),
     };
+  }
+
+  /** CLUSTER FAILOVER on a replica: a handoff asked of its primary, or (FORCE, TAKEOVER) a promotion asked of the controller. */
+  private async failover(mode: 'default' | 'force' | 'takeover'): Promise<void> {
+    const state = this.clusterState;
+    const self = state?.self;
+    if (state === undefined || self?.role !== 'replica') throw new CommandError('ERR You should send CLUSTER FAILOVER to a replica');
+    if (mode !== 'default') {
+      const membership = this.options.cluster?.membership;
+      if (membership?.requestFailover === undefined) throw new CommandError('ERR this node has no coordinator to ask');
+      await membership.requestFailover(mode);
+      return;
+    }
+    const primary = state.map!.node(self.primary!)!;
+    const link = new PeerLink({ host: primary.host, port: primary.port, protocol: 2, password: this.config.requirepass, timeoutMs: 2000 });
+    try {
+      const reply = await link.send(encodeRequest(['REPL', 'HANDOFF', self.id]));
+      if (reply[0] === 45) throw new CommandError(reply.toString('latin1').slice(1).trim());
+    } finally {
+      link.close();
+    }
   }
 
   private migrationInfo() {

@@ -233,6 +233,35 @@ describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
       old.disconnect();
     }
   });
+  test('CLUSTER FAILOVER on a replica: a handoff from its primary (which becomes its replica); TAKEOVER without it; refused on a primary', async () => {
+    const st = await settledShards(2, 30_000);
+    const primary = st.nodes.find((n) => n.role === 'primary' && n.alive)!;
+    const replica = st.nodes.find((n) => n.replicaOf === primary.address && n.synced === true)!;
+    const p = new Redis({ port: portOf(primary.address) });
+    const r = new Redis({ port: portOf(replica.address) });
+    try {
+      await assert.rejects(p.cluster('FAILOVER'), /You should send CLUSTER FAILOVER to a replica/);
+      await assert.rejects(r.cluster('FAILOVER', 'SOON' as never), /syntax error/);
+      const tag = await (async () => {
+        for (let i = 0; ; i++) if ((await p.set(`{f${i}}k`, 'kept').catch(() => 'moved')) === 'OK') return `{f${i}}`;
+      })();
+      assert.equal(await r.cluster('FAILOVER'), 'OK');
+      await eventually(async () => {
+        const s = await status();
+        return s.nodes.find((n) => n.id === replica.id)?.role === 'primary' && s.nodes.find((n) => n.id === primary.id)?.replicaOf === replica.address;
+      }, 'the replica took over; its old primary follows it', 10_000);
+      assert.equal(await r.get(`${tag}k`), 'kept', 'the handoff moved every write');
+      // And back, without the (now) primary's agreement.
+      await eventually(async () => (await status()).nodes.find((n) => n.id === primary.id)?.synced === true, 'the old primary in sync as a replica', 20_000);
+      assert.equal(await p.cluster('FAILOVER', 'TAKEOVER' as never), 'OK');
+      await eventually(async () => (await status()).nodes.find((n) => n.id === primary.id)?.role === 'primary', 'TAKEOVER promoted it', 10_000);
+      assert.equal(await p.get(`${tag}k`), 'kept');
+    } finally {
+      p.disconnect();
+      r.disconnect();
+    }
+  });
+
   test('cluster set changes the stored settings and the next map carries them; a bad value is refused', async () => {
     const set = (...args: string[]) => runCli(['cluster', 'set', ...args, '--etcd', etcd.endpoint, '--cluster', CLUSTER]);
     const bad = await set('replicas', '9');
