@@ -78,6 +78,10 @@ test('trial statistics: percentiles, round-robin victims, losses put on trials b
   assert.equal(trialOfAck(trials, 5001), 'trial 2');
   assert.equal(trialOfAck(trials, 12_001), 'trial 3');
   assert.equal(trialOfAck(trials, 20_001), 'after the last trial');
+  // Acknowledged after trial 1's failover and found missing before trial 2's kill: no kill explains it.
+  const killedLater = [trial(1, 5000, 5100), { ...trial(2, 12_000, 12_100), killedAt: 11_000 }];
+  assert.equal(trialOfAck(killedLater, 6000, 9000), 'between kills');
+  assert.equal(trialOfAck(killedLater, 6000, 11_500), 'trial 2');
 });
 
 test('options: failover takes --replicas, --consistency, --trials and --node-timeout (ms); other scenarios still refuse replicas', () => {

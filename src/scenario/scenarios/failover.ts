@@ -30,6 +30,7 @@
  * comparison (shown, not gating), at its default cluster-node-timeout 15000
  * unless --node-timeout is given.
  */
+import { DEFAULT_FAILOVER_AFTER_MS } from '../../membership/probes.js';
 import type { ClusterUnderTest, NodeHandle } from '../cluster-under-test.js';
 import type { ScenarioOptions } from '../options.js';
 import type { FaultDriver, Run, RunResult } from '../run.js';
@@ -78,7 +79,7 @@ export interface FailoverFigures {
   primaries: number;
   replicas: number;
   consistency: 'async' | 'sync' | null;
-  /** Redis Cluster's cluster-node-timeout, or ringcache's lease TTL (ms). */
+  /** What detects a dead primary: Redis Cluster's cluster-node-timeout, or ringcache's lease TTL and failover delay. */
   detection: string;
   /** The shape at the start: null when it was reached, otherwise why not. */
   initialShapeProblem: string | null;
@@ -94,6 +95,8 @@ export interface FailoverFigures {
   maxS: number | null;
   falseFailovers: number;
   lostWritesTotal: number;
+  /** Acknowledged writes found missing before any kill could explain them (between trials). */
+  lostBetweenKills: number;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -222,7 +225,7 @@ async function runFailover(ctx: ScenarioContext): Promise<TargetResult> {
     primaries: o.nodes,
     replicas: o.replicas,
     consistency: ringcache ? o.consistency : null,
-    detection: ringcache ? `lease TTL ${o.leaseTtlMs} ms` : `cluster-node-timeout ${o.redisNodeTimeoutMs} ms`,
+    detection: ringcache ? `lease TTL ${o.leaseTtlMs} ms, failover after ${DEFAULT_FAILOVER_AFTER_MS} ms of silence (the nodes' default)` : `cluster-node-timeout ${o.redisNodeTimeoutMs} ms`,
     initialShapeProblem: null,
     stoppedEarly: null,
     planned: o.trials,
@@ -233,6 +236,7 @@ async function runFailover(ctx: ScenarioContext): Promise<TargetResult> {
     maxS: null,
     falseFailovers: 0,
     lostWritesTotal: 0,
+    lostBetweenKills: 0,
   };
   const promise = ringcache
     ? `ringcache, ${o.nodes} primaries + ${o.nodes * o.replicas} replicas, --consistency ${o.consistency} (issue 16): after a kill -9 of a primary its slots accept writes again within a median of ${FAILOVER_TARGET_S} s; a ${PAUSE_MS} ms SIGSTOP causes no failover; ${o.consistency === 'sync' ? 'sync: no acknowledged write is lost' : 'async: acknowledged writes may be lost in a failover (reported per kill)'}; no wrong values`
@@ -262,7 +266,7 @@ async function runFailover(ctx: ScenarioContext): Promise<TargetResult> {
     await run.finalRead(ctx.sweep());
   }
   const result = await run.finish();
-  summarize(fig, result, run.checker.analyze(run.faults.windows(), (_k, lost) => (lost === undefined ? 'unknown' : trialOfAck(fig.trials, lost.ackedAt))).lostWritesByOwner);
+  summarize(fig, result, run.checker.analyze(run.faults.windows(), (_k, lost) => (lost === undefined ? 'unknown' : trialOfAck(fig.trials, lost.ackedAt, lost.detectedAt))).lostWritesByOwner);
   return { system: ctx.system, description: result.description, promise, runs: [result], verdicts: failoverVerdicts(result, fig, ringcache), tables: failoverTables(fig), figures: { ...fig } };
 }
 
@@ -274,17 +278,25 @@ async function runFailover(ctx: ScenarioContext): Promise<TargetResult> {
  * fault windows, which count a loss where the read that found it was sent
  * (often a later trial's, or the final read).
  */
-export function trialOfAck(trials: readonly KillTrial[], ackedAt: number): string {
+export function trialOfAck(trials: readonly KillTrial[], ackedAt: number, detectedAt?: number): string {
   for (const t of trials) {
     const end = t.acceptedAt ?? t.restartedAt;
-    if (end === null || ackedAt <= end) return `trial ${t.trial}`;
+    if (end === null || ackedAt <= end) {
+      // Found missing before this trial's kill: no kill explains it.
+      if (detectedAt !== undefined && t.killedAt !== null && detectedAt < t.killedAt) return BETWEEN;
+      return `trial ${t.trial}`;
+    }
   }
   return 'after the last trial';
 }
 
+/** Lost writes found missing before the kill of the trial they would be put on. */
+export const BETWEEN = 'between kills';
+
 /** Fills the per-kill losses (lostByTrial: lost writes by trialOfAck label) and the statistics from the run's checker result. */
 export function summarize(fig: FailoverFigures, r: RunResult, lostByTrial: Record<string, number>): void {
   for (const t of fig.trials) t.lostWrites = lostByTrial[`trial ${t.trial}`] ?? 0;
+  fig.lostBetweenKills = lostByTrial[BETWEEN] ?? 0;
   const ms = fig.trials.filter((t) => t.ms !== null).map((t) => t.ms!).sort((a, b) => a - b);
   const s = (v: number | null) => (v === null ? null : v / 1000);
   fig.medianS = s(ms.length === 0 ? null : ms.length % 2 === 1 ? ms[(ms.length - 1) / 2]! : (ms[ms.length / 2 - 1]! + ms[ms.length / 2]!) / 2);
@@ -313,6 +325,7 @@ export function failoverVerdicts(r: RunResult, fig: FailoverFigures, ringcache: 
   const killLost = fig.trials.reduce((n, t) => n + t.lostWrites, 0);
   if (ringcache && fig.consistency === 'sync') verdicts.push(atMost('sync mode: acknowledged writes lost', r.check.lostWrites, 0));
   else verdicts.push(reported('acknowledged writes lost per kill', `${fig.trials.length === 0 ? '-' : (killLost / fig.trials.length).toFixed(1)} (${perKill || '-'}; ${r.check.lostWrites} in the whole run)`, 'asynchronous replication: loss in a failover expected, reported'));
+  verdicts.push(reported('acknowledged writes lost between kills (found missing before the next kill)', String(fig.lostBetweenKills), 'no kill explains them'));
   if (ringcache && r.membership !== undefined) verdicts.push(atMost('acknowledged writes lost with no owner change of their slot after the ack', r.membership.lostWritesBySlotFate.kept, 0));
   const recovery = fig.trials.filter((t) => t.restartedAt !== null && t.shapeBackAt !== null).map((t) => (t.shapeBackAt! - t.restartedAt!) / 1000).sort((a, b) => a - b);
   verdicts.push(
