@@ -204,6 +204,11 @@ export class ReplicationSource implements SlotWatch, SyncBarrier {
     return out;
   }
 
+  /** Whether the map in force names this replica in sync. */
+  namedInSync(id: string): boolean {
+    return this.mapInSync.has(id);
+  }
+
   confirmTurn(): Promise<boolean> {
     const required = this.required();
     if (required.size === 0) return Promise.resolve(true);
@@ -461,6 +466,13 @@ class ReplicaFeed {
     const s = this.source;
     this.link = this.host.connect(this.node);
     if (this.wasOnline && (await this.resume())) return this.live();
+    // A full sync empties the replica first: never while the map still names it in sync, or a failover
+    // meanwhile could promote an empty copy. This feed is not reported in sync now; wait for the map to say so.
+    for (let waited = 0; s.namedInSync(this.node.id); waited += 50) {
+      if (waited >= 10_000) throw new Error('the map still names this replica in sync; a full sync must wait for it to leave the in-sync set');
+      await new Promise((r) => setTimeout(r, 50));
+      this.check();
+    }
     const reply = await this.link.send(encodeRequest(['REPL', 'SYNC', this.host.selfId, String(this.host.epoch()), s.runId, String(s.offset)]));
     if (reply[0] === 45) throw new Error(`the replica answered: ${reply.toString('latin1').trim().slice(1)}`);
     this.check();
