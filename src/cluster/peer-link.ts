@@ -57,9 +57,22 @@ export class PeerLink {
     socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
   }
 
+  /**
+   * Connections made so far. A caller whose requests must form one unbroken
+   * sequence (the replication stream) checks it did not change: after a
+   * failure the next send() reconnects silently, and requests sent then would
+   * run after a gap.
+   */
+  get connections(): number {
+    return this.connectCount;
+  }
+
+  private connectCount = 0;
+
   private connect(): net.Socket {
     const socket = net.connect({ host: this.opts.host, port: this.opts.port, noDelay: true });
     this.socket = socket;
+    this.connectCount++;
     // Events of a socket this link has already given up on must not touch its successor.
     const current = () => this.socket === socket;
     socket.on('data', (chunk: Buffer) => current() && this.onData(chunk));

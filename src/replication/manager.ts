@@ -9,11 +9,10 @@ import type { Logger } from 'pino';
 import type { ClusterMap, MapNode } from '../cluster/cluster-map.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import { PeerLink } from '../cluster/peer-link.js';
-import type { MoveLink } from '../migration/export.js';
 import type { Clock } from '../store/clock.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { CommandError } from '../commands/errors.js';
-import { DEFAULT_LAG_BOUND_MS, ReplicationSource, type FeedStatus, type SyncBarrier } from './source.js';
+import { DEFAULT_LAG_BOUND_MS, ReplicationSource, type FeedStatus, type ReplicaLink, type SyncBarrier } from './source.js';
 import { ReplicaSink } from './sink.js';
 
 const LINK_TIMEOUT_MS = 10_000;
@@ -28,7 +27,7 @@ export interface ReplicationOptions {
   password: () => string;
   /** Attaches (or detaches, null) the source as a watcher of every write. */
   watch(source: ReplicationSource | null): void;
-  connect?: (node: MapNode) => MoveLink;
+  connect?: (node: MapNode) => ReplicaLink;
   lagBoundMs?: () => number;
   /** Asks the membership to write the member record now (a handoff's writes are held until the controller sees it). */
   reportNow?: () => void;

@@ -44,10 +44,17 @@ const KEYS_PER_SCAN = 128;
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 /** The stream's last requests kept for a replica that reconnects: it resumes from its offset instead of a full sync. */
 const BACKLOG_BYTES = 16 * 1024 * 1024;
+/** How long a replica no longer reported in sync stays required (a map naming it may still be on its way). */
+const REPORT_GRACE_MS = 2000;
 /** An online replica is in sync while its oldest unanswered request is younger than this. */
 export const DEFAULT_LAG_BOUND_MS = 1000;
 const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 1000;
+
+/** A connection to a replica: requests in order, replies in order, and how many times it (re)connected. */
+export interface ReplicaLink extends MoveLink {
+  readonly connections: number;
+}
 
 export interface SourceHost {
   readonly store: Keyspace;
@@ -55,7 +62,7 @@ export interface SourceHost {
   readonly selfId: string;
   /** The epoch of the map this node applies now (a replica refuses a primary its map does not name). */
   epoch(): number;
-  connect(node: MapNode): MoveLink;
+  connect(node: MapNode): ReplicaLink;
   /** How far an online replica may lag and still count as in sync. */
   lagBoundMs(): number;
 }
@@ -117,6 +124,8 @@ export class ReplicationSource implements SlotWatch, SyncBarrier {
   touches = 0;
   /** The in-sync set of the map in force: sync mode waits for each of them (and for the replicas it is about to report in sync). */
   private mapInSync = new Set<string>();
+  /** When each replica was last reported in sync (see required()). */
+  private readonly reportedAt = new Map<string, number>();
   private readonly syncWaiters = new Set<SyncWaiter>();
   /** Waiters whose writes are in the dirty set: their offset is set by the next flush. */
   private turnWaiters: SyncWaiter[] = [];
@@ -201,6 +210,10 @@ export class ReplicationSource implements SlotWatch, SyncBarrier {
   private required(): Set<string> {
     const out = new Set(this.mapInSync);
     for (const f of this.feeds.values()) if (f.requiredFrom >= 0) out.add(f.node.id);
+    // A replica reported in sync lately may be named so by a map this node has not applied yet (the
+    // controller acts on the report): it stays required for a while after it leaves the report.
+    const now = performance.now();
+    for (const [id, at] of this.reportedAt) if (now - at < REPORT_GRACE_MS) out.add(id);
     return out;
   }
 
@@ -318,7 +331,11 @@ export class ReplicationSource implements SlotWatch, SyncBarrier {
       }
       if (f.requiredFrom >= 0 && f.acked >= f.requiredFrom) out.push(f.node.id);
     }
-    if (dropped) this.pruneWaiters();
+    const now = performance.now();
+    for (const id of out) this.reportedAt.set(id, now);
+    for (const [id, at] of this.reportedAt) if (now - at >= REPORT_GRACE_MS) this.reportedAt.delete(id);
+    // Waiters let go of a replica only once nothing requires it any more (the map in force, the report, the grace).
+    if (dropped || this.syncWaiters.size > 0) this.pruneWaiters();
     return out.sort();
   }
 
@@ -373,7 +390,9 @@ class ReplicaFeed {
   requiredFrom = -1;
   /** It completed a full sync of this run once: a reconnect tries the backlog first. */
   private wasOnline = false;
-  private link: MoveLink | undefined;
+  private link: ReplicaLink | undefined;
+  /** The link's connection this attempt runs on: a request never goes out on another (it would follow a gap). */
+  private linkGen = -1;
   private readonly queue: Queued[] = [];
   private queueBytes = 0;
   /** Sent and not yet answered, in order, with when they were sent. */
@@ -465,6 +484,7 @@ class ReplicaFeed {
   private async attempt(attempt: number): Promise<void> {
     const s = this.source;
     this.link = this.host.connect(this.node);
+    this.linkGen = -1;
     if (this.wasOnline && (await this.resume())) return this.live();
     // A full sync empties the replica first: never while the map still names it in sync, or a failover
     // meanwhile could promote an empty copy. This feed is not reported in sync now; wait for the map to say so.
@@ -476,6 +496,7 @@ class ReplicaFeed {
     const reply = await this.link.send(encodeRequest(['REPL', 'SYNC', this.host.selfId, String(this.host.epoch()), s.runId, String(s.offset)]));
     if (reply[0] === 45) throw new Error(`the replica answered: ${reply.toString('latin1').trim().slice(1)}`);
     this.check();
+    this.linkGen = this.link.connections;
     this.acked = s.offset;
     this.state = 'syncing';
     await this.walk(attempt);
@@ -503,6 +524,7 @@ class ReplicaFeed {
     const s = this.source;
     const reply = await this.link!.send(encodeRequest(['REPL', 'CONTINUE', this.host.selfId, String(this.host.epoch()), s.runId]));
     this.check();
+    this.linkGen = this.link!.connections;
     const m = /^:(\d+)\r\n/.exec(reply.toString('latin1', 0, Math.min(reply.length, 32)));
     if (m === null) return false;
     const rest = s.backlogAfter(Number(m[1]));
@@ -580,6 +602,11 @@ class ReplicaFeed {
   }
 
   private send(q: Queued, attempt: number, onOk?: () => void): void {
+    if (this.link!.connections !== this.linkGen) {
+      // The connection broke (its failure may not have reached us yet): nothing more on a new one.
+      this.fail(new Error('the link to the replica broke'));
+      return;
+    }
     this.inflight.push({ offset: q.offset, sentAt: performance.now() });
     this.link!.send(q.req).then(
       (reply) => {
