@@ -18,24 +18,33 @@ function imports(ctx: CommandContext): MoveImports {
   return m;
 }
 
-function nonNegative(argv: Argv, i: number, what: string): number {
+export function nonNegative(argv: Argv, i: number, what: string): number {
   const n = argSafeInt(argv, i, `ERR invalid ${what}`);
   if (n < 0) throw new CommandError(`ERR invalid ${what}`);
+  return n;
+}
+
+/**
+ * The entries of a PUT batch (src/migration/wire.ts): the count at argv[countAt],
+ * then (key, expireAt, kind, value) each. Every entry is checked before any is
+ * applied, so a malformed batch changes nothing. Returns the count.
+ */
+export function eachEntry(argv: Argv, countAt: number, name: string, apply: (key: string, expireAt: number, kind: string, vs: number, ve: number) => void): number {
+  const n = nonNegative(argv, countAt, 'entry count');
+  const first = countAt + 1;
+  if (argv.length !== first + 4 * n) throw new CommandError(`ERR wrong number of arguments for ${name}`);
+  for (let i = 0; i < n; i++) nonNegative(argv, first + 1 + 4 * i, 'expiry');
+  for (let i = 0; i < n; i++) {
+    const at = first + 4 * i;
+    apply(argv.str(at), argSafeInt(argv, at + 1), argv.str(at + 2), argv.start[at + 3]!, argv.end[at + 3]!);
+  }
   return n;
 }
 
 function put(ctx: CommandContext, argv: Argv): void {
   const m = imports(ctx);
   const id = argv.str(2);
-  const n = nonNegative(argv, 3, 'entry count');
-  if (argv.length !== 4 + 4 * n) throw new CommandError('ERR wrong number of arguments for SLOTMOVE PUT');
-  // Checked before any entry is applied: a malformed batch changes nothing.
-  for (let i = 0; i < n; i++) nonNegative(argv, 5 + 4 * i, 'expiry');
-  for (let i = 0; i < n; i++) {
-    const at = 4 + 4 * i;
-    m.put(id, argv.str(at), argSafeInt(argv, at + 1), argv.str(at + 2), argv.buf, argv.start[at + 3]!, argv.end[at + 3]!);
-  }
-  ctx.out.integer(n);
+  ctx.out.integer(eachEntry(argv, 3, 'SLOTMOVE PUT', (key, at, kind, vs, ve) => m.put(id, key, at, kind, argv.buf, vs, ve)));
 }
 
 const group = 'cluster';

@@ -20,6 +20,7 @@ import type { ReplicaSink } from '../replication/sink.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './errors.js';
 import { argSafeInt } from './numbers.js';
+import { eachEntry, nonNegative } from './migration.js';
 import { OK } from '../protocol/writer.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 
@@ -33,24 +34,11 @@ function sink(ctx: CommandContext): ReplicaSink {
   return manager(ctx).sink;
 }
 
-function nonNegative(argv: Argv, i: number, what: string): number {
-  const n = argSafeInt(argv, i, `ERR invalid ${what}`);
-  if (n < 0) throw new CommandError(`ERR invalid ${what}`);
-  return n;
-}
-
 function put(ctx: CommandContext, argv: Argv): void {
   const s = sink(ctx);
   const run = argv.str(2);
   const offset = nonNegative(argv, 3, 'offset');
-  const n = nonNegative(argv, 4, 'entry count');
-  if (argv.length !== 5 + 4 * n) throw new CommandError('ERR wrong number of arguments for REPL PUT');
-  // Checked before any entry is applied: a malformed batch changes nothing.
-  for (let i = 0; i < n; i++) nonNegative(argv, 6 + 4 * i, 'expiry');
-  for (let i = 0; i < n; i++) {
-    const at = 5 + 4 * i;
-    s.put(run, argv.str(at), argSafeInt(argv, at + 1), argv.str(at + 2), argv.buf, argv.start[at + 3]!, argv.end[at + 3]!);
-  }
+  eachEntry(argv, 4, 'REPL PUT', (key, at, kind, vs, ve) => s.put(run, key, at, kind, argv.buf, vs, ve));
   ctx.out.integer(s.advance(run, offset));
 }
 
