@@ -81,7 +81,9 @@ export class ReplicationManager {
     // The handoff is over once the map gave the slots away: the held commands now go to the new owner.
     if (this.handoff !== undefined && this.handoff.slots.every((s) => map.ownerOf(s)?.id !== this.opts.state.selfId)) this.endHandoff();
     this.sink.onMap(map);
-    if (role === 'primary') {
+    // Without replicas (setting 0 and none listed) no source runs: writes pay nothing for replication.
+    const replicated = role === 'primary' && (map.settings.replicas > 0 || map.replicasOf(self!.id).length > 0);
+    if (role === 'primary' && replicated) {
       if (this.source === undefined) {
         this.source = new ReplicationSource({
           store: this.opts.store,
