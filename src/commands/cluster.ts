@@ -21,6 +21,20 @@ function map(ctx: CommandContext): ClusterMap {
   return m;
 }
 
+/**
+ * The map to hand a client for routing. A fenced node (cut off from the
+ * coordinator) knows its map may already be stale, and that map still names
+ * it the owner of slots it will not serve: handing it out sends a client's
+ * refresh straight back here until the node exits. An error makes ioredis,
+ * node-redis and our client ask the next node instead. CLUSTER NODES and INFO
+ * still answer, for people and tools looking at this node.
+ */
+function routingMap(ctx: CommandContext): ClusterMap {
+  const s = state(ctx);
+  if (s.fenced !== undefined) throw new CommandError(`CLUSTERDOWN ${s.fenced}: its map may be stale, ask another node`);
+  return map(ctx);
+}
+
 function writeNode(ctx: CommandContext, n: MapNode): void {
   ctx.out.array(3);
   ctx.out.bulkText(n.host);
@@ -30,7 +44,7 @@ function writeNode(ctx: CommandContext, n: MapNode): void {
 
 /** Each range with its primary, then the primary's live replicas (what ioredis scaleReads and node-redis replica reads use). */
 function slots(ctx: CommandContext): void {
-  const m = map(ctx);
+  const m = routingMap(ctx);
   const ranges = m.ranges();
   ctx.out.array(ranges.length);
   for (const r of ranges) {
@@ -56,7 +70,7 @@ function health(n: MapNode): string {
 }
 
 function shards(ctx: CommandContext): void {
-  const m = map(ctx);
+  const m = routingMap(ctx);
   const out = ctx.out;
   const primaries = m.primaries();
   out.array(primaries.length);

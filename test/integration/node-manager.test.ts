@@ -171,6 +171,9 @@ describe('the node manager on a real etcd', () => {
       // Before the lease can expire (TTL after its last renewal), the node answers CLUSTERDOWN for its slots.
       await eventually(async () => /CLUSTERDOWN/.test((await redisCli(cutOff.port, ['GET', key])).stdout), 'the cut-off node fenced', LEASE_TTL_MS + 1000);
       const fencedAfter = Date.now() - cutAt;
+      // Nor does it hand out its map for routing (it may be stale and names it the owner): clients ask another node.
+      for (const sub of ['SLOTS', 'SHARDS']) assert.match((await redisCli(cutOff.port, ['CLUSTER', sub])).stdout, /CLUSTERDOWN .*ask another node/, `CLUSTER ${sub} while fenced`);
+      assert.match((await redisCli(cutOff.port, ['CLUSTER', 'NODES'])).stdout, /myself/, 'CLUSTER NODES still answers');
       await settledOn(etcd.endpoint, cluster, members.map((m) => m.port), LEASE_TTL_MS + 4000);
       const reassignedAfter = Date.now() - cutAt;
       assert.ok(fencedAfter < reassignedAfter, `fenced after ${fencedAfter} ms, slots reassigned after ${reassignedAfter} ms`);
