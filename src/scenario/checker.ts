@@ -86,6 +86,12 @@ export interface Violation {
   expectedSeq: number | null;
   /** What the read returned: a sequence number, 'nil' or 'invalid'. */
   got: number | 'nil' | 'invalid';
+  /**
+   * Lost and stale: when the due write was sent and acknowledged, and when the
+   * write read back was sent and ended (with its outcome), in ms since the run
+   * began: what a person needs to place the violation among the faults.
+   */
+  timeline?: { dueSent: number; dueAcked: number; gotSent?: number; gotEnded?: number; gotOutcome?: 'acked' | 'failed' | 'pending' };
 }
 
 export interface CheckResult {
@@ -268,6 +274,12 @@ export class Checker {
       examples.set(v.kind, n + 1);
     };
 
+    const outcome = (seq: number) => (status[seq] === ACKED ? 'acked' : status[seq] === FAILED ? 'failed' : 'pending');
+    const timeline = (dueSeq: number, gotSeq: number): Violation['timeline'] => ({
+      dueSent: this.wSent.data[dueSeq]!,
+      dueAcked: this.wEnd.data[dueSeq]!,
+      ...(gotSeq >= 0 && { gotSent: this.wSent.data[gotSeq]!, gotEnded: this.wEnd.data[gotSeq]!, gotOutcome: outcome(gotSeq) }),
+    });
     for (const [key, group] of byKey) {
       const acks = this.ackHistory(group.writes);
       // Latest send time of each read that returned each sequence number, for the stale test.
@@ -305,7 +317,7 @@ export class Checker {
         if ((lastSeen.get(due.seq) ?? -Infinity) > replied) {
           result.staleReads++;
           bucket.staleReads++;
-          example({ kind: 'stale-read', key, at: sent, final, expectedSeq: due.seq, got });
+          example({ kind: 'stale-read', key, at: sent, final, expectedSeq: due.seq, got, timeline: timeline(due.seq, seq) });
           continue;
         }
         if (final) result.lostKeysAtEnd++;
@@ -317,7 +329,7 @@ export class Checker {
           const owner = ownerOf(key, { ackedAt: this.wEnd.data[due.seq]!, detectedAt: sent });
           result.lostWritesByOwner[owner] = (result.lostWritesByOwner[owner] ?? 0) + 1;
         }
-        example({ kind: 'lost-write', key, at: sent, final, expectedSeq: due.seq, got });
+        example({ kind: 'lost-write', key, at: sent, final, expectedSeq: due.seq, got, timeline: timeline(due.seq, seq) });
       }
     }
     result.windows = windows.buckets();

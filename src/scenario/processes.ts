@@ -10,7 +10,9 @@
  * told about. Pids are added when a process starts and removed when it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 
 const OUTPUT_LIMIT = 64 * 1024;
@@ -90,7 +92,11 @@ export interface SpawnOptions {
 export async function startProcess(o: SpawnOptions): Promise<ManagedProcess> {
   const proc = spawn(o.command, o.args, { stdio: ['ignore', 'pipe', 'pipe'], ...(o.cwd !== undefined && { cwd: o.cwd }) });
   let out = '';
+  // RINGCACHE_SCENARIO_LOGS=<dir>: every process's whole output also goes to a file there (the in-memory copy is capped).
+  const logDir = process.env.RINGCACHE_SCENARIO_LOGS;
+  const logFile = logDir !== undefined && logDir !== '' ? createWriteStream(join(logDir, `${o.name.replace(/[^\w.-]+/g, '_')}-${Date.now()}.log`)) : undefined;
   const onData = (d: Buffer) => {
+    logFile?.write(d);
     out += d.toString();
     if (out.length > OUTPUT_LIMIT) out = out.slice(-OUTPUT_LIMIT);
   };
