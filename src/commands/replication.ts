@@ -4,15 +4,17 @@
  * WAIT. Keyless for routing, as SLOTMOVE: a replica stores keys of slots it
  * does not serve.
  *
- *   REPL SYNC <primaryId> <epoch> <runId> <offset>   a full sync starts: the replica empties its store
- *   REPL CONTINUE <primaryId> <epoch> <runId>        a reconnect: the offset of that run applied (the backlog follows), or FULLSYNC
+ *   REPL SYNC <primaryId> <replicaId> <epoch> <runId> <offset>   a full sync starts: the replica empties its store
+ *   REPL CONTINUE <primaryId> <replicaId> <epoch> <runId>        a reconnect: the offset of that run applied (the backlog follows), or FULLSYNC
  *   REPL PUT <runId> <offset> <n> (<key> <expireAt> <kind> <value>) x n
  *   REPL PART <runId> <offset> <key> <expireAt> <total> <at> <bytes>
  *   REPL FLUSH <runId> <offset>                      FLUSHALL on the primary
  *   REPL SYNCED <runId> <offset>                     the full sync's walk is over: the copy is complete
  *   REPL HANDOFF <replicaId>                         to a primary: hand the slots to this replica (CLUSTER FAILOVER)
  *
- * Each answers with the offset the replica has applied.
+ * Each answers with the offset the replica has applied. The stream's other
+ * requests are taken only on the connection of the last SYNC or CONTINUE
+ * (the session id is the connection's).
  */
 import type { Argv } from '../protocol/argv.js';
 import type { ReplicationManager } from '../replication/manager.js';
@@ -38,8 +40,9 @@ function put(ctx: CommandContext, argv: Argv): void {
   const s = sink(ctx);
   const run = argv.str(2);
   const offset = nonNegative(argv, 3, 'offset');
-  eachEntry(argv, 4, 'REPL PUT', (key, at, kind, vs, ve) => s.put(run, key, at, kind, argv.buf, vs, ve));
-  ctx.out.integer(s.advance(run, offset));
+  const link = ctx.session.id;
+  eachEntry(argv, 4, 'REPL PUT', (key, at, kind, vs, ve) => s.put(run, link, key, at, kind, argv.buf, vs, ve));
+  ctx.out.integer(s.advance(run, link, offset));
 }
 
 /** WAIT numreplicas timeout: flushes the stream, then counts the replicas that confirmed it (Redis's semantics). */
@@ -66,13 +69,13 @@ function wait(ctx: CommandContext, argv: Argv): void {
 
 const group = 'cluster';
 const subcommands: CommandSpec[] = [
-  command({ name: 'repl|sync', arity: 6, flags: ['write'], group, summary: 'Starts a full sync from a primary.', since: '0.1.0', handler: (ctx, argv) => {
+  command({ name: 'repl|sync', arity: 7, flags: ['write'], group, summary: 'Starts a full sync from a primary.', since: '0.1.0', handler: (ctx, argv) => {
     const s = sink(ctx);
-    s.sync(argv.str(2), nonNegative(argv, 3, 'epoch'), argv.str(4), nonNegative(argv, 5, 'offset'));
+    s.sync(argv.str(2), argv.str(3), nonNegative(argv, 4, 'epoch'), argv.str(5), nonNegative(argv, 6, 'offset'), ctx.session.id);
     ctx.out.integer(s.offset);
   } }),
-  command({ name: 'repl|continue', arity: 5, flags: ['write'], group, summary: 'Resumes a primary\'s stream after a reconnect.', since: '0.1.0', handler: (ctx, argv) => {
-    ctx.out.integer(sink(ctx).resume(argv.str(2), nonNegative(argv, 3, 'epoch'), argv.str(4)));
+  command({ name: 'repl|continue', arity: 6, flags: ['write'], group, summary: 'Resumes a primary\'s stream after a reconnect.', since: '0.1.0', handler: (ctx, argv) => {
+    ctx.out.integer(sink(ctx).resume(argv.str(2), argv.str(3), nonNegative(argv, 4, 'epoch'), argv.str(5), ctx.session.id));
   } }),
   command({ name: 'repl|handoff', arity: 3, flags: ['admin'], group, summary: 'CLUSTER FAILOVER on a replica: its primary hands its slots to it.', since: '0.1.0', handler: (ctx, argv) => {
     manager(ctx).handOffTo(argv.str(2));
@@ -82,18 +85,19 @@ const subcommands: CommandSpec[] = [
   command({ name: 'repl|part', arity: 9, flags: ['write'], group, summary: 'Applies a piece of a large value of the replication stream.', since: '0.1.0', handler: (ctx, argv) => {
     const s = sink(ctx);
     const run = argv.str(2);
-    s.part(run, argv.str(4), nonNegative(argv, 5, 'expiry'), nonNegative(argv, 6, 'length'), nonNegative(argv, 7, 'offset'), argv.copy(8));
-    ctx.out.integer(s.advance(run, nonNegative(argv, 3, 'offset')));
+    const link = ctx.session.id;
+    s.part(run, link, argv.str(4), nonNegative(argv, 5, 'expiry'), nonNegative(argv, 6, 'length'), nonNegative(argv, 7, 'offset'), argv.copy(8));
+    ctx.out.integer(s.advance(run, link, nonNegative(argv, 3, 'offset')));
   } }),
   command({ name: 'repl|flush', arity: 4, flags: ['write'], group, summary: 'Empties the replica, as FLUSHALL did on its primary.', since: '0.1.0', handler: (ctx, argv) => {
     const s = sink(ctx);
-    s.flushAll(argv.str(2));
-    ctx.out.integer(s.advance(argv.str(2), nonNegative(argv, 3, 'offset')));
+    s.flushAll(argv.str(2), ctx.session.id);
+    ctx.out.integer(s.advance(argv.str(2), ctx.session.id, nonNegative(argv, 3, 'offset')));
   } }),
   command({ name: 'repl|synced', arity: 4, flags: ['write'], group, summary: 'Ends a full sync: the replica\'s copy is complete.', since: '0.1.0', handler: (ctx, argv) => {
     const s = sink(ctx);
-    s.synced(argv.str(2));
-    ctx.out.integer(s.advance(argv.str(2), nonNegative(argv, 3, 'offset')));
+    s.synced(argv.str(2), ctx.session.id);
+    ctx.out.integer(s.advance(argv.str(2), ctx.session.id, nonNegative(argv, 3, 'offset')));
   } }),
 ];
 

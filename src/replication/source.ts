@@ -493,7 +493,7 @@ class ReplicaFeed {
       await new Promise((r) => setTimeout(r, 50));
       this.check();
     }
-    const reply = await this.link.send(encodeRequest(['REPL', 'SYNC', this.host.selfId, String(this.host.epoch()), s.runId, String(s.offset)]));
+    const reply = await this.link.send(encodeRequest(['REPL', 'SYNC', this.host.selfId, this.node.id, String(this.host.epoch()), s.runId, String(s.offset)]));
     if (reply[0] === 45) throw new Error(`the replica answered: ${reply.toString('latin1').trim().slice(1)}`);
     this.check();
     this.linkGen = this.link.connections;
@@ -522,7 +522,7 @@ class ReplicaFeed {
    */
   private async resume(): Promise<boolean> {
     const s = this.source;
-    const reply = await this.link!.send(encodeRequest(['REPL', 'CONTINUE', this.host.selfId, String(this.host.epoch()), s.runId]));
+    const reply = await this.link!.send(encodeRequest(['REPL', 'CONTINUE', this.host.selfId, this.node.id, String(this.host.epoch()), s.runId]));
     this.check();
     this.linkGen = this.link!.connections;
     const m = /^:(\d+)\r\n/.exec(reply.toString('latin1', 0, Math.min(reply.length, 32)));
