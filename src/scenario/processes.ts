@@ -10,7 +10,7 @@
  * told about. Pids are added when a process starts and removed when it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -94,6 +94,7 @@ export async function startProcess(o: SpawnOptions): Promise<ManagedProcess> {
   let out = '';
   // RINGCACHE_SCENARIO_LOGS=<dir>: every process's whole output also goes to a file there (the in-memory copy is capped).
   const logDir = process.env.RINGCACHE_SCENARIO_LOGS;
+  if (logDir !== undefined && logDir !== '') mkdirSync(logDir, { recursive: true });
   const logFile = logDir !== undefined && logDir !== '' ? createWriteStream(join(logDir, `${o.name.replace(/[^\w.-]+/g, '_')}-${Date.now()}.log`)) : undefined;
   const onData = (d: Buffer) => {
     logFile?.write(d);
