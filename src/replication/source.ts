@@ -570,6 +570,11 @@ class ReplicaFeed {
           if (batch.bytes >= BATCH_BYTES || batch.count >= BATCH_KEYS) put();
         }
         found.length = 0;
+        // Values read in this turn go into the queue before any await: the live stream queues a key
+        // written meanwhile, and a value read before it and queued after it would undo that write on the
+        // replica (acknowledged writes lost in sync mode, the key back at an older value).
+        const waits = this.queue.length >= WINDOW || performance.now() - sliceStart >= SLICE_MS;
+        if (waits) put();
         // Bounded: wait while the replica has a window's worth unsent, and yield when the slice is spent.
         while (this.queue.length >= WINDOW) {
           await new Promise<void>((r) => (this.wake = r));

@@ -347,3 +347,77 @@ describe('sync mode and the planned handoff (ringcache dev, the embedded coordin
     }
   });
 });
+
+describe('a full sync under writes (etcd, 1 primary + 1 replica joining)', () => {
+  const CL = 'fullsync';
+  let etcd2: RunningEtcd;
+  const nodes: Member[] = [];
+  before(async () => {
+    etcd2 = await startEtcd();
+  });
+  after(async () => {
+    await Promise.all(nodes.map((m) => m.proc.exitCode === null && m.proc.signalCode === null ? m.stop() : null));
+    await etcd2.stop();
+  });
+
+  test('keys overwritten while the replica\'s full sync walks the keyspace end on the replica at their last value, every one', { timeout: 90_000 }, async () => {
+    const KEYS = 60_000;
+    const primary = await startMember(etcd2.endpoint, CL, { leaseTtlMs: 2000, args: ['--replicas', '1'] });
+    nodes.push(primary);
+    const p = new Redis({ port: primary.port });
+    const last = new Map<number, string>();
+    try {
+      await eventually(async () => /cluster_state:ok/.test(await p.cluster('INFO') as string), 'the lone primary serving', 15_000);
+      for (let i = 0; i < KEYS; i += 1000) {
+        const pipe = p.pipeline();
+        for (let j = i; j < i + 1000; j++) pipe.set(`fs:${j}`, `old-${j}`);
+        await pipe.exec();
+      }
+      // Overwrites of random keys, 200 a batch, from before the replica joins until after it is in sync.
+      let writing = true;
+      let seq = 0;
+      const writer = (async () => {
+        while (writing) {
+          const pipe = p.pipeline();
+          for (let n = 0; n < 200; n++) {
+            const k = Math.floor(Math.random() * KEYS);
+            const v = `new-${k}-${seq++}`;
+            pipe.set(`fs:${k}`, v);
+            last.set(k, v);
+          }
+          await pipe.exec();
+        }
+      })();
+      const replica = await startMember(etcd2.endpoint, CL, { leaseTtlMs: 2000, args: ['--replicas', '1'] });
+      nodes.push(replica);
+      await eventually(async () => {
+        const r = await runCli(['cluster', 'status', '--etcd', etcd2.endpoint, '--cluster', CL, '--json']);
+        return (JSON.parse(r.stdout) as Status).nodes.some((n) => n.role === 'replica' && n.synced === true);
+      }, 'the replica in sync', 30_000);
+      await sleep(200);
+      writing = false;
+      await writer;
+      assert.equal(await p.wait(1, 5000), 1, 'the replica confirmed every write');
+      assert.ok(seq > 1000, `writes went on during the sync (${seq})`);
+      const r = new Redis({ port: replica.port });
+      try {
+        await r.readonly();
+        const wrong: string[] = [];
+        for (let i = 0; i < KEYS; i += 1000) {
+          const pipe = r.pipeline();
+          for (let j = 0; j < 1000; j++) pipe.get(`fs:${i + j}`);
+          const got = (await pipe.exec())!.map(([err, v]) => (err === null ? v : `error: ${err.message}`));
+          got.forEach((v, j) => {
+            const want = last.get(i + j) ?? `old-${i + j}`;
+            if (v !== want) wrong.push(`fs:${i + j}: ${v} (want ${want})`);
+          });
+        }
+        assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${KEYS} keys differ on the replica after ${seq} writes during its full sync`);
+      } finally {
+        r.disconnect();
+      }
+    } finally {
+      p.disconnect();
+    }
+  });
+});
