@@ -3,6 +3,8 @@
  * are split into one sub-command per owning node and their replies combined,
  * so a cluster-unaware client can send them to any node. Each sub-command is
  * atomic on its node; the whole is not (as with any Redis Cluster proxy).
+ * A write that failed on some nodes only is answered INDOUBT, not with the
+ * failing part's error: the other parts ran, and "failed" would be untrue.
  * Pure: no I/O.
  */
 import type { Argv } from '../protocol/argv.js';
@@ -13,14 +15,14 @@ import type { ClusterState } from './cluster-state.js';
 
 type Combine = 'array' | 'sum' | 'ok';
 
-/** How each splittable command combines its parts, and how many arguments one key carries. */
-export const SPLITTABLE: ReadonlyMap<string, { combine: Combine; stride: number }> = new Map([
-  ['mget', { combine: 'array', stride: 1 }],
-  ['mset', { combine: 'ok', stride: 2 }],
-  ['del', { combine: 'sum', stride: 1 }],
-  ['unlink', { combine: 'sum', stride: 1 }],
-  ['exists', { combine: 'sum', stride: 1 }],
-  ['touch', { combine: 'sum', stride: 1 }],
+/** How each splittable command combines its parts, how many arguments one key carries, and whether it writes. */
+export const SPLITTABLE: ReadonlyMap<string, { combine: Combine; stride: number; write: boolean }> = new Map([
+  ['mget', { combine: 'array', stride: 1, write: false }],
+  ['mset', { combine: 'ok', stride: 2, write: true }],
+  ['del', { combine: 'sum', stride: 1, write: true }],
+  ['unlink', { combine: 'sum', stride: 1, write: true }],
+  ['exists', { combine: 'sum', stride: 1, write: false }],
+  ['touch', { combine: 'sum', stride: 1, write: false }],
 ]);
 
 export interface SplitPart {
@@ -60,8 +62,17 @@ export function splitByOwner(name: string, argv: Argv, state: ClusterState): Spl
 
 /** Combines the parts' raw replies into the reply the whole command would have had. */
 export function combineReplies(name: string, parts: ReadonlyArray<{ keys: number[]; reply: Buffer }>): Buffer {
-  for (const p of parts) if (p.reply[0] === 45 /* - */) return p.reply; // the first error wins
-  const { combine } = SPLITTABLE.get(name)!;
+  const { combine, write } = SPLITTABLE.get(name)!;
+  const failed = parts.filter((p) => p.reply[0] === 45 /* - */);
+  if (failed.length > 0) {
+    const first = failed[0]!.reply;
+    const inDoubt = failed.some((p) => p.reply.latin1Slice(1, 9) === 'INDOUBT ');
+    // A read's first error wins (retrying it is harmless); so does a write's when no part ran.
+    if (!write || (failed.length === parts.length && !inDoubt)) return first;
+    if (inDoubt && failed.length === parts.length) return failed.find((p) => p.reply.latin1Slice(1, 9) === 'INDOUBT ')!.reply;
+    const reason = first.latin1Slice(1, first.length - 2);
+    return Buffer.from(`-INDOUBT ${name.toUpperCase()} ran on some of its keys' nodes only (${parts.length - failed.length} of ${parts.length} parts); another answered: ${reason}\r\n`);
+  }
   if (combine === 'ok') return Buffer.from('+OK\r\n');
   if (combine === 'sum') {
     let total = 0;

@@ -15,7 +15,8 @@ import { keySlotOf } from '../cluster/key-slot.js';
 import { Argv } from '../protocol/argv.js';
 import type { MapNode } from '../cluster/cluster-map.js';
 import { encodeArgv, encodeRequest } from '../protocol/request-encoder.js';
-import { combineReplies, type SplitPart } from '../cluster/split.js';
+import { forwardError } from '../cluster/peer-link.js';
+import { combineReplies, SPLITTABLE, type SplitPart } from '../cluster/split.js';
 import { RequestParser, type ParserLimits, type ParserSink } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/writer.js';
 import type { NodeRuntime } from './runtime.js';
@@ -41,6 +42,13 @@ const AUTH_WARN_INTERVAL_MS = 1000;
 const authWarnings = { last: 0, closed: 0 };
 /** Longest a command waits for its slot's handover to this node before TRYAGAIN. */
 const HANDOVER_DEADLINE_MS = 2000;
+/**
+ * Replies held in order (waiting for another node in proxy mode, or for the
+ * replicas in sync mode) past which the connection stops reading its client:
+ * a stuck owner must not make a pipelining client grow the node without
+ * bound (100,000 GETs to a stopped owner took 200 MB). Reading resumes at half.
+ */
+const MAX_HELD_REPLIES = 1024;
 
 /**
  * The connection is its socket's reader and its parser's sink itself, with no
@@ -75,6 +83,8 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private sinceCheck = 0;
   /** Size of the last chunk read (see STREAMING_CHUNK). */
   private lastChunkBytes = 0;
+  /** MAX_HELD_REPLIES are held: input waits (in the socket, then the kernel) until half are sent. */
+  private holdingTooMany = false;
   /** The client has sent its FIN: end our side once its input has run and its replies are out. */
   private inputEnded = false;
 
@@ -165,7 +175,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private readonly resumeAfterTurn = (): void => {
     this.waitingTurn = false;
     if (this.closed) return;
-    if (this.parser.isYielded && !this.blocked) {
+    if (this.parser.isYielded && !this.blocked && !this.holdingTooMany) {
       // The rest of a chunk left at the budget: run it now, in a fresh turn.
       this.beforeInput();
       this.parser.resume();
@@ -173,7 +183,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       if (this.waitingTurn) return;
     }
     this.endIfInputDone();
-    if (!this.paused) this.socket.resume();
+    if (!this.paused && !this.holdingTooMany) this.socket.resume();
   };
 
   /**
@@ -286,7 +296,8 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   }
 
   private forwardReply(node: MapNode, argv: Argv): Promise<Buffer> {
-    return this.runtime.peers.link(node, this.session.protocol).send(encodeArgv(argv));
+    const write = this.runtime.dispatcher.resolve(argv)?.flags.includes('write') ?? false;
+    return this.runtime.peers.link(node, this.session.protocol).send(encodeArgv(argv)).catch((err: Error) => Promise.reject(forwardError(err, write)));
   }
 
   /** Proxy mode: one sub-command per owner (this node's part runs here), replies combined. */
@@ -295,9 +306,12 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   }
 
   private splitReply(name: string, parts: SplitPart[]): Promise<Buffer> {
+    const write = SPLITTABLE.get(name)!.write;
+    // A part that failed becomes its error reply: combineReplies knows whether the others ran.
+    const asReply = (err: Error) => Buffer.from(`-${forwardError(err, write).message.replace(/[\r\n]+/g, ' ')}\r\n`);
     const replies = parts.map((part) => {
       if (part.node === undefined) return Promise.resolve(this.runLocally(part.args));
-      return this.runtime.peers.link(part.node, this.session.protocol).send(encodeRequest(part.args));
+      return this.runtime.peers.link(part.node, this.session.protocol).send(encodeRequest(part.args)).catch(asReply);
     });
     return Promise.all(replies).then((r) => combineReplies(name, parts.map((p, i) => ({ keys: p.keys, reply: r[i]! }))));
   }
@@ -350,6 +364,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     if (pieces === null) return;
     const place: { pieces: Buffer[] | null } = { pieces: null };
     this.order.push(place);
+    this.limitHeld();
     void confirmed
       .then((ok) => (place.pieces = ok ? pieces : [Buffer.from(`-NOTCONFIRMED the write was applied on this primary but its in-sync replicas did not confirm it within ${SYNC_TIMEOUT_MS} ms; it may be lost if this primary fails\r\n`)]))
       .finally(() => this.scheduleDrain());
@@ -361,6 +376,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     if (before !== null) this.order.push({ pieces: before });
     const place: { pieces: Buffer[] | null } = { pieces: null };
     this.order.push(place);
+    this.limitHeld();
     reply
       .then(
         (r) => (place.pieces = [r]),
@@ -370,6 +386,14 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   }
 
   /** Replies that arrive together (one peer read) leave together, in one write. */
+  /** Called as a command holds its reply's place (inside onCommand): stops reading past MAX_HELD_REPLIES. */
+  private limitHeld(): void {
+    if (this.holdingTooMany || this.order.length < MAX_HELD_REPLIES) return;
+    this.holdingTooMany = true;
+    this.parser.yield();
+    this.socket.pause();
+  }
+
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
@@ -385,6 +409,11 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     const ready: Buffer[] = [];
     while (this.order.length > 0 && this.order[0]!.pieces !== null) ready.push(...this.order.shift()!.pieces!);
     if (ready.length > 0) this.send(ready);
+    if (this.holdingTooMany && this.order.length <= MAX_HELD_REPLIES / 2) {
+      this.holdingTooMany = false;
+      if (!this.paused && !this.waitingTurn) this.socket.resume();
+      setImmediate(this.resumeAfterBlock);
+    }
     if (this.order.length === 0) {
       this.afterSend();
       this.endIfInputDone();
@@ -396,7 +425,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     // Both can hold output: resume only once neither holds more than the limit.
     if (this.paused && !this.closed && this.output.queuedBytes <= PAUSE_OUTPUT_BYTES) {
       this.paused = false;
-      if (!this.waitingTurn) this.socket.resume();
+      if (!this.waitingTurn && !this.holdingTooMany) this.socket.resume();
     }
   }
 
@@ -430,7 +459,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   }
 
   private readonly resumeAfterBlock = (): void => {
-    if (this.closed || this.blocked || this.waitingTurn || !this.parser.isYielded) return;
+    if (this.closed || this.blocked || this.waitingTurn || this.holdingTooMany || !this.parser.isYielded) return;
     this.beforeInput();
     this.parser.resume();
     this.afterInput();

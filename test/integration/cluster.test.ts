@@ -10,7 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -677,6 +678,62 @@ describe('a 3-node cluster in proxy mode (plain clients, any node)', () => {
       stopped.proc.kill('SIGCONT');
     }
     await eventually(async () => plain(await call(entry, 'GET', remote)) === 'before', 'the continued owner to serve its key through the proxy again', 8000);
+  });
+
+  test('a write forwarded to a stopped owner is answered INDOUBT (never TRYAGAIN: it may have run), and it did run once continued; an MSET split over it is INDOUBT too', { timeout: 30_000 }, async () => {
+    const stopped = cluster.nodes[1]!;
+    const keys = keysOwnedBy(owners, ports(), 'doubt:');
+    const [remote, local] = [keys.get(stopped.port)![0]!, keys.get(entry)![0]!];
+    assert.equal(await call(entry, 'SET', remote, 'before'), 'OK');
+    assert.equal(await call(entry, 'SET', `${remote}:n`, '0'), 'OK');
+    stopped.proc.kill('SIGSTOP');
+    try {
+      const replies = await withRaw(entry, async (c) => {
+        c.write(Buffer.concat([
+          encodeCommand(['SET', remote, 'new']),
+          encodeCommand(['INCR', `${remote}:n`]),
+          encodeCommand(['MSET', local, 'l', remote, 'r']),
+          encodeCommand(['GET', remote]),
+        ]));
+        return within(6000, 'replies while the owner is stopped', c.read(4, 6000));
+      });
+      assertErrorReply(replies[0]!, /^INDOUBT .*may have run/, 'SET forwarded to the stopped owner');
+      assertErrorReply(replies[1]!, /^INDOUBT /, 'INCR forwarded to the stopped owner');
+      assertErrorReply(replies[2]!, /^INDOUBT /, 'MSET whose local part ran and whose remote part is stuck');
+      assertErrorReply(replies[3]!, /^(CLUSTERDOWN|TRYAGAIN)\b/, 'a read stays retryable');
+    } finally {
+      stopped.proc.kill('SIGCONT');
+    }
+    // The in-doubt writes did land: the reply must not have said they failed.
+    await eventually(async () => plain(await call(entry, 'GET', remote)) === 'r', 'the continued owner to have run SET then MSET', 8000);
+    assert.equal(plain(await call(entry, 'GET', `${remote}:n`)), '1', 'INCR ran exactly once (no retry behind the client\'s back)');
+    assert.equal(plain(await call(entry, 'GET', local)), 'l');
+  });
+
+  test('a client pipelining to a stopped owner is held at 1024 waiting replies (the node stops reading it), other clients are served, and every reply arrives once it continues', { timeout: 40_000 }, async () => {
+    const stopped = cluster.nodes[1]!;
+    const missing = keysOwnedBy(owners, ports(), 'held:', 1).get(stopped.port)![0]!;
+    const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${cluster.nodes[0]!.proc.pid}/status`, 'utf8'))![1]);
+    const COUNT = 100_000;
+    const request = encodeCommand(['GET', missing]);
+    const socket = net.connect({ host: HOST, port: entry });
+    await new Promise((r) => socket.once('connect', r));
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    const before = rssKb();
+    stopped.proc.kill('SIGSTOP');
+    try {
+      socket.write(Buffer.concat(Array.from({ length: COUNT }, () => request)));
+      await new Promise((r) => setTimeout(r, 1500));
+      const grownMb = (rssKb() - before) / 1024;
+      assert.ok(grownMb < 64, `the entry node grew ${grownMb.toFixed(1)} MB holding a stopped owner's pipeline`);
+      assert.equal(await within(1000, 'PING on another connection', call(entry, 'PING')), 'PONG');
+    } finally {
+      stopped.proc.kill('SIGCONT');
+    }
+    // Each GET of a missing key is $-1 (5 bytes), or an error while the owner was stopped: all arrive.
+    await eventually(async () => received >= COUNT * 5, `all ${COUNT} replies (${received} bytes so far)`, 20_000);
+    socket.destroy();
   });
 
   // Kills a node: keep this the last test of this describe.
