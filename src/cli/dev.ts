@@ -73,6 +73,15 @@ export async function runDev(opts: DevOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  // Started by npx / npm exec, this process does not get the SIGTERM sent to npm (npm signals its
+  // `sh -c`, which dies without passing it on): it was left running, orphaned, with every node
+  // (issue 20, finding 11). So when npm started it, its parent going away stops it as SIGTERM does.
+  if (process.env.npm_command !== undefined) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent && !stopping) void stopAll(0);
+    }, 250).unref();
+  }
 
   const startNode = (port: number) => new Promise<void>((resolve, reject) => {
     const args = [CLI, 'server', '--port', String(port), '--bind', opts.bind, joinFlag, coordinator, '--cluster', opts.cluster, ...(opts.proxy ? ['--proxy'] : []), ...opts.nodeArgs];

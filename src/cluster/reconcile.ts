@@ -152,6 +152,13 @@ export function reconcile(input: ReconcileInput): ClusterMap | undefined {
 
   // 2. Plan: the members that should own slots, from the current owners.
   const deadOwner = [...new Set(owners.owners)].some((i) => i >= 0 && !alive.has(owners.ids[i]!));
+  if (input.members.length > 0 && input.members.every(leaving)) {
+    // The whole cluster is stopping (ringcache dev's Ctrl-C, an orchestrated shutdown): nobody is left
+    // to take the slots, so each member lets go of them and goes, instead of waiting out its leave timeout.
+    const none = { ids: [], owners: new Int32Array(SLOT_COUNT).fill(-1) };
+    const nodes = nodesFor(map, alive, leaving, none, [], roles);
+    return sameMap(map, nodes, none, [], settings) ? undefined : ClusterMap.build(cluster, map.epoch + 1, nodes, none, [], settings);
+  }
   if (serving.length === 0 || (keepDown && deadOwner)) {
     // Nobody can take anything over (or must not, in sync mode): change nothing but the nodes' states and roles.
     const nodes = nodesFor(map, alive, leaving, owners, [], roles);

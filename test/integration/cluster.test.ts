@@ -834,4 +834,22 @@ describe('ringcache dev', () => {
     assert.equal(await within(15_000, 'ringcache dev to exit after SIGINT', exited), 0, output());
     for (const port of ports) assert.ok(await refusesConnections(port), `node ${port} is gone`);
   });
+
+  test('started by npx, it stops with its nodes when npx gets SIGTERM (npm does not pass the signal on)', { timeout: 40_000 }, async () => {
+    const npxBase = await freePortRun(2);
+    const npx = spawn('npx', ['ringcache', 'dev', '--nodes', '2', '--base-port', String(npxBase)], { cwd: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..'), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const npxOutput = track(npx);
+    try {
+      await waitForOutput(npx, npxOutput, /nodes ready/, 'npx ringcache dev');
+      npx.kill('SIGTERM');
+      const ports = [npxBase, npxBase + 1];
+      await eventually(async () => (await Promise.all(ports.map((p) => refusesConnections(p)))).every(Boolean), 'every node gone after SIGTERM to npx', 15_000);
+    } finally {
+      try {
+        process.kill(-npx.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    }
+  });
 });

@@ -109,6 +109,23 @@ describe('reconcile', () => {
     assert.deepEqual(counts(afterRemoval), [8192, 8192]);
   });
 
+  test('every member leaving at once (a whole-cluster stop): one version lets go of every slot and drops them all, with no handover to wait for', () => {
+    const members = [member(1), member(2), member(3)];
+    const start = converge(undefined, members).map;
+    for (const m of members) m.state = 'leaving';
+    const { map: stopped, versions } = converge(start, members);
+    assert.equal(versions.length, 1);
+    assert.equal(stopped.nodes.length, 0);
+    assert.equal(stopped.assignedSlots(), 0);
+    assert.deepEqual(stopped.moves, []);
+    // One of two leaving is a handover as before: the other stays to take the slots.
+    const two = [member(1), member(2)];
+    const map2 = converge(undefined, two).map;
+    two[0]!.state = 'leaving';
+    const first = reconcile({ cluster: 'c', map: map2, members: two, removals: none, acks: none })!;
+    assert.ok(first.moves.length > 0 && first.moves.every((m) => m.from === id(1) && m.to === id(2)));
+  });
+
   test('a handover whose target dies is cancelled and the slots replanned', () => {
     const members = [member(1), member(2)];
     const start = converge(undefined, members).map;
