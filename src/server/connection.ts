@@ -207,6 +207,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       const before = this.out.take();
       if (before !== null) this.order.push({ pieces: before });
     }
+    const repliesBefore = this.out.length;
     this.runtime.dispatcher.execute(this.ctx, argv, spec);
     this.running = false;
     // Sync mode: a command that wrote is answered (with everything before it) once the in-sync replicas have it.
@@ -224,8 +225,11 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       if (this.runtime.turn.spent()) this.parser.yield();
     }
     // A pipeline of large replies to a client that does not read: stop before
-    // the node's memory does.
-    if (this.out.length > this.outputBudget) {
+    // the node's memory does. One reply alone (nothing before it waits, here or
+    // on the socket) goes out whatever its size, as Redis serves a 512 MB value
+    // to a normal client: reading then pauses until it has drained.
+    const alone = repliesBefore === 0 && this.output.queuedBytes === 0;
+    if (this.out.length > this.outputBudget && !alone) {
       this.runtime.log.warn({ client: this.addr, limit: this.runtime.config.clientOutputLimit }, 'client output buffer limit reached, closing the connection');
       this.parser.stop();
       this.out.discard();

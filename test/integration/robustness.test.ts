@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
 import { startRedis, startRingcache, type Running } from '../helpers/processes.js';
 import { encodeCommand, parseReply, RawClient, ReplyError, type Reply } from '../helpers/raw-client.js';
 import { eventually, sleep, within } from '../helpers/tools.js';
@@ -289,6 +290,22 @@ describe('robustness of a node against its clients', () => {
     const other = await pool.connect(node.port);
     assert.equal(await other.call('STRLEN', 'big'), 1024 * 1024);
     assert.equal(await setter.call('PING'), 'PONG');
+  });
+
+  test('one reply larger than --client-output-limit is delivered whole (issue 20, finding 2: a value past the limit could be written but never read)', T, async () => {
+    // ioredis, not the raw client (which parses its whole buffer again on every chunk of 12 MB).
+    const c = new Redis({ port: node.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      const piece = Buffer.alloc(1024 * 1024, 'x'); // --proto-max-bulk-len is 1mb here: build it by APPEND
+      for (let i = 0; i < 12; i++) assert.equal(await c.append('huge', piece), (i + 1) * piece.length);
+      const value = await c.getBuffer('huge');
+      assert.equal(value?.length, 12 * piece.length, 'GET returned the whole value');
+      assert.ok(value!.every((b) => b === 0x78), 'byte for byte');
+      assert.equal(await c.ping(), 'PONG', 'and the connection goes on');
+      assert.equal(await c.del('huge'), 1);
+    } finally {
+      c.disconnect();
+    }
   });
 
   test('QUIT replies +OK and closes the connection', T, async () => {
