@@ -28,7 +28,7 @@ end
 G.unpack = table.unpack
 G.gcinfo = function() return collectgarbage('count') end
 G.rawset = function(t, k, v)
-  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
   return rawset(t, k, v)
 end
 local env

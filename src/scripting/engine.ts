@@ -224,6 +224,8 @@ export class ScriptEngine {
       error_reply: (L) => {
         let msg = Buffer.from(lauxlib.luaL_checklstring(L, 1));
         if (msg[0] === 0x2d) msg = msg.subarray(1);
+        // A message without an error code (no space) gets ERR, as Redis 7.0 replies it.
+        if (!msg.includes(0x20)) msg = Buffer.concat([Buffer.from('ERR '), msg]);
         lua.lua_createtable(L, 0, 1);
         lua.lua_pushstring(L, msg);
         lua.lua_setfield(L, -2, 'err');
@@ -258,7 +260,7 @@ export class ScriptEngine {
       },
       setresp: (L) => {
         const v = lauxlib.luaL_checknumber(L, 1);
-        if (v !== 2 && v !== 3) lauxlib.luaL_error(L, 'RESP version must be 2 or 3.');
+        if (v !== 2 && v !== 3) this.raise(L, 'ERR RESP version must be 2 or 3.');
         if (this.run) this.run.protocol = v === 3 ? 3 : 2;
         return 0;
       },
@@ -553,7 +555,7 @@ function numberArg(n: number): string {
 
 /** Lua 5.3's compile messages in Lua 5.1's words where they differ ('<eof>' quoted). */
 function lua51Message(msg: string): string {
-  return msg.replace(/ near <eof>$/, " near '<eof>'");
+  return msg.replace(/(^|[^'])<eof>(?!')/g, "$1'<eof>'");
 }
 
 /** `#!lua flags=...` on the first line: which flags, and the body with that line blanked (line numbers kept). */
@@ -723,7 +725,7 @@ function writeReply(L: LuaState, idx: number, out: ReplyWriter, protocol: Protoc
       if (field('err') !== LUA_TNIL) {
         const msg = bytesOf(lua.lua_tolstring(L, -1) ?? new Uint8Array(0)).toString('utf8');
         lua.lua_pop(L, 1);
-        return out.error(msg.startsWith('-') ? msg.slice(1) : msg);
+        return out.error(msg);
       }
       if (field('ok') !== LUA_TNIL) {
         const s = lua.lua_tolstring(L, -1);

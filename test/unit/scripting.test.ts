@@ -60,7 +60,9 @@ test('conversions: Lua values to Redis replies', () => {
 test('Lua 5.1 number semantics where Redis scripts rely on them', () => {
   const h = new CommandHarness();
   assert.equal(evalIn(h, 'return tostring(10/2)'), '5');
-  assert.equal(evalIn(h, "return tostring(tonumber('1733320000000') * 1000)"), '1733320000000000', 'no 32-bit wrap');
+  assert.equal(evalIn(h, "return tostring(tonumber('1733320000000') + 1)"), '1733320000001', 'no 32-bit wrap');
+  assert.equal(evalIn(h, "return tostring(tonumber('1733320000000') * 1000)"), '1.73332e+15', "Lua 5.1's %.14g");
+  assert.equal(evalIn(h, 'return tostring(1/0) .. tostring(0.1 + 0.2)'), 'inf0.3');
   assert.equal(evalIn(h, 'return tostring(2147483647 + 1)'), '2147483648');
   assert.equal(evalIn(h, "return redis.call('SET', 'k', 1733320000000 + 1)"), 'OK');
   assert.equal(h.text('GET', 'k'), '1733320000001', 'a number argument is sent as an integer');
