@@ -90,6 +90,14 @@ for (const kind of KINDS) {
         if (kind === '3-node cluster') {
           // Keys of two slots in one script: CROSSSLOT, as Redis Cluster.
           await assert.rejects(client.countMembers('a1', 'b2'), /CROSSSLOT/);
+          // Inside a script, a key of another slot than its KEYS, or (keyless) of another node's slot: refused, as Redis 7.
+          await assert.rejects(client.eval("return redis.call('GET', ARGV[1])", 1, '{s}a', 'elsewhere'), /ERR Script attempted to access keys that do not hash to the same slot/);
+          const key = 'dc:0';
+          const notOwner = t.ports.find((p) => p !== owners![keySlot(key)])!;
+          const r = await call(notOwner, 'EVAL', "return redis.call('GET', ARGV[1])", '0', key);
+          assert.match(String((r as { message?: string }).message), /^ERR Script attempted to access a non local key in a cluster node script: /);
+          assert.match(String(((await call(notOwner, 'EVAL', 'return 1', '1', key)) as { message?: string }).message), /^MOVED \d+ /, 'EVAL routes by its first key');
+          assert.equal(String(await call(owners![keySlot(key)]!, 'EVAL', "return redis.call('GET', ARGV[1])", '0', key)), 'three', 'a keyless script on the owner');
         }
         // A script error reaches the caller as Redis words it.
         client.defineCommand('broken', { numberOfKeys: 1, lua: "return redis.call('INCR', KEYS[1])" });
