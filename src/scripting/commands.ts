@@ -9,6 +9,7 @@ import { CommandError } from '../commands/errors.js';
 import { atoi32 } from '../commands/containers.js';
 import { command, subcommandDispatcher, type CommandSpec } from '../commands/table.js';
 import { Errors, type ScriptEngine } from './engine.js';
+import { functionCommands } from './functions.js';
 
 const group = 'scripting';
 
@@ -53,5 +54,6 @@ export function scriptingCommands(engine: ScriptEngine): CommandSpec[] {
     command({ ...common, name: 'eval_ro', arity: -3, flags: ['noscript', 'stale', 'readonly', 'movablekeys'], summary: 'Executes a read-only server-side Lua script.', since: '7.0.0', handler: evalBody(true) }),
     command({ ...common, name: 'evalsha_ro', arity: -3, flags: ['noscript', 'stale', 'readonly', 'movablekeys'], summary: 'Executes a read-only server-side Lua script by SHA1 digest.', since: '7.0.0', handler: evalSha(true) }),
     command({ name: 'script', arity: -2, flags: [], group, summary: 'A container for Lua scripts management commands.', since: '2.6.0', handler: subcommandDispatcher('script', scriptSubs), subcommands: scriptSubs }),
+    ...functionCommands(engine),
   ];
 }

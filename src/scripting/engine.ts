@@ -96,6 +96,8 @@ interface Run {
   /** The heap's used size at the run's first hook (-1 before). */
   heapAtStart: number;
   protocol: Protocol;
+  /** A FUNCTION LOAD running its library's code: redis.call is refused. */
+  loading?: boolean;
   /** The name in error texts ("script: <sha>" for EVAL, the function's name for FCALL). */
   name: string;
 }
@@ -110,8 +112,9 @@ export interface ScriptEngineOptions {
 }
 
 export class ScriptEngine {
-  private L: LuaState | null = null;
-  private generation = 0;
+  L: LuaState | null = null;
+  /** Counts the VMs made: a reference into an older one is stale. */
+  generation = 0;
   private envRef = 0;
   private globalsRef = 0;
   private handlerRef = 0;
@@ -324,6 +327,8 @@ export class ScriptEngine {
     const run = this.run;
     if (run === null) return lauxlib.luaL_error(L, 'redis.call is only available while a script runs');
     if (run.abort !== null) this.raise(L, run.abort);
+    // As Redis, where a library's code sees no redis.call while it loads.
+    if (run.loading === true) lauxlib.luaL_error(L, `Script attempted to access nonexistent global variable '${raise ? 'call' : 'pcall'}'`);
     const fail = (msg: string | Buffer): number => {
       if (raise) this.raise(L, msg);
       lua.lua_createtable(L, 0, 1);
@@ -469,16 +474,23 @@ export class ScriptEngine {
     const L = this.state();
     if (typeof script !== 'function' && script.generation !== this.generation) this.compile(script);
     const base = lua.lua_gettop(L);
-    // KEYS and ARGV, as globals of the sandbox (Redis sets them per call).
-    lua.lua_rawgeti(L, LUA_REGISTRYINDEX, this.globalsRef);
-    pushStrings(L, argv, first, first + numkeys);
-    lua.lua_setfield(L, -2, 'KEYS');
-    pushStrings(L, argv, first + numkeys, argv.length);
-    lua.lua_setfield(L, -2, 'ARGV');
-    lua.lua_pop(L, 1);
+    const asArgs = typeof script === 'function';
+    if (!asArgs) {
+      // KEYS and ARGV, as globals of the sandbox (Redis sets them per call).
+      lua.lua_rawgeti(L, LUA_REGISTRYINDEX, this.globalsRef);
+      pushStrings(L, argv, first, first + numkeys);
+      lua.lua_setfield(L, -2, 'KEYS');
+      pushStrings(L, argv, first + numkeys, argv.length);
+      lua.lua_setfield(L, -2, 'ARGV');
+      lua.lua_pop(L, 1);
+    }
     lua.lua_rawgeti(L, LUA_REGISTRYINDEX, this.handlerRef);
-    if (typeof script === 'function') script(L);
-    else lua.lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref);
+    if (typeof script === 'function') {
+      // A function (FCALL): keys and arguments are its two arguments.
+      script(L);
+      pushStrings(L, argv, first, first + numkeys);
+      pushStrings(L, argv, first + numkeys, argv.length);
+    } else lua.lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref);
     const cluster = ctx.node.cluster();
     const run: Run = {
       ctx: { ...ctx, forward: undefined, forwardSplit: undefined, defer: undefined, block: undefined },
@@ -494,7 +506,7 @@ export class ScriptEngine {
     this.randomState = 0;
     let status: number;
     try {
-      status = lua.lua_pcall(L, 0, 1, base + 1);
+      status = lua.lua_pcall(L, asArgs ? 2 : 0, 1, base + 1);
     } catch (err) {
       // Nothing should escape pcall; if something did, the VM may be inconsistent: start a new one.
       this.run = null;
@@ -518,6 +530,44 @@ export class ScriptEngine {
     } catch (err) {
       if (err instanceof ScriptFailure) throw new CommandError(err.message);
       throw err;
+    } finally {
+      lua.lua_settop(L, base);
+    }
+  }
+
+  /**
+   * FUNCTION LOAD: runs a library's compiled code (pushed by `push`) once,
+   * limited in time as a script is, without redis.call. Throws a CommandError
+   * with Redis's wording when it fails.
+   */
+  runLoad(ctx: CommandContext, push: (L: LuaState) => void, limitMs: number): void {
+    if (this.run !== null) throw new CommandError('ERR scripts cannot run scripts');
+    const L = this.state();
+    const base = lua.lua_gettop(L);
+    lua.lua_rawgeti(L, LUA_REGISTRYINDEX, this.handlerRef);
+    push(L);
+    const run: Run = { ctx, readonly: true, slot: -1, deadline: performance.now() + limitMs, abort: null, heapAtStart: -1, protocol: 2, name: 'load', loading: true };
+    this.run = run;
+    let status: number;
+    try {
+      status = lua.lua_pcall(L, 0, 0, base + 1);
+    } catch (err) {
+      this.resetVm();
+      throw new CommandError(`ERR internal error while loading a library: ${(err as Error).message}`);
+    } finally {
+      this.run = null;
+      if (run.abort !== null && this.L !== null) lua.lua_sethook(L, (S) => this.hook(S), lua.LUA_MASKCOUNT, HOOK_EVERY);
+    }
+    try {
+      if (run.abort !== null) throw new CommandError('ERR FUNCTION LOAD timeout');
+      if (status !== LUA_OK) {
+        let msg = 'unknown error';
+        if (lua.lua_type(L, -1) === LUA_TTABLE) {
+          lua.lua_getfield(L, -1, 'err');
+          msg = Buffer.from(lua.lua_tolstring(L, -1) ?? new Uint8Array(0)).toString('utf8');
+        }
+        throw new CommandError(`ERR Error registering functions: ${msg}`);
+      }
     } finally {
       lua.lua_settop(L, base);
     }
@@ -554,7 +604,7 @@ function numberArg(n: number): string {
 }
 
 /** Lua 5.3's compile messages in Lua 5.1's words where they differ ('<eof>' quoted). */
-function lua51Message(msg: string): string {
+export function lua51Message(msg: string): string {
   return msg.replace(/(^|[^'])<eof>(?!')/g, "$1'<eof>'");
 }
 
@@ -796,5 +846,5 @@ export function luaFail(L: LuaState, msg: string): never {
   return lua.lua_error(L);
 }
 
-export { ScriptFailure, writeReply, errorText };
+export { ScriptFailure, writeReply, errorText, CHUNK_NAME, TEXT_MODE };
 export type { Script, Run };

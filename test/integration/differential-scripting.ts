@@ -3,7 +3,24 @@
  * SCRIPT): what scripts see of Redis and what clients see of scripts, replies
  * and error texts, next to a real redis-server (differential.test.ts runs them).
  */
-import type { Case } from './differential-cases.js';
+import assert from 'node:assert/strict';
+import { show, type Case } from './differential-cases.js';
+import type { Reply } from '../helpers/raw-client.js';
+
+/** FUNCTION LIST, with each library's functions in name order (Redis lists them in its dict's order). */
+const sortedFunctions = (r: Reply): string => {
+  if (!Array.isArray(r)) return show(r);
+  return show(r.map((lib) => {
+    const sortFns = (v: Reply): Reply => (Array.isArray(v) ? [...v].sort((a, b) => show(a).localeCompare(show(b))) : v);
+    if (lib instanceof Map) return new Map([...lib].map(([k, v]) => [k, show(k) === '"functions"' ? sortFns(v) : v]));
+    if (Array.isArray(lib)) return lib.map((v, i) => (i > 0 && show(lib[i - 1]!) === '"functions"' ? sortFns(v) : v));
+    return lib;
+  }));
+};
+const listStep = (...args: string[]) => ({ cmd: ['FUNCTION', 'LIST', ...args], check: (redis: Reply, ringcache: Reply) => assert.equal(sortedFunctions(ringcache), sortedFunctions(redis)) });
+
+const LIB = "#!lua name=mylib\nredis.register_function('getset', function(keys, args) local o = redis.call('GET', keys[1]) redis.call('SET', keys[1], args[1]) return o end)\nredis.register_function{function_name='ro', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads'}";
+const load = (code: string) => ['FUNCTION', 'LOAD', code];
 
 const ev = (script: string, ...rest: string[]) => ['EVAL', script, ...rest];
 
@@ -162,6 +179,51 @@ export const scriptingCases: Case[] = [
       'SCRIPT',
       'SCRIPT LOAD',
       'SCRIPT NOPE',
+    ],
+  },
+  {
+    name: 'FUNCTION LOAD|LIST|DELETE|FLUSH|STATS|KILL|DUMP|RESTORE, FCALL and FCALL_RO',
+    steps: [
+      'FUNCTION FLUSH',
+      load(LIB),
+      load(LIB),
+      ['FUNCTION', 'LOAD', 'REPLACE', LIB],
+      'FCALL getset 1 k v1',
+      'FCALL getset 1 k v2',
+      'FCALL_RO ro 1 k',
+      'FCALL_RO getset 1 k x',
+      'FCALL nope 0',
+      'FCALL getset 2 k',
+      'FCALL getset 1 k',
+      listStep(),
+      listStep('LIBRARYNAME', 'my*'),
+      listStep('LIBRARYNAME', 'other*'),
+      listStep('WITHCODE'),
+      'FUNCTION STATS',
+      'FUNCTION KILL',
+      load('#!lua name=bad\nreturn 1'),
+      load('#!lua name=bad\nredis.call("GET", "x")'),
+      load('return 1'),
+      load("#!lua name=bad\nredis.register_function('ro', function() end)"),
+      load('#!lua name=bad\nreturn +'),
+      load('#!lua name=b-d\nreturn 1'),
+      load('#!lua name=bad foo=1\nreturn 1'),
+      load('#!js name=bad\nreturn 1'),
+      load('#!lua\nreturn 1'),
+      load("#!lua name=bad\nredis.register_function('a-b', function() end)"),
+      load("#!lua name=bad\nredis.register_function{function_name='ab', callback=function() end, flags={'bogus'}}"),
+      'FUNCTION LOAD REPLACE x y',
+      { cmd: 'FUNCTION DUMP', check: (redis, ringcache) => assert.ok(Buffer.isBuffer(redis) && Buffer.isBuffer(ringcache), 'a payload on both (the formats differ: ringcache\'s is its own)') },
+      'FUNCTION RESTORE bogus',
+      'FUNCTION FLUSH BOGUS',
+      'FUNCTION DELETE mylib',
+      'FUNCTION DELETE mylib',
+      'FCALL ro 1 k',
+      'FUNCTION FLUSH ASYNC',
+      'FUNCTION STATS',
+      'FUNCTION LIST',
+      'FCALL',
+      'FUNCTION',
     ],
   },
 ];

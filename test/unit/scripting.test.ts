@@ -181,3 +181,24 @@ test('scripts are atomic inside MULTI/EXEC and see their own writes', () => {
   h.run('EVAL', "return redis.call('GET', KEYS[1])", '1', 'k');
   assert.deepEqual(text(h.run('EXEC')), [2, 'ab']);
 });
+
+test('FUNCTION: libraries survive SCRIPT FLUSH (a new VM), DUMP/RESTORE round-trip, a runaway load is stopped', () => {
+  const h = new CommandHarness();
+  const lib = "#!lua name=lib1\nredis.register_function('incr2', function(keys) return redis.call('INCRBY', keys[1], 2) end)";
+  assert.equal(text(h.run('FUNCTION', 'LOAD', lib)), 'lib1');
+  assert.equal(text(h.run('FCALL', 'incr2', '1', 'n')), 2);
+  assert.equal(text(h.run('SCRIPT', 'FLUSH')), 'OK');
+  assert.equal(text(h.run('FCALL', 'incr2', '1', 'n')), 4, 'loaded again in the new VM');
+  const payload = h.run('FUNCTION', 'DUMP');
+  assert.ok(Buffer.isBuffer(payload));
+  assert.equal(text(h.run('FUNCTION', 'FLUSH')), 'OK');
+  assert.equal(text(h.run('FCALL', 'incr2', '1', 'n')), 'ERROR ERR Function not found');
+  assert.equal(text(h.run('FUNCTION', 'RESTORE', payload)), 'OK');
+  assert.equal(text(h.run('FCALL', 'incr2', '1', 'n')), 6);
+  assert.match(String(text(h.run('FUNCTION', 'RESTORE', payload))), /^ERROR ERR Library lib1 already exists/);
+  assert.equal(text(h.run('FUNCTION', 'RESTORE', payload, 'REPLACE')), 'OK');
+  const started = performance.now();
+  assert.equal(text(h.run('FUNCTION', 'LOAD', '#!lua name=spin\nwhile true do end')), 'ERROR ERR FUNCTION LOAD timeout');
+  assert.ok(performance.now() - started < 3000);
+  assert.equal(text(h.run('FCALL', 'incr2', '1', 'n')), 8, 'the node goes on');
+});
