@@ -27,6 +27,8 @@ import { migrationCommands } from './migration.js';
 import { replicationCommands } from './replication.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
+import { DEFAULT_BUSY_REPLY_THRESHOLD_MS, ScriptEngine } from '../scripting/engine.js';
+import { scriptingCommands } from '../scripting/commands.js';
 
 /** Most time one write spends evicting before it runs (as Redis's eviction time limit). */
 export const EVICT_BUDGET_MS = 2;
@@ -47,6 +49,10 @@ export class Dispatcher {
   internalErrors = 0;
   /** Per container command, its subcommands by their short name (for routing by their keys). */
   private readonly subcommandTables = new Map<CommandSpec, CommandTable>();
+  /** busy-reply-threshold (lua-time-limit): a script running longer is aborted (src/scripting/engine.ts). */
+  scriptTimeLimitMs = DEFAULT_BUSY_REPLY_THRESHOLD_MS;
+  /** Lua scripting: EVAL and FUNCTION's scripts, run through this dispatcher; its VM is made on the first script. */
+  readonly scripting = new ScriptEngine(this, { timeLimitMs: () => this.scriptTimeLimitMs });
 
   constructor(
     private readonly memory: MemoryLimits,
@@ -54,7 +60,7 @@ export class Dispatcher {
     extra: readonly CommandSpec[] = [],
   ) {
     const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...migrationCommands, ...replicationCommands, ...extra];
-    specs.push(...transactionCommands(this), ...commandCommands(() => this.table));
+    specs.push(...transactionCommands(this), ...scriptingCommands(this.scripting), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
   }

@@ -321,6 +321,8 @@ export class CacheNode implements NodeRuntime {
       { name: 'appendonly', get: () => 'no' },
       { name: 'timeout', get: () => '0' },
       { name: 'maxmemory-samples', get: () => '5' },
+      // A script running longer is aborted (src/scripting/engine.ts); lua-time-limit is its old name, as in Redis 7.
+      ...['busy-reply-threshold', 'lua-time-limit'].map((name) => ({ name, get: () => String(this.dispatcher.scriptTimeLimitMs), set: (v: string) => (this.dispatcher.scriptTimeLimitMs = configValue(() => positiveInt(v), name)) })),
     ];
     return {
       config: new Map(params.map((p) => [p.name, p])),

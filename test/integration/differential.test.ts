@@ -18,6 +18,9 @@ import { blockingCommands } from '../../src/commands/blocking-lists.js';
 import { sortedSetCommands } from '../../src/commands/sorted-sets.js';
 import { dumpCommands } from '../../src/commands/dump.js';
 import { typeBehaviourCases, typeCases } from './differential-types.js';
+import { scriptingCases } from './differential-scripting.js';
+import { scriptingCommands } from '../../src/scripting/commands.js';
+import { ScriptEngine } from '../../src/scripting/engine.js';
 import { CommandTable } from '../../src/commands/table.js';
 import { startRedis, startRingcache, type Running } from '../helpers/processes.js';
 import { RawClient, type Reply } from '../helpers/raw-client.js';
@@ -35,7 +38,7 @@ const MAX_SLEEP_MS = 1000;
  * The commands of a standalone ringcache node: what "every command" means for
  * the coverage checks. (Cluster commands have no standalone Redis to compare with.)
  */
-const specs = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...commandCommands(() => new CommandTable([]))];
+const specs = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...scriptingCommands(new ScriptEngine({ resolve: () => undefined, execute: () => {} }, { timeLimitMs: () => 5000 })), ...commandCommands(() => new CommandTable([]))];
 
 const servers: Partial<Pair<Running>> = {};
 
@@ -125,7 +128,7 @@ async function runCase(c: Case, protocol: 2 | 3): Promise<void> {
 }
 
 // ZRANK and ZREVRANK take Redis 7.2's WITHSCORE, so their arity differs on purpose (a Deliberate step in differential-types.ts).
-const allCases = [...cases, ...typeCases, commandInfoCase(specs.map((s) => s.name).filter((n) => n !== 'zrank' && n !== 'zrevrank'))];
+const allCases = [...cases, ...typeCases, ...scriptingCases, commandInfoCase(specs.map((s) => s.name).filter((n) => n !== 'zrank' && n !== 'zrevrank'))];
 
 for (const protocol of [2, 3] as const) {
   describe(`RESP${protocol}`, () => {
@@ -142,7 +145,7 @@ function calledNames(step: Step): string[] {
 }
 
 test('every ringcache command and subcommand has a differential case beyond its arity', () => {
-  const called = new Set([...behaviourCases, ...typeBehaviourCases].flatMap((c) => c.steps.flatMap(calledNames)));
+  const called = new Set([...behaviourCases, ...typeBehaviourCases, ...scriptingCases].flatMap((c) => c.steps.flatMap(calledNames)));
   const names = specs.flatMap((s) => [s.name, ...(s.subcommands ?? []).map((sub) => sub.name)]);
   assert.deepEqual(names.filter((n) => !called.has(n)), []);
 });

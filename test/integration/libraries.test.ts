@@ -444,7 +444,7 @@ for (const kind of KINDS) {
         }
       });
 
-      test('consume() with a duration (its Lua script: EVALSHA/EVAL)', { ...T, todo: 'needs EVAL/EVALSHA: scripting is issue #19' }, async () => {
+      test('consume() with a duration (its Lua script: EVALSHA/EVAL)', T, async () => {
         const t = target(kind);
         const { client, close, redisPackage } = await lc.open(kind);
         try {

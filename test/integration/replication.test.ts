@@ -89,6 +89,9 @@ describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
       await c.set(`${tag}gone`, 'x', 'PX', 300);
       await c.set(`${tag}deleted`, 'x');
       await c.del(`${tag}deleted`);
+      // A script replicates by its effects: what it wrote and deleted, not the script.
+      await c.set(`${tag}luadel`, 'x');
+      await c.eval("redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000) redis.call('RPUSH', KEYS[2], 'a', 'b') redis.call('DEL', KEYS[3]) return 1", 3, `${tag}lua`, `${tag}lual`, `${tag}luadel`, 'from-lua');
       const p = new Redis({ port: portOf(primary.address), lazyConnect: true });
       const r = new Redis({ port: portOf(replica.address), lazyConnect: true });
       try {
@@ -106,6 +109,10 @@ describe('replication and failover (etcd, 2 primaries + 2 replicas)', () => {
         const ttl = await r.pttl(`${tag}ttl`);
         assert.ok(ttl > 50_000 && ttl <= 60_000, `the TTL came along: ${ttl}`);
         assert.equal(await r.exists(`${tag}gone`, `${tag}deleted`), 0, 'expired and deleted keys are gone on the replica too');
+        assert.equal(await r.get(`${tag}lua`), 'from-lua', "a script's write");
+        assert.ok((await r.pttl(`${tag}lua`)) > 50_000, "with the TTL the script set");
+        assert.deepEqual(await r.lrange(`${tag}lual`, 0, -1), ['a', 'b']);
+        assert.equal(await r.exists(`${tag}luadel`), 0, "a script's delete");
         await assert.rejects(r.set(`${tag}ttl`, 'no'), /MOVED/, 'a replica never takes a write');
         assert.equal(await r.readwrite(), 'OK');
         await assert.rejects(r.get(`${tag}ttl`), /MOVED/);
