@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { machineInfo } from './lib/machine.js';
 import { LOOPBACK } from './lib/ports.js';
 import { REPO_ROOT, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
+import { writeBarChartSvg } from './lib/svg-chart.js';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -70,7 +71,28 @@ async function main(): Promise<void> {
     await mkdir(dir, { recursive: true });
     const file = join(dir, 'scripting-latest.json');
     await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), clients: CLIENTS, keyspace: KEYSPACE, rounds: ROUNDS, script: SCRIPT, results }, null, 2)}\n`);
-    log(`wrote ${file}`);
+    const svg = join(dir, 'scripting-latest.svg');
+    await writeBarChartSvg(svg, {
+      title: 'Scripting: a GET+SET script, ringcache (fengari) vs redis-server',
+      subtitle: `redis-benchmark -c ${CLIENTS} -r ${KEYSPACE}, ops/s, median of ${ROUNDS} round(s) · ${new Date().toISOString().slice(0, 16)}Z`,
+      yAxisLabel: 'ops/s',
+      series: [
+        { name: 'ringcache', color: '#2563eb' },
+        { name: 'redis', color: '#dc2626' },
+      ],
+      panels: [1, 16].map((pipeline) => ({
+        title: `pipeline ${pipeline}`,
+        groups: results
+          .filter((r) => r.pipeline === pipeline)
+          .map((r) => ({
+            label: r.case,
+            values: [r.ringcache, r.redis],
+            badge: { text: `${r.ratio.toFixed(2)}×`, tone: r.case.startsWith('GET') ? ('neutral' as const) : r.ratio >= 0.5 ? ('good' as const) : ('bad' as const) },
+          })),
+      })),
+      footnote: `${machineInfo().cpuCount} CPUs shared by servers and redis-benchmark · target: EVALSHA >= 0.5x Redis`,
+    });
+    log(`wrote ${file} and ${svg}`);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }

@@ -42,6 +42,11 @@ export interface CommandRunner {
 
 const CHUNK_NAME = to_luastring('@user_script');
 const TEXT_MODE = to_luastring('t');
+const KEYS_FIELD = to_luastring('KEYS');
+const ARGV_FIELD = to_luastring('ARGV');
+const EMPTY = Buffer.alloc(0);
+const OK_FIELD = to_luastring('ok');
+const ERR_FIELD = to_luastring('err');
 /** Instructions between two looks at the clock. */
 const HOOK_EVERY = 10_000;
 /** Scripts cached by EVAL (not SCRIPT LOAD) beyond this are dropped, oldest first (as Redis 7.4's eviction of EVAL scripts). */
@@ -82,6 +87,8 @@ interface Script {
   generation: number;
   /** Loaded by SCRIPT LOAD (never evicted) rather than by EVAL. */
   pinned: boolean;
+  /** Its shebang's flags, read at its first run (not per call). */
+  flags?: { noWrites: boolean; noCluster: boolean };
 }
 
 /** One run of a script: the state redis.call needs. */
@@ -100,6 +107,8 @@ interface Run {
   loading?: boolean;
   /** The name in error texts ("script: <sha>" for EVAL, the function's name for FCALL). */
   name: string;
+  /** The context redis.call runs commands in: made once per run, its replies into the engine's callOut. */
+  callCtx?: CommandContext;
 }
 
 /** A script error on its way to the client: the reply text. */
@@ -123,6 +132,8 @@ export class ScriptEngine {
   /** EVAL-cached scripts, oldest first (Map order), for the bound. */
   private readonly evalOrder = new Map<string, true>();
   private run: Run | null = null;
+  /** Where redis.call's commands write their replies (see call()). */
+  private readonly callOut = new ReplyWriter();
   private randomState = 0;
   /** How much a script's run may grow the heap (SCRIPT_HEAP_GROWTH_LIMIT; tests lower it). */
   heapGrowthLimit = SCRIPT_HEAP_GROWTH_LIMIT;
@@ -362,11 +373,19 @@ export class ScriptEngine {
         } else if (slot !== run.slot) return fail(Errors.otherSlot);
       }
     }
-    const out = new ReplyWriter();
+    // One writer for every redis.call (a new one allocated its 16 KB buffer per
+    // call: a fifth of a small script's time). Its bytes are lent: read into
+    // Lua values below before anything else writes to it.
+    const out = this.callOut;
     out.protocol = run.protocol;
-    this.dispatcher.execute({ ...run.ctx, out }, argv, spec);
-    const pieces = out.take();
-    const bytes = pieces === null ? Buffer.alloc(0) : pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    this.dispatcher.execute((run.callCtx ??= { ...run.ctx, out }), argv, spec);
+    const pieces = out.takeLent();
+    let bytes: Buffer;
+    if (pieces === null) bytes = EMPTY;
+    else if (pieces.length === 1) bytes = pieces[0]!;
+    else bytes = Buffer.concat(pieces);
+    // Given back at once: the view stays valid until the writer is next written to, which is after pushReply.
+    out.returned(false);
     if (bytes.length === 0) return (lua.lua_pushboolean(L, false), 1);
     if (bytes[0] === 0x2d) {
       const end = bytes.indexOf(13);
@@ -461,7 +480,7 @@ export class ScriptEngine {
   evalScript(ctx: CommandContext, sha: string, argv: Argv, readonly: boolean): void {
     const script = this.scripts.get(sha);
     if (script === undefined) throw new CommandError(Errors.noScript);
-    const flags = shebangFlags(script.body);
+    const flags = (script.flags ??= shebangFlags(script.body));
     if (flags.noWrites) readonly = true;
     if (flags.noCluster && ctx.node.cluster() !== undefined) throw new CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.");
     const numkeys = numKeys(argv, 2);
@@ -479,9 +498,9 @@ export class ScriptEngine {
       // KEYS and ARGV, as globals of the sandbox (Redis sets them per call).
       lua.lua_rawgeti(L, LUA_REGISTRYINDEX, this.globalsRef);
       pushStrings(L, argv, first, first + numkeys);
-      lua.lua_setfield(L, -2, 'KEYS');
+      lua.lua_setfield(L, -2, KEYS_FIELD);
       pushStrings(L, argv, first + numkeys, argv.length);
-      lua.lua_setfield(L, -2, 'ARGV');
+      lua.lua_setfield(L, -2, ARGV_FIELD);
       lua.lua_pop(L, 1);
     }
     lua.lua_rawgeti(L, LUA_REGISTRYINDEX, this.handlerRef);
@@ -667,11 +686,11 @@ function pushReply(L: LuaState, buf: Buffer, pos: number): number {
     lua.lua_setfield(L, -2, field);
   };
   switch (type) {
-    case 43: // + status
-      table1('ok', () => lua.lua_pushstring(L, line()));
-      return next;
-    case 45: // - error
-      table1('err', () => lua.lua_pushstring(L, line()));
+    case 43: // + status: {ok = "..."}, the commonest reply of a write (no closure, the field name made once)
+    case 45: // - error: {err = "..."}
+      lua.lua_createtable(L, 0, 1);
+      lua.lua_pushstring(L, buf.subarray(pos + 1, cr));
+      lua.lua_setfield(L, -2, type === 43 ? OK_FIELD : ERR_FIELD);
       return next;
     case 58: // : integer
       lua.lua_pushnumber(L, Number(buf.latin1Slice(pos + 1, cr)));
