@@ -241,7 +241,7 @@ export class Checker {
    * owner (or any class) a lost write is counted under; it gets the lost write's acknowledgement time and the send
    * time of the read that missed it, for classes that depend on what happened in between.
    */
-  analyze(faults: readonly FaultWindow[] = [], ownerOf?: (key: number, lost?: { ackedAt: number; detectedAt: number }) => string): CheckResult {
+  analyze(faults: readonly FaultWindow[] = [], ownerOf?: (key: number, lost?: { ackedAt: number; detectedAt: number; repliedAt: number }) => string): CheckResult {
     const windows = new WindowIndex(faults);
     const result: CheckResult = {
       writes: { sent: this.nextSeq, acked: 0, failed: 0, pending: 0 },
@@ -326,7 +326,7 @@ export class Checker {
         result.lostWrites++;
         bucket.lostWrites++;
         if (ownerOf !== undefined) {
-          const owner = ownerOf(key, { ackedAt: this.wEnd.data[due.seq]!, detectedAt: sent });
+          const owner = ownerOf(key, { ackedAt: this.wEnd.data[due.seq]!, detectedAt: sent, repliedAt: replied });
           result.lostWritesByOwner[owner] = (result.lostWritesByOwner[owner] ?? 0) + 1;
         }
         example({ kind: 'lost-write', key, at: sent, final, expectedSeq: due.seq, got, timeline: timeline(due.seq, seq) });

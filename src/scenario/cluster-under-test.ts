@@ -80,6 +80,8 @@ export interface ClusterUnderTest {
   slotFates?(): Uint8Array;
   /** Each change of owners since the cluster first served: when it was seen (performance.now()) and, per slot, an index into SLOT_FATES (0: unchanged). */
   slotChanges?(): Array<{ at: number; fates: Uint8Array }>;
+  /** The slot's owner (host:port) in the last version seen by `at` (performance.now()); undefined before the first. */
+  ownerAt?(slot: number, at: number): string | undefined;
   /** Things the backend saw that nobody asked for (a node exiting by itself), one line each. */
   notes?(): string[];
   /** What a handover does with a slot's keys, as the nodes say (INFO cluster's cluster_migration; absent: cold). */

@@ -581,6 +581,13 @@ export class DynamicCluster implements ClusterUnderTest {
     return n === undefined ? memberId.slice(0, 8) : `${n.host}:${n.port}`;
   }
 
+  ownerAt(slot: number, at: number): string | undefined {
+    let map: ClusterMap | undefined;
+    for (const v of this.seen) if (v.at <= at && (map === undefined || v.map.epoch > map.epoch)) map = v.map;
+    const owner = map?.ownerOf(slot);
+    return owner === undefined ? undefined : `${owner.host}:${owner.port} (epoch ${map!.epoch})`;
+  }
+
   /** What happened that nobody asked for (a node exiting by itself), one line each. */
   notes(): string[] {
     return [...this.events];

@@ -36,12 +36,13 @@ const SEEN_LAG_MS = 1000;
 
 /**
  * The worst change of a slot's owner (an index into SLOT_FATES; 0: none) seen after `ackedAt` and up to
- * SEEN_LAG_MS after `detectedAt` (performance.now() values): what may explain a write acknowledged at the one and
- * missed by a read sent at the other.
+ * SEEN_LAG_MS after `repliedAt` (performance.now() values): what may explain a write acknowledged at the one and
+ * missed by a read answered at the other. The reply's time, not the send's: a read sent to a paused owner is
+ * retried by the client after its timeout and may be answered by the node its slot was given to meanwhile.
  */
-export function worstChange(changes: ReadonlyArray<{ at: number; fates: Uint8Array }>, slot: number, ackedAt: number, detectedAt: number): number {
+export function worstChange(changes: ReadonlyArray<{ at: number; fates: Uint8Array }>, slot: number, ackedAt: number, repliedAt: number): number {
   let worst = 0;
-  for (const c of changes) if (c.at > ackedAt && c.at <= detectedAt + SEEN_LAG_MS && c.fates[slot]! > worst) worst = c.fates[slot]!;
+  for (const c of changes) if (c.at > ackedAt && c.at <= repliedAt + SEEN_LAG_MS && c.fates[slot]! > worst) worst = c.fates[slot]!;
   return worst;
 }
 
@@ -87,6 +88,8 @@ export interface MembershipResult {
   lostWritesBySlotFate: Record<SlotFate, number>;
   /** Slots by what happened to them. */
   slotsByFate: Record<SlotFate, number>;
+  /** The first lost writes that no owner change explains (at most 50), with their slot's owner as the runner saw it when each was acknowledged and when the read that missed it was answered (detectedAt: that read's send time): where to start looking. */
+  unexplained: Array<{ key: string; slot: number; ackedAt: number; detectedAt: number; repliedAt: number; ownerAtAck?: string; ownerAtDetection?: string }>;
 }
 
 export interface RunEnv {
@@ -250,6 +253,7 @@ export class Run {
     const fates = this.cluster.slotFates?.();
     const changes = this.cluster.slotChanges?.();
     const history = this.cluster.mapHistory?.();
+    const ownerAt = this.cluster.ownerAt?.bind(this.cluster);
     this.notes.push(...(this.cluster.notes?.() ?? []));
     await this.stopProxies();
     await this.cluster.stop();
@@ -269,12 +273,21 @@ export class Run {
       // by a former owner and then handed over with the slot is not blamed on the handover when the slot was also
       // reassigned from a dead or cut-off node.
       const t0 = this.t0;
-      const lostFate = (k: number, w?: { ackedAt: number; detectedAt: number }): SlotFate => {
+      const unexplained: MembershipResult['unexplained'] = [];
+      const lostFate = (k: number, w?: { ackedAt: number; detectedAt: number; repliedAt: number }): SlotFate => {
         if (w === undefined || changes === undefined) return fateOf(k);
-        return worstChange(changes, slotOf(keyName(k)), w.ackedAt + t0, w.detectedAt + t0) === 0 ? 'kept' : fateOf(k);
+        const slot = slotOf(keyName(k));
+        if (worstChange(changes, slot, w.ackedAt + t0, w.repliedAt + t0) !== 0) return fateOf(k);
+        if (unexplained.length < 50) {
+          unexplained.push({
+            key: keyName(k), slot, ackedAt: Math.round(w.ackedAt), detectedAt: Math.round(w.detectedAt), repliedAt: Math.round(w.repliedAt),
+            ownerAtAck: ownerAt?.(slot, w.ackedAt + t0), ownerAtDetection: ownerAt?.(slot, w.repliedAt + t0),
+          });
+        }
+        return 'kept';
       };
       const lostWritesBySlotFate = { ...count(), ...this.checker.analyze(this.faults.windows(), lostFate).lostWritesByOwner };
-      membership = { migration: this.migration, history: history.map((v) => ({ ...v, at: Math.round(v.at - this.t0) })), keysBySlotFate, lostWritesBySlotFate, slotsByFate };
+      membership = { migration: this.migration, history: history.map((v) => ({ ...v, at: Math.round(v.at - this.t0) })), keysBySlotFate, lostWritesBySlotFate, slotsByFate, unexplained };
     }
     return {
       name: this.name,

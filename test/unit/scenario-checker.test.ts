@@ -241,3 +241,18 @@ test('property: a register that forgets its value is caught exactly when an ackn
     { numRuns: 400 },
   );
 });
+
+test('a lost write is classified with the send and the reply time of the read that missed it', () => {
+  // A read sent to a paused owner at 2 and answered at 9 (retried by the client on the node its slot went to):
+  // an owner change between the ack and 9 explains the nil, so the classifier must be given the reply's time.
+  const c = new Checker({ tag: TAG });
+  write(c, 1, 0, 1);
+  c.recordRead(1, 2, 9, null);
+  const seen: Array<{ ackedAt: number; detectedAt: number; repliedAt: number }> = [];
+  const r = c.analyze([], (_k, lost) => {
+    if (lost !== undefined) seen.push(lost);
+    return 'owner';
+  });
+  assert.equal(r.lostWrites, 1);
+  assert.deepEqual(seen, [{ ackedAt: 1, detectedAt: 2, repliedAt: 9 }]);
+});

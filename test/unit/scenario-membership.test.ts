@@ -89,6 +89,7 @@ function result(p: Shape): RunResult {
       keysBySlotFate: { kept: 1000, 'handed-over': 800, reassigned: 200 },
       lostWritesBySlotFate: { kept: 0, 'handed-over': 0, reassigned: 0, ...p.lost },
       slotsByFate: { kept: 9000, 'handed-over': 7384, reassigned: 0, ...p.slots },
+      unexplained: [],
     },
   };
 }
