@@ -64,6 +64,7 @@ export function registerScenarioCommand(program: Command): void {
     .option('--replicas <n>', 'replicas per primary (failover: default 1; the other scenarios run without replicas so far)')
     .addOption(new Option('--consistency <mode>', 'ringcache write consistency with replicas (failover; default async)').choices(['async', 'sync']))
     .option('--trials <n>', 'failover: kill -9 trials (default 10, --quick 3)')
+    .option('--trial-faults <list>', 'failover: what the trials do to a primary, in turn: kill9, pause (SIGSTOP for twice the lease), isolate (cut from the coordinator as long); default kill9')
     .option('--node-timeout <ms>', "Redis Cluster's cluster-node-timeout for --against redis-cluster (failover: Redis's default 15000; others 2000)")
     .addHelpText('after', scenarioList())
     .action(async (name: ScenarioName, flags: RawScenarioFlags) => {

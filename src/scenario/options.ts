@@ -16,6 +16,10 @@ import type { ScenarioDefaults, ScenarioName } from './scenario.js';
 export class OptionError extends Error {}
 
 /** The flags as commander hands them over (strings; --quick a boolean). */
+/** What a failover trial does to a primary: kill -9, SIGSTOP for twice the lease (then SIGCONT), or cut it off from the coordinator for as long. */
+export const TRIAL_FAULTS = ['kill9', 'pause', 'isolate'] as const;
+export type TrialFault = (typeof TRIAL_FAULTS)[number];
+
 export interface RawScenarioFlags {
   quick?: boolean;
   duration?: string;
@@ -44,6 +48,8 @@ export interface RawScenarioFlags {
   leaseTtl?: string;
   /** failover: kill -9 trials. */
   trials?: string;
+  /** failover: the faults its trials take in turn (kill9,pause,isolate). */
+  trialFaults?: string;
   /** Redis Cluster's cluster-node-timeout (ms when a bare number, as Redis's setting). */
   nodeTimeout?: string;
 }
@@ -83,6 +89,8 @@ export interface ScenarioOptions {
   consistency: 'async' | 'sync';
   /** failover: kill -9 trials. */
   trials: number;
+  /** failover: what each trial does to a primary, in turn: kill -9, a SIGSTOP past its lease, or a cut from the coordinator. */
+  trialFaults: TrialFault[];
   /** Redis Cluster's cluster-node-timeout (ms). */
   redisNodeTimeoutMs: number;
   /** How removals leave: SIGTERM, or `ringcache cluster remove <id>`. */
@@ -184,6 +192,15 @@ const schema = z.object({
   replicas: wholeNumber(0, 16).optional(),
   consistency: z.enum(['async', 'sync'], { error: () => "must be 'async' or 'sync'" }).optional(),
   trials: wholeNumber(1, 100).optional(),
+  trialFaults: z
+    .string()
+    .transform((v, ctx) => {
+      const list = v.split(',').map((x) => x.trim());
+      const bad = list.find((x) => !(TRIAL_FAULTS as readonly string[]).includes(x));
+      if (bad !== undefined || list.length === 0) return fail(ctx, `must be a comma-separated list of ${TRIAL_FAULTS.join(', ')} (got '${bad ?? v}')`);
+      return list as TrialFault[];
+    })
+    .optional(),
   nodeTimeout: z
     .string()
     .transform((v, ctx) => {
@@ -205,6 +222,7 @@ const FLAG_NAMES: Record<string, string> = {
   removeWith: '--remove-with',
   leaseTtl: '--lease-ttl',
   nodeTimeout: '--node-timeout',
+  trialFaults: '--trial-faults',
 };
 const flagName = (key: string) => FLAG_NAMES[key] ?? `--${key}`;
 
@@ -262,6 +280,7 @@ export function resolveOptions(name: ScenarioName, raw: RawScenarioFlags, rc: Re
     replicas: f.replicas ?? d.replicas ?? 0,
     consistency: f.consistency ?? 'async',
     trials: f.trials ?? d.trials ?? 1,
+    trialFaults: f.trialFaults ?? ['kill9'],
     redisNodeTimeoutMs: f.nodeTimeout ?? d.redisNodeTimeoutMs ?? REDIS_NODE_TIMEOUT_MS,
     removeWith: f.removeWith ?? 'sigterm',
     leaseTtlMs: f.leaseTtl ?? 2000,

@@ -72,7 +72,7 @@ test('trial statistics: percentiles, round-robin victims, losses put on trials b
   const order = ['127.0.0.1:30001', '127.0.0.1:30002', '127.0.0.1:30003'];
   assert.equal(pickVictim(lines, order, new Map())!.address, '127.0.0.1:30001');
   assert.equal(pickVictim(lines, order, new Map([['127.0.0.1:30001', 1]]))!.address, '127.0.0.1:30002');
-  const trial = (n: number, acceptedAt: number | null, restartedAt: number | null): KillTrial => ({ trial: n, victim: '', faultId: null, killedAt: 0, acceptedAt, ms: null, acceptedBy: null, probeAttempts: 0, probeOutcomes: {}, restartedAt, shapeBackAt: null, lostWrites: 0, error: null });
+  const trial = (n: number, acceptedAt: number | null, restartedAt: number | null): KillTrial => ({ trial: n, fault: 'kill9', victim: '', faultId: null, killedAt: 0, acceptedAt, ms: null, acceptedBy: null, probeAttempts: 0, probeOutcomes: {}, restartedAt, shapeBackAt: null, lostWrites: 0, error: null });
   const trials = [trial(1, 5000, 5100), trial(2, null, 12_000), trial(3, 20_000, 20_050)];
   assert.equal(trialOfAck(trials, 4999), 'trial 1');
   assert.equal(trialOfAck(trials, 5001), 'trial 2');

@@ -70,7 +70,7 @@ function chaosDriver(cluster: ClusterUnderTest, o: ScenarioOptions, notes: strin
 }
 
 /** A node resumed after a pause past its lease exits by itself: start it again once it has (bounded). */
-async function afterPause(node: string, ttl: number, inject: (spec: FaultSpec) => Promise<FaultRecord>, state: () => string | undefined, cluster: ClusterUnderTest): Promise<void> {
+export async function afterPause(node: string, ttl: number, inject: (spec: FaultSpec) => Promise<FaultRecord>, state: () => string | undefined, cluster: ClusterUnderTest): Promise<void> {
   const deadline = Date.now() + ttl + 5000;
   const exited = () => state() === 'stopped' || state() === 'killed';
   while (Date.now() < deadline) {

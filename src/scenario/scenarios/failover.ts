@@ -32,12 +32,14 @@
  */
 import { DEFAULT_FAILOVER_AFTER_MS } from '../../membership/probes.js';
 import type { ClusterUnderTest, NodeHandle } from '../cluster-under-test.js';
-import type { ScenarioOptions } from '../options.js';
+import type { ScenarioOptions, TrialFault } from '../options.js';
+import type { FaultSpec } from '../faults.js';
 import type { FaultDriver, Run, RunResult } from '../run.js';
 import type { FigureTable, ScenarioContext, ScenarioDefinition, TargetResult } from '../scenario.js';
 import { agreedPrimaries, clusterShapeProblem, keyInRanges, probeWrites, views, type NodeLine } from '../topology.js';
 import { atMost, commonVerdicts, passIf, reported, withinSeconds, type Verdict } from '../verdicts.js';
 import { sleepUntil } from './scale.js';
+import { afterPause } from './chaos.js';
 
 /** Issue 16's target: median kill -9 -> writes accepted. */
 export const FAILOVER_TARGET_S = 2;
@@ -48,6 +50,8 @@ const PROBE_EVERY_MS = 20;
 
 export interface KillTrial {
   trial: number;
+  /** What was done to the primary (--trial-faults, in turn); the trial's times count from it. */
+  fault: TrialFault;
   victim: string;
   faultId: string | null;
   /** ms on the run clock. */
@@ -149,6 +153,10 @@ function failoverDriver(run: Run, cluster: ClusterUnderTest, o: ScenarioOptions,
   const R = fig.replicas;
   const kills = new Map<string, number>();
   const order = cluster.nodes().map((n) => `${n.host}:${n.port}`);
+  // A cut from the coordinator needs the node manager: on Redis Cluster those trials are kills.
+  const faults = o.trialFaults.map((f) => (f === 'isolate' && cluster.isolate === undefined ? 'kill9' : f));
+  // "Past the lease": twice what detects a dead primary (ringcache's lease, Redis's cluster-node-timeout).
+  const faultMs = 2 * (cluster.system === 'redis-cluster' ? o.redisNodeTimeoutMs : o.leaseTtlMs);
   return async (ctl) => {
     await sleepUntil(ctl.phaseStart + (o.faultAtMs ?? 0), ctl.now);
     // 1. The pause trial: no failover may follow a 500 ms stop.
@@ -181,13 +189,16 @@ function failoverDriver(run: Run, cluster: ClusterUnderTest, o: ScenarioOptions,
       const key = keyInRanges(victim.ranges);
       let release = () => {};
       const recovered = new Promise<void>((r) => (release = r));
-      const trial: KillTrial = { trial: i, victim: handle.id, faultId: null, killedAt: null, acceptedAt: null, ms: null, acceptedBy: null, probeAttempts: 0, probeOutcomes: {}, restartedAt: null, shapeBackAt: null, lostWrites: 0, error: null };
+      const fault = faults[(i - 1) % faults.length]!;
+      const trial: KillTrial = { trial: i, fault, victim: handle.id, faultId: null, killedAt: null, acceptedAt: null, ms: null, acceptedBy: null, probeAttempts: 0, probeOutcomes: {}, restartedAt: null, shapeBackAt: null, lostWrites: 0, error: null };
       fig.trials.push(trial);
       const probing = (async () => {
         try {
-          // The probe starts once the process is gone (before, its own SET would be accepted).
+          // After a kill, the probe starts once the process is gone (before, its own SET would be accepted).
+          // A paused or cut-off primary keeps its process; the probe never asks it (excluded below), and the
+          // others answer MOVED to it until the failover.
           const until = Date.now() + 10_000;
-          while (Date.now() < until && cluster.nodes().find((n) => n.id === handle.id)?.pid !== null) await new Promise((r) => setTimeout(r, 2));
+          while (fault === 'kill9' && Date.now() < until && cluster.nodes().find((n) => n.id === handle.id)?.pid !== null) await new Promise((r) => setTimeout(r, 2));
           const p = await probeWrites({ key, nodes: () => cluster.nodes(), exclude: new Set([victim.address]), everyMs: PROBE_EVERY_MS, timeoutMs: b.probeMs });
           trial.acceptedAt = p.acceptedAt === null ? null : run.now() - (performance.now() - p.acceptedAt);
           trial.acceptedBy = p.acceptedBy;
@@ -197,8 +208,13 @@ function failoverDriver(run: Run, cluster: ClusterUnderTest, o: ScenarioOptions,
           release();
         }
       })();
-      const rec = await ctl.inject({ kind: 'kill9', node: handle.id, at: 0, restartWhen: recovered }, b.probeMs + b.shapeMs + 10_000);
+      const spec: FaultSpec = fault === 'kill9' ? { kind: 'kill9', node: handle.id, at: 0, restartWhen: recovered }
+        : { kind: fault, node: handle.id, at: 0, duration: faultMs };
+      const rec = await ctl.inject(spec, b.probeMs + b.shapeMs + 10_000);
       await probing;
+      // A node resumed past its lease exits by itself (a restart joins it as a new member); a cut-off one is
+      // restarted by the heal. Either way the next trial waits for the shape.
+      if (fault === 'pause' && rec.error === null) await afterPause(handle.id, o.leaseTtlMs, ctl.inject, () => cluster.nodes().find((n) => n.id === handle.id)?.state, cluster);
       trial.faultId = rec.id;
       trial.killedAt = rec.start;
       trial.restartedAt = rec.undoStartedAt;
@@ -220,7 +236,7 @@ const unknownOption = (message: string) => /unknown option '?(--replicas|--consi
 async function runFailover(ctx: ScenarioContext): Promise<TargetResult> {
   const o = ctx.options;
   const ringcache = ctx.system === 'ringcache';
-  const cluster = ctx.cluster({ nodes: o.nodes, replicas: o.replicas });
+  const cluster = ctx.cluster({ nodes: o.nodes, replicas: o.replicas, coordinatorProxies: o.trialFaults.includes('isolate') });
   const fig: FailoverFigures = {
     primaries: o.nodes,
     replicas: o.replicas,
@@ -313,12 +329,14 @@ export function failoverVerdicts(r: RunResult, fig: FailoverFigures, ringcache: 
   verdicts.push(passIf(`${fig.primaries} primaries each with ${fig.replicas} replica(s) in sync at the start`, fig.initialShapeProblem ?? 'yes', 'yes', fig.initialShapeProblem === null));
   if (fig.initialShapeProblem !== null) return verdicts;
   const accepted = fig.trials.filter((t) => t.ms !== null).length;
+  // "kill -9" when every trial killed (the default), "fault" when --trial-faults mixed in pauses and cuts.
+  const what = fig.trials.every((t) => t.fault === 'kill9') ? 'kill -9' : 'fault';
   const list = fig.trials.map((t) => (t.ms === null ? 'never' : (t.ms / 1000).toFixed(2))).join(', ');
   verdicts.push(
-    passIf('kill trials run, the cluster back to its shape after each', `${fig.trials.length} of ${fig.planned}${fig.stoppedEarly === null ? '' : ` (stopped ${fig.stoppedEarly})`}`, 'all', fig.stoppedEarly === null && fig.trials.length === fig.planned),
-    passIf("kill -9 -> writes to the killed primary's slots accepted again, in every trial", `${accepted} of ${fig.trials.length}`, 'all', accepted === fig.trials.length && accepted > 0),
-    withinSeconds(`kill -9 -> writes accepted: median of ${accepted}`, fig.medianS, FAILOVER_TARGET_S),
-    reported('kill -9 -> writes accepted: p90 / max', `${sec(fig.p90S)} / ${sec(fig.maxS)}`, `per trial (s): ${list || '-'}; detection: ${fig.detection}`),
+    passIf(`${what === 'kill -9' ? 'kill' : 'fault'} trials run, the cluster back to its shape after each`, `${fig.trials.length} of ${fig.planned}${fig.stoppedEarly === null ? '' : ` (stopped ${fig.stoppedEarly})`}`, 'all', fig.stoppedEarly === null && fig.trials.length === fig.planned),
+    passIf(`${what} -> writes to the ${what === 'kill -9' ? 'killed' : 'stricken'} primary's slots accepted again, in every trial`, `${accepted} of ${fig.trials.length}`, 'all', accepted === fig.trials.length && accepted > 0),
+    withinSeconds(`${what} -> writes accepted: median of ${accepted}`, fig.medianS, FAILOVER_TARGET_S),
+    reported(`${what} -> writes accepted: p90 / max`, `${sec(fig.p90S)} / ${sec(fig.maxS)}`, `per trial (s): ${list || '-'}; detection: ${fig.detection}`),
     atMost(`false failovers (a primary stopped for ${PAUSE_MS} ms)`, fig.pause === null ? 1 : fig.falseFailovers, 0),
   );
   const perKill = fig.trials.map((t) => t.lostWrites).join(', ');
@@ -335,16 +353,18 @@ export function failoverVerdicts(r: RunResult, fig: FailoverFigures, ringcache: 
   return verdicts;
 }
 
+const FAULT_LABEL: Record<TrialFault, string> = { kill9: 'kill -9', pause: 'SIGSTOP past the lease', isolate: 'cut from the coordinator' };
+
 export function failoverTables(fig: FailoverFigures): FigureTable[] {
   const s = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(2));
   const rows: string[][] = fig.trials.map((t) => [
-    String(t.trial), `kill -9 ${t.victim}`, t.ms === null ? 'never' : s(t.ms), t.acceptedBy ?? '-',
+    String(t.trial), `${FAULT_LABEL[t.fault]} ${t.victim}`, t.ms === null ? 'never' : s(t.ms), t.acceptedBy ?? '-',
     t.restartedAt !== null && t.shapeBackAt !== null ? s(t.shapeBackAt - t.restartedAt) : '-', String(t.lostWrites), t.error ?? '',
   ]);
   if (fig.pause !== null) rows.unshift(['pause', `SIGSTOP ${fig.pause.victim} for ${PAUSE_MS} ms`, fig.pause.falseFailover ? 'FAILED OVER' : 'no failover', '-', '-', '-', fig.pause.falseFailover ? `before: ${fig.pause.before.join('; ')} / after: ${fig.pause.after.join('; ')}` : (fig.pause.error ?? '')]);
   return [{
     title: `failover trials (${fig.primaries} primaries + ${fig.primaries * fig.replicas} replicas, ${fig.detection}${fig.consistency === null ? '' : `, --consistency ${fig.consistency}`}): median ${sec(fig.medianS)}, p90 ${sec(fig.p90S)}, max ${sec(fig.maxS)}`,
-    columns: ['trial', 'fault', 'kill -> writes accepted (s)', 'accepted by', 'restart -> shape back (s)', 'lost writes', 'note'],
+    columns: ['trial', 'fault', 'fault -> writes accepted (s)', 'accepted by', 'restart -> shape back (s)', 'lost writes', 'note'],
     rows,
   }];
 }
