@@ -273,6 +273,7 @@ async function localEtcd(): Promise<Coordination> {
 async function settled(store: KvStore, cluster: string, n: number): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const keys = clusterKeys(cluster);
+  let seen = 'no cluster map yet';
   while (Date.now() < deadline) {
     const entry = await store.get(keys.map);
     if (entry !== undefined) {
@@ -283,8 +284,9 @@ async function settled(store: KvStore, cluster: string, n: number): Promise<void
       const { entries } = await store.range(keys.members);
       const applied = entries.every((e) => (JSON.parse(e.value) as MemberRecord).appliedEpoch >= map.epoch);
       if (owning >= n && map.moves.length === 0 && map.assignedSlots() === 16384 && applied) return;
+      seen = `epoch ${map.epoch}: ${owning} of ${n} nodes placed, ${map.assignedSlots()} slots assigned, ${map.moves.length} moves in flight, ${entries.length} members${applied ? '' : ' (not all applied it)'}`;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`the cluster did not settle within ${READY_TIMEOUT_MS} ms`);
+  throw new Error(`the cluster did not settle within ${READY_TIMEOUT_MS} ms (last seen: ${seen})`);
 }

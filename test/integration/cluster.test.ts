@@ -685,13 +685,13 @@ describe('a 3-node cluster in proxy mode (plain clients, any node)', () => {
     const keys = keysOwnedBy(owners, ports(), 'doubt:');
     const [remote, local] = [keys.get(stopped.port)![0]!, keys.get(entry)![0]!];
     assert.equal(await call(entry, 'SET', remote, 'before'), 'OK');
-    assert.equal(await call(entry, 'SET', `${remote}:n`, '0'), 'OK');
+    assert.equal(await call(entry, 'SET', `{${remote}}:n`, '0'), 'OK');
     stopped.proc.kill('SIGSTOP');
     try {
       const replies = await withRaw(entry, async (c) => {
         c.write(Buffer.concat([
           encodeCommand(['SET', remote, 'new']),
-          encodeCommand(['INCR', `${remote}:n`]),
+          encodeCommand(['INCR', `{${remote}}:n`]),
           encodeCommand(['MSET', local, 'l', remote, 'r']),
           encodeCommand(['GET', remote]),
         ]));
@@ -706,7 +706,7 @@ describe('a 3-node cluster in proxy mode (plain clients, any node)', () => {
     }
     // The in-doubt writes did land: the reply must not have said they failed.
     await eventually(async () => plain(await call(entry, 'GET', remote)) === 'r', 'the continued owner to have run SET then MSET', 8000);
-    assert.equal(plain(await call(entry, 'GET', `${remote}:n`)), '1', 'INCR ran exactly once (no retry behind the client\'s back)');
+    assert.equal(plain(await call(entry, 'GET', `{${remote}}:n`)), '1', 'INCR ran exactly once (no retry behind the client\'s back)');
     assert.equal(plain(await call(entry, 'GET', local)), 'l');
   });
 
