@@ -33,6 +33,7 @@ import { ConfigError, parseMemoryValue, type NodeConfig } from './config.js';
 import { Connection } from './connection.js';
 import { infoText } from './info.js';
 import { TurnBudget } from './turn-budget.js';
+import { PubsubHub } from '../pubsub/hub.js';
 import type { NodeRuntime, NodeStats } from './runtime.js';
 
 export const VERSION = '0.1.0';
@@ -64,6 +65,7 @@ export interface NodeOptions {
  * 5.1-6.7 ms, with load rates within the run-to-run noise.
  */
 const TURN_BUDGET_MS = 2;
+const PEERPUBLISH = Buffer.from('PEERPUBLISH');
 /** Sampling interval of the event-loop delay histogram. */
 const LOOP_DELAY_RESOLUTION_MS = 5;
 
@@ -76,6 +78,7 @@ export class CacheNode implements NodeRuntime {
   readonly log: Logger;
   readonly peers = new PeerPool(() => this.config.requirepass);
   readonly turn = new TurnBudget(TURN_BUDGET_MS);
+  readonly pubsub = new PubsubHub();
   readonly stats: NodeStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 };
   private readonly connections = new Map<number, Connection>();
   /** Sockets turned away, until they close: stop() must not wait on a client that never ends its side. */
@@ -144,6 +147,7 @@ export class CacheNode implements NodeRuntime {
       });
     }
     this.services = this.makeServices();
+    if (this.clusterState !== undefined) this.joinClusterPubsub(this.clusterState);
     // Half-open: a client's FIN must not close the connection while its last
     // input still waits to run (a yielded pipeline); Connection ends it then.
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
@@ -300,6 +304,34 @@ export class CacheNode implements NodeRuntime {
     }
   }
 
+  /**
+   * In a cluster: PUBLISH reaches every other node's subscribers (as Redis
+   * Cluster broadcasts it on its bus), over the peer links, in order per
+   * peer; a peer that is down loses the message (pub/sub is at most once).
+   * Shard channels whose slot moved away are unsubscribed (Redis 7's
+   * `sunsubscribe` push).
+   */
+  private joinClusterPubsub(state: ClusterState): void {
+    this.pubsub.fanout = (channel, message) => {
+      const map = state.map;
+      if (map === undefined) return;
+      const request = encodeRequest([PEERPUBLISH, channel, message]);
+      for (const node of map.nodes) {
+        if (node.id === state.selfId || node.state === 'failed') continue;
+        this.peers.link(node, 2).send(request).catch(() => {});
+      }
+    };
+    state.onChange(() => {
+      const map = state.map;
+      if (map === undefined) return;
+      this.pubsub.dropShardChannels((name) => {
+        const b = Buffer.from(name, 'latin1');
+        const owner = map.ownerOf(keySlotOf(b, 0, b.length));
+        return owner?.id === state.selfId;
+      });
+    });
+  }
+
   private makeServices(): NodeServices {
     const cfg = this.config;
     const params: ConfigParam[] = [
@@ -344,6 +376,7 @@ export class CacheNode implements NodeRuntime {
       migration: () => this.migration?.imports,
       replication: () => this.replication,
       failover: (mode) => this.failover(mode),
+      pubsub: this.pubsub,
     };
   }
 
