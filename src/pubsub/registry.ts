@@ -89,6 +89,15 @@ export class PubsubRegistry<S extends Subscriber> {
     return this.mapOf(kind).get(name)?.size ?? 0;
   }
 
+  /** Channels and shard channels with a subscriber (INFO's pubsub_channels, pubsubshard_channels). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  get shardCount(): number {
+    return this.shards.size;
+  }
+
   /** Distinct patterns subscribed to (PUBSUB NUMPAT). */
   get patternCount(): number {
     return this.patterns.size;
