@@ -6,6 +6,7 @@ import { CommandError, Errors, userError } from './errors.js';
 import { parseInt64 } from './numbers.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 import { endTransaction } from './transactions.js';
+import { frame, hubOf } from '../pubsub/hub.js';
 
 /** The Redis version whose protocol and commands ringcache follows; clients gate features on it. */
 export const REDIS_COMPAT_VERSION = '7.0.0';
@@ -101,6 +102,8 @@ function hello(ctx: CommandContext, argv: Argv): void {
 
 function ping(ctx: CommandContext, argv: Argv): void {
   if (argv.length > 2) throw new CommandError(Errors.wrongArity('ping'));
+  // RESP2 subscriber mode: Redis answers a two-element array, "pong" and the argument (or "").
+  if (ctx.session.pubsub !== undefined && ctx.session.protocol === 2 && ctx.session.pubsub.total > 0) return ctx.out.raw(frame(2, ['pong', argv.length === 2 ? argv.copy(1) : '']));
   if (argv.length === 2) ctx.out.bulkArg(argv, 1);
   else ctx.out.raw(PONG);
 }
@@ -126,6 +129,7 @@ function reset(ctx: CommandContext): void {
   s.name = '';
   s.authenticated = ctx.node.requirepass() === '';
   endTransaction(s);
+  hubOf(ctx.node).leave(s);
   ctx.out.simple('RESET');
 }
 

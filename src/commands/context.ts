@@ -13,6 +13,7 @@ import type { MapNode } from '../cluster/cluster-map.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { SplitPart } from '../cluster/split.js';
 import type { Transaction } from './transactions.js';
+import type { ClientPubsub, PubsubHub } from '../pubsub/hub.js';
 
 /** Per-connection state that commands read and change. */
 export interface Session {
@@ -32,6 +33,10 @@ export interface Session {
   readFromReplica?: boolean;
   /** The replication offset after this client's last write on a primary (what WAIT waits for). */
   lastWriteOffset?: number;
+  /** Pub/sub subscriptions (src/pubsub), made on the client's first (P|S)SUBSCRIBE. */
+  pubsub?: ClientPubsub;
+  /** EXEC is running this client's queued commands (Redis's CLIENT_DENY_BLOCKING, for what cares). */
+  execing?: boolean;
 }
 
 /** One runtime setting, as CONFIG GET/SET see it. */
@@ -72,6 +77,8 @@ export interface NodeServices {
   replication?(): ReplicationManager | undefined;
   /** CLUSTER FAILOVER on this replica: resolves once the request is taken (the failover itself follows). */
   failover?(mode: 'default' | 'force' | 'takeover'): Promise<void>;
+  /** The node's pub/sub (absent in harnesses: hubOf() makes one per services object). */
+  readonly pubsub?: PubsubHub;
 }
 
 export interface CommandContext {
@@ -99,6 +106,11 @@ export interface CommandContext {
    * then answers as on a timeout.
    */
   readonly block?: (reply: Promise<Buffer>) => boolean;
+  /**
+   * Writes a complete frame (a pub/sub message, an invalidation) to this
+   * client out of band of its replies; absent where nobody can be reached later.
+   */
+  readonly push?: (frame: Buffer) => void;
 }
 
 export interface CoordinatorStatus {

@@ -25,6 +25,7 @@ import { blockingState, serveBlocked } from './blocking.js';
 import { clusterCommands } from './cluster.js';
 import { migrationCommands } from './migration.js';
 import { replicationCommands } from './replication.js';
+import { pubsubCommands, SUBSCRIBER_MODE_COMMANDS, subscriberModeError } from './pubsub.js';
 import { route } from '../cluster/routing.js';
 import { splitByOwner, SPLITTABLE } from '../cluster/split.js';
 import { DEFAULT_BUSY_REPLY_THRESHOLD_MS, ScriptEngine } from '../scripting/engine.js';
@@ -59,7 +60,7 @@ export class Dispatcher {
     private readonly onInternalError: (err: unknown, spec: CommandSpec) => void = () => {},
     extra: readonly CommandSpec[] = [],
   ) {
-    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...migrationCommands, ...replicationCommands, ...extra];
+    const specs: CommandSpec[] = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...clusterCommands, ...migrationCommands, ...replicationCommands, ...pubsubCommands, ...extra];
     specs.push(...transactionCommands(this), ...scriptingCommands(this.scripting), ...commandCommands(() => this.table));
     this.table = new CommandTable(specs);
     for (const s of specs) if (s.subcommands) this.subcommandTables.set(s, subcommandTable(s));
@@ -78,6 +79,9 @@ export class Dispatcher {
     if (spec === undefined) return ctx.out.errorBinary(unknownCommand(argv));
     if (!arityOk(spec, argv.length)) ctx.out.error(refused(ctx, spec, Errors.wrongArity(spec.name)));
     else if (!ctx.session.authenticated && !spec.noAuth) ctx.out.error(refused(ctx, spec, Errors.noAuth));
+    // RESP2 subscriber mode (one property read for a client that never subscribed).
+    // Not inside EXEC: Redis checks it when a command arrives, not when a queued one runs.
+    else if (ctx.session.pubsub !== undefined && ctx.session.protocol === 2 && ctx.session.pubsub.total > 0 && ctx.session.execing !== true && !SUBSCRIBER_MODE_COMMANDS.has(spec.name)) ctx.out.error(refused(ctx, spec, subscriberModeError(this.fullName(spec, argv))));
     else if (!this.routedHere(ctx, argv, spec)) return;
     else if (this.memory.maxmemory > 0 && spec.denyoom) {
       // A write whose arguments alone are over the limit can never fit: refused
@@ -94,6 +98,24 @@ export class Dispatcher {
         ctx.store.evict(this.memory.maxmemory, this.memory.maxmemoryPolicy, EVICT_BUDGET_MS);
       }
     } else this.run(ctx, argv, spec);
+  }
+
+  /** The command's name as Redis reports it in errors: "container|sub" for a known subcommand. */
+  private fullName(spec: CommandSpec, argv: Argv): string {
+    if (spec.subcommands === undefined || argv.length < 2) return spec.name;
+    return this.subcommandTables.get(spec)?.find(argv, 1)?.name ?? spec.name;
+  }
+
+  /** Runs EXEC's queued commands, in order, as one unit. */
+  executeQueued(ctx: CommandContext, queue: ReadonlyArray<{ readonly argv: Argv; readonly spec: CommandSpec | undefined }>): void {
+    const s = ctx.session;
+    const was = s.execing;
+    s.execing = true;
+    try {
+      for (const q of queue) this.execute(ctx, q.argv, q.spec);
+    } finally {
+      s.execing = was;
+    }
   }
 
   /**

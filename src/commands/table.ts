@@ -20,7 +20,8 @@ export type CommandFlag =
   | 'allow_busy'
   | 'blocking'
   | 'noscript'
-  | 'movablekeys';
+  | 'movablekeys'
+  | 'pubsub';
 
 export interface CommandSpec {
   /** Lower-case name; a subcommand is named "container|sub" as in Redis 7. */

@@ -191,7 +191,7 @@ function exec(dispatcher: Dispatcher) {
     // Unwatched before running, so the transaction's own writes do not count.
     tx.clear();
     ctx.out.array(queue.length);
-    for (const q of queue) dispatcher.execute(ctx, q.argv, q.spec);
+    dispatcher.executeQueued(ctx, queue);
   };
 }
 

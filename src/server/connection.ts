@@ -21,6 +21,16 @@ import { RequestParser, type ParserLimits, type ParserSink } from '../protocol/p
 import { ReplyWriter } from '../protocol/writer.js';
 import type { NodeRuntime } from './runtime.js';
 import { SYNC_TIMEOUT_MS } from '../replication/source.js';
+import { hubOf } from '../pubsub/hub.js';
+
+/**
+ * Redis's pubsub client class limits: past the hard limit, or over the soft
+ * one for longer than its time, a subscriber that does not read is closed
+ * (its output never grows without bound, and no publisher waits for it).
+ */
+export const PUBSUB_HARD_LIMIT = 32 * 1024 * 1024;
+export const PUBSUB_SOFT_LIMIT = 8 * 1024 * 1024;
+export const PUBSUB_SOFT_SECONDS = 60;
 
 /** Unsent output above which we stop reading from the client until it drains. */
 const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -87,6 +97,11 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private holdingTooMany = false;
   /** The client has sent its FIN: end our side once its input has run and its replies are out. */
   private inputEnded = false;
+  /** Pushes (pub/sub messages, invalidations) waiting for this tick's end, written together. */
+  private pushes: Buffer[] = [];
+  private pushBytes = 0;
+  /** Since when the output has been over PUBSUB_SOFT_LIMIT (0: it is not). */
+  private overSoftSince = 0;
 
   private readonly socket: Socket;
   /** Writes replies: straight to the socket's handle when nothing is queued (see HandleWriter). */
@@ -124,6 +139,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       forwardSplit: (name, parts) => this.forwardSplit(name, parts),
       defer: (argv, until) => this.defer(argv, until, Date.now() + HANDOVER_DEADLINE_MS),
       block: (reply) => this.block(reply),
+      push: (frame) => this.push(frame),
     };
     this.parser = new RequestParser(this, limits, reused);
     this.parser.authRequired = !this.session.authenticated;
@@ -295,7 +311,8 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   /** Proxy mode: sends the command to its owner; the reply keeps this command's place in the order. */
   private forward(node: MapNode, argv: Argv): void {
     // WATCH serves this connection's transactions, which run here: MOVED, as without a proxy.
-    if (argv.is(0, 'watch')) return this.out.error(`MOVED ${keySlotOf(argv.buf, argv.start[1]!, argv.end[1]!)} ${node.host}:${node.port}`);
+    // So do shard subscriptions: the client must hold them on the owner itself.
+    if (argv.is(0, 'watch') || argv.is(0, 'ssubscribe') || argv.is(0, 'sunsubscribe')) return this.out.error(`MOVED ${keySlotOf(argv.buf, argv.start[1]!, argv.end[1]!)} ${node.host}:${node.port}`);
     this.holdPlace(this.forwardReply(node, argv));
   }
 
@@ -469,12 +486,50 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.afterInput();
   };
 
+  /**
+   * A frame for this client from elsewhere (a publish, an invalidation). While
+   * this client's own command runs, it joins the replies in the writer (the
+   * order Redis gives). Otherwise it is queued and written at the end of the
+   * tick with the others, so a publisher never waits on a subscriber; a
+   * subscriber past the pubsub class limits is closed.
+   */
+  private push(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.running) return this.out.raw(frame);
+    const bytes = this.output.queuedBytes + this.pushBytes + frame.length;
+    const hard = Math.min(PUBSUB_HARD_LIMIT, this.runtime.config.clientOutputLimit);
+    let over = bytes > hard;
+    if (!over && bytes > PUBSUB_SOFT_LIMIT) {
+      const now = Date.now();
+      if (this.overSoftSince === 0) this.overSoftSince = now;
+      else if (now - this.overSoftSince > PUBSUB_SOFT_SECONDS * 1000) over = true;
+    } else if (bytes <= PUBSUB_SOFT_LIMIT) this.overSoftSince = 0;
+    if (over) {
+      this.runtime.log.warn({ client: this.addr, bytes, limit: hard }, 'pubsub client output buffer limit reached, closing the connection');
+      this.kill();
+      return;
+    }
+    if (this.pushes.length === 0) process.nextTick(this.flushPushes);
+    this.pushes.push(frame);
+    this.pushBytes += frame.length;
+  }
+
+  private readonly flushPushes = (): void => {
+    const pieces = this.pushes;
+    this.pushes = [];
+    this.pushBytes = 0;
+    if (this.closed || pieces.length === 0) return;
+    this.send(pieces);
+  };
+
   private close(): void {
     if (this.closed) return;
     this.closed = true;
     this.parser.stop();
     cancelBlocked(this.session);
     endTransaction(this.session);
+    hubOf(this.runtime.services).leave(this.session);
+    this.pushes = [];
     this.runtime.forget(this);
   }
 
@@ -489,11 +544,11 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       ['name', this.session.name],
       ['age', Math.floor((now - this.createdAt) / 1000)],
       ['idle', Math.floor((now - this.lastActive) / 1000)],
-      ['flags', 'N'],
+      ['flags', (this.session.pubsub?.total ?? 0) > 0 ? 'P' : 'N'],
       ['db', 0],
-      ['sub', 0],
-      ['psub', 0],
-      ['ssub', 0],
+      ['sub', this.session.pubsub?.channels.size ?? 0],
+      ['psub', this.session.pubsub?.patterns.size ?? 0],
+      ['ssub', this.session.pubsub?.shardChannels.size ?? 0],
       ['multi', this.session.tx?.queue?.length ?? -1],
       ['qbuf', this.parser.bufferedBytes],
       ['qbuf-free', 0],

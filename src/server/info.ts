@@ -60,6 +60,8 @@ export interface InfoSnapshot {
   eventLoopDelayMax: number;
   /** Event-loop turns in which client input ran over the turn budget and the rest waited for a later turn. */
   inputTurnsOverBudget: number;
+  /** Pub/sub: active channels, patterns and shard channels; messages delivered; cluster fan-out messages lost. */
+  pubsub?: { channels: number; patterns: number; shardChannels: number; delivered: number; fanoutDropped: number };
 }
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace'];
@@ -121,6 +123,13 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
       ['evicted_keys', s.evictedKeys],
       ['keyspace_hits', s.hits],
       ['keyspace_misses', s.misses],
+      ...(s.pubsub === undefined ? [] : ([
+        ['pubsub_channels', s.pubsub.channels],
+        ['pubsub_patterns', s.pubsub.patterns],
+        ['pubsubshard_channels', s.pubsub.shardChannels],
+        ['pubsub_messages_delivered', s.pubsub.delivered],
+        ['pubsub_fanout_dropped', s.pubsub.fanoutDropped],
+      ] as Array<[string, number]>)),
       ['eventloop_delay_p99_ms', s.eventLoopDelayP99.toFixed(3)],
       ['eventloop_delay_max_ms', s.eventLoopDelayMax.toFixed(3)],
       ['input_turns_over_budget', s.inputTurnsOverBudget],

@@ -33,6 +33,8 @@ import { ConfigError, parseMemoryValue, type NodeConfig } from './config.js';
 import { Connection } from './connection.js';
 import { infoText } from './info.js';
 import { TurnBudget } from './turn-budget.js';
+import { PubsubHub } from '../pubsub/hub.js';
+import { PubsubFanout, type FanoutPeer } from '../cluster/pubsub-fanout.js';
 import type { NodeRuntime, NodeStats } from './runtime.js';
 
 export const VERSION = '0.1.0';
@@ -76,6 +78,9 @@ export class CacheNode implements NodeRuntime {
   readonly log: Logger;
   readonly peers = new PeerPool(() => this.config.requirepass);
   readonly turn = new TurnBudget(TURN_BUDGET_MS);
+  readonly pubsub = new PubsubHub();
+  /** In a cluster: PUBLISH to the other members. */
+  private fanout: PubsubFanout | undefined;
   readonly stats: NodeStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 };
   private readonly connections = new Map<number, Connection>();
   /** Sockets turned away, until they close: stop() must not wait on a client that never ends its side. */
@@ -144,6 +149,7 @@ export class CacheNode implements NodeRuntime {
       });
     }
     this.services = this.makeServices();
+    if (this.clusterState !== undefined) this.joinClusterPubsub(this.clusterState);
     // Half-open: a client's FIN must not close the connection while its last
     // input still waits to run (a yielded pipeline); Connection ends it then.
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
@@ -194,6 +200,7 @@ export class CacheNode implements NodeRuntime {
       this.migration?.stop();
       this.replication?.stop();
       this.peers.close();
+      this.fanout?.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       for (const s of this.rejected) s.destroy();
       for (const c of this.connections.values()) c.end();
@@ -300,6 +307,36 @@ export class CacheNode implements NodeRuntime {
     }
   }
 
+  /**
+   * In a cluster: PUBLISH reaches every other node's subscribers (as Redis
+   * Cluster broadcasts it on its bus), fire-and-forget over links of their own
+   * (src/cluster/pubsub-fanout.ts). Shard channels whose slot moved away are
+   * unsubscribed, with Redis 7's `sunsubscribe` push.
+   */
+  private joinClusterPubsub(state: ClusterState): void {
+    // Recomputed only when the map changes: PUBLISH reads it on every call.
+    let seen: ClusterState['map'];
+    let members: FanoutPeer[] = [];
+    const others = (): FanoutPeer[] => {
+      if (state.map !== seen) {
+        seen = state.map;
+        members = (seen?.nodes ?? []).filter((n) => n.id !== state.selfId && n.state !== 'failed');
+      }
+      return members;
+    };
+    const fanout = (this.fanout = new PubsubFanout(others, () => this.config.requirepass));
+    this.pubsub.fanout = (channel, message) => fanout.publish(channel, message);
+    state.onChange(() => {
+      const map = state.map;
+      if (map === undefined) return;
+      fanout.retain(others());
+      this.pubsub.dropShardChannels((name) => {
+        const b = Buffer.from(name, 'latin1');
+        return map.ownerOf(keySlotOf(b, 0, b.length))?.id === state.selfId;
+      });
+    });
+  }
+
   private makeServices(): NodeServices {
     const cfg = this.config;
     const params: ConfigParam[] = [
@@ -344,6 +381,7 @@ export class CacheNode implements NodeRuntime {
       migration: () => this.migration?.imports,
       replication: () => this.replication,
       failover: (mode) => this.failover(mode),
+      pubsub: this.pubsub,
     };
   }
 
@@ -428,6 +466,7 @@ export class CacheNode implements NodeRuntime {
       evictedKeys: this.store.stats.evicted,
       hits: this.store.stats.hits,
       misses: this.store.stats.misses,
+      pubsub: { channels: this.pubsub.registry.channelCount, patterns: this.pubsub.registry.patternCount, shardChannels: this.pubsub.registry.shardCount, delivered: this.pubsub.delivered, fanoutDropped: this.fanout?.dropped ?? 0 },
       keys: this.store.size,
       expires: this.store.volatileSize,
       cpuUser: cpu.user / 1e6,

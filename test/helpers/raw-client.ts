@@ -45,6 +45,7 @@ export function parseReply(buf: Buffer, pos: number): [Reply, number] | undefine
     }
     case '*':
     case '~':
+    case '>':
     case '%': {
       const n = Number(line);
       if (n < 0) return [null, next];

@@ -19,6 +19,8 @@ import { sortedSetCommands } from '../../src/commands/sorted-sets.js';
 import { dumpCommands } from '../../src/commands/dump.js';
 import { typeBehaviourCases, typeCases } from './differential-types.js';
 import { scriptingCases } from './differential-scripting.js';
+import { pubsubCases } from './differential-pubsub.js';
+import { pubsubCommands } from '../../src/commands/pubsub.js';
 import { scriptingCommands } from '../../src/scripting/commands.js';
 import { ScriptEngine } from '../../src/scripting/engine.js';
 import { CommandTable } from '../../src/commands/table.js';
@@ -38,7 +40,7 @@ const MAX_SLEEP_MS = 1000;
  * The commands of a standalone ringcache node: what "every command" means for
  * the coverage checks. (Cluster commands have no standalone Redis to compare with.)
  */
-const specs = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...scriptingCommands(new ScriptEngine({ resolve: () => undefined, execute: () => {} }, { timeLimitMs: () => 5000 })), ...commandCommands(() => new CommandTable([]))];
+const specs = [...stringCommands, ...hashCommands, ...setCommands, ...listCommands, ...blockingCommands, ...sortedSetCommands, ...dumpCommands, ...keyCommands, ...connectionCommands, ...serverCommands, ...scriptingCommands(new ScriptEngine({ resolve: () => undefined, execute: () => {} }, { timeLimitMs: () => 5000 })), ...commandCommands(() => new CommandTable([])), ...pubsubCommands.filter((s) => s.name !== 'peerpublish')];
 
 const servers: Partial<Pair<Running>> = {};
 
@@ -128,7 +130,7 @@ async function runCase(c: Case, protocol: 2 | 3): Promise<void> {
 }
 
 // ZRANK and ZREVRANK take Redis 7.2's WITHSCORE, so their arity differs on purpose (a Deliberate step in differential-types.ts).
-const allCases = [...cases, ...typeCases, ...scriptingCases, commandInfoCase(specs.map((s) => s.name).filter((n) => n !== 'zrank' && n !== 'zrevrank'))];
+const allCases = [...cases, ...typeCases, ...scriptingCases, ...pubsubCases, commandInfoCase(specs.map((s) => s.name).filter((n) => n !== 'zrank' && n !== 'zrevrank'))];
 
 for (const protocol of [2, 3] as const) {
   describe(`RESP${protocol}`, () => {
@@ -145,7 +147,7 @@ function calledNames(step: Step): string[] {
 }
 
 test('every ringcache command and subcommand has a differential case beyond its arity', () => {
-  const called = new Set([...behaviourCases, ...typeBehaviourCases, ...scriptingCases].flatMap((c) => c.steps.flatMap(calledNames)));
+  const called = new Set([...behaviourCases, ...typeBehaviourCases, ...scriptingCases, ...pubsubCases].flatMap((c) => c.steps.flatMap(calledNames)));
   const names = specs.flatMap((s) => [s.name, ...(s.subcommands ?? []).map((sub) => sub.name)]);
   assert.deepEqual(names.filter((n) => !called.has(n)), []);
 });
