@@ -6,6 +6,7 @@ import { CommandError, Errors, userError } from './errors.js';
 import { parseInt64 } from './numbers.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 import { endTransaction } from './transactions.js';
+import { trackingSubcommands } from '../tracking/commands.js';
 
 /** The Redis version whose protocol and commands ringcache follows; clients gate features on it. */
 export const REDIS_COMPAT_VERSION = '7.0.0';
@@ -126,6 +127,7 @@ function reset(ctx: CommandContext): void {
   s.name = '';
   s.authenticated = ctx.node.requirepass() === '';
   endTransaction(s);
+  ctx.node.tracker?.disable(s.tracking);
   ctx.out.simple('RESET');
 }
 
@@ -234,6 +236,7 @@ const clientSubcommands: CommandSpec[] = [
     ctx.out.nullBulk();
   } }),
   command({ name: 'client|kill', arity: -3, flags: ['admin'], group, summary: 'Terminates open connections.', since: '2.4.0', handler: clientKill }),
+  ...trackingSubcommands,
 ];
 
 export const connectionCommands: CommandSpec[] = [

@@ -13,6 +13,7 @@ import type { MapNode } from '../cluster/cluster-map.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { SplitPart } from '../cluster/split.js';
 import type { Transaction } from './transactions.js';
+import type { ClientTracking, Tracker } from '../tracking/tracker.js';
 
 /** Per-connection state that commands read and change. */
 export interface Session {
@@ -32,6 +33,8 @@ export interface Session {
   readFromReplica?: boolean;
   /** The replication offset after this client's last write on a primary (what WAIT waits for). */
   lastWriteOffset?: number;
+  /** CLIENT TRACKING state, made on the client's first CLIENT TRACKING ON. */
+  tracking?: ClientTracking;
 }
 
 /** One runtime setting, as CONFIG GET/SET see it. */
@@ -62,6 +65,8 @@ export interface NodeServices {
   shutdown(): void;
   readonly version: string;
   readonly runId: string;
+  /** CLIENT TRACKING (src/tracking/tracker.ts); undefined where the node has none (tests' hand-made contexts). */
+  readonly tracker?: Tracker;
   /** The cluster as this node sees it, or undefined on a standalone node. */
   cluster(): ClusterState | undefined;
   /** What the node knows of its coordinator, for CLUSTER INFO and status (undefined: static membership). */

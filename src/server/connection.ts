@@ -21,6 +21,7 @@ import { RequestParser, type ParserLimits, type ParserSink } from '../protocol/p
 import { ReplyWriter } from '../protocol/writer.js';
 import type { NodeRuntime } from './runtime.js';
 import { SYNC_TIMEOUT_MS } from '../replication/source.js';
+import type { TrackingPeer } from '../tracking/tracker.js';
 
 /** Unsent output above which we stop reading from the client until it drains. */
 const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -55,7 +56,7 @@ const MAX_HELD_REPLIES = 1024;
  * closures made per connection: the calls from Node's read path and from the
  * parser reach the same functions whatever the connection.
  */
-export class Connection implements ClientInfo, ChunkReader, ParserSink {
+export class Connection implements ClientInfo, ChunkReader, ParserSink, TrackingPeer {
   readonly session: Session;
   readonly addr: string;
   readonly laddr: string;
@@ -87,6 +88,13 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private holdingTooMany = false;
   /** The client has sent its FIN: end our side once its input has run and its replies are out. */
   private inputEnded = false;
+  /** Between beforeInput and the flush of its replies: the shared writer holds this connection's output. */
+  private inInput = false;
+  /** Invalidation pushes for this client (CLIENT TRACKING) waiting for the end of the turn, or for its next input. */
+  private pushes: Buffer[] = [];
+  private pushScheduled = false;
+  /** RESP2 pub/sub mode: tracking then delivers as `message`s on __redis__:invalidate. Pub/sub is not built yet. */
+  readonly pubsub = false;
 
   private readonly socket: Socket;
   /** Writes replies: straight to the socket's handle when nothing is queued (see HandleWriter). */
@@ -152,7 +160,46 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.afterInput();
   }
 
+  get protocol(): 2 | 3 {
+    return this.session.protocol;
+  }
+
+  /**
+   * Out-of-band bytes for this client (tracking's invalidation pushes): after
+   * the replies it has been sent or is being written. Batched to the end of the
+   * turn (one write for many invalidations), or sent before its next replies.
+   */
+  push(bytes: Buffer): void {
+    if (this.closed) return;
+    if (this.inInput) return this.out.raw(bytes);
+    if (this.order.length > 0) {
+      this.order.push({ pieces: [bytes] });
+      return this.scheduleDrain();
+    }
+    this.pushes.push(bytes);
+    if (!this.pushScheduled) {
+      this.pushScheduled = true;
+      setImmediate(this.sendPushes);
+    }
+  }
+
+  private readonly sendPushes = (): void => {
+    this.pushScheduled = false;
+    if (this.pushes.length === 0 || this.closed) return;
+    const p = this.pushes;
+    this.pushes = [];
+    if (this.order.length > 0) {
+      this.order.push({ pieces: p });
+      this.drainOrder();
+    } else {
+      this.send(p);
+      this.afterSend();
+    }
+  };
+
   private beforeInput(): void {
+    if (this.pushes.length > 0) this.sendPushes();
+    this.inInput = true;
     // The writer is shared by all connections: everything written from here is
     // taken and sent by afterInput(), so no other client's replies mix in.
     this.out.protocol = this.session.protocol;
@@ -163,6 +210,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
 
   /** Sends the replies, then gives the loop its turn if this turn's budget is spent. */
   private afterInput(): void {
+    this.inInput = false;
     this.flush();
     if (this.closed || this.waitingTurn) return;
     if (this.parser.isYielded || (this.lastChunkBytes >= STREAMING_CHUNK && this.runtime.turn.spent())) {
@@ -208,7 +256,17 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       if (before !== null) this.order.push({ pieces: before });
     }
     const repliesBefore = this.out.length;
+    const tracker = this.runtime.services.tracker;
+    if (tracker !== undefined) tracker.begin(this.id);
     this.runtime.dispatcher.execute(this.ctx, argv, spec);
+    if (tracker !== undefined) {
+      // Invalidations of this client's own writes go after the command's reply, as Redis 7.0.
+      const pending = tracker.end();
+      if (pending !== null) tracker.sendPending(this.id, pending);
+      const t = this.session.tracking;
+      // CLIENT CACHING YES|NO holds for the next command only (a whole MULTI ... EXEC; any CLIENT subcommand keeps it, as Redis).
+      if (t !== undefined && t.caching && spec?.name !== 'client' && (this.session.tx?.queue ?? null) === null) t.caching = false;
+    }
     this.running = false;
     // Sync mode: a command that wrote is answered (with everything before it) once the in-sync replicas have it.
     if (barrier !== null && barrier.touches !== touches) this.holdOutput(barrier.confirmTurn());
@@ -475,7 +533,15 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.parser.stop();
     cancelBlocked(this.session);
     endTransaction(this.session);
+    this.runtime.services.tracker?.disable(this.session.tracking);
     this.runtime.forget(this);
+  }
+
+  /** CLIENT LIST's flags: t (tracking), R (its redirect is gone), B (BCAST), as Redis; N for none. */
+  private flagsText(): string {
+    const t = this.session.tracking;
+    if (t === undefined || !t.on) return 'N';
+    return `t${t.brokenRedirect ? 'R' : ''}${t.bcast ? 'B' : ''}`;
   }
 
   /** The CLIENT LIST line, with Redis's field names. */
@@ -489,7 +555,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       ['name', this.session.name],
       ['age', Math.floor((now - this.createdAt) / 1000)],
       ['idle', Math.floor((now - this.lastActive) / 1000)],
-      ['flags', 'N'],
+      ['flags', this.flagsText()],
       ['db', 0],
       ['sub', 0],
       ['psub', 0],
@@ -508,7 +574,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       ['events', 'r'],
       ['cmd', this.lastCommand],
       ['user', 'default'],
-      ['redir', -1],
+      ['redir', this.session.tracking?.on ? this.session.tracking.redirect : -1],
       ['resp', this.session.protocol],
       ['lib-name', this.session.libName],
       ['lib-ver', this.session.libVersion],
