@@ -7,6 +7,7 @@ import { parseInt64 } from './numbers.js';
 import { command, subcommandDispatcher, type CommandSpec } from './table.js';
 import { endTransaction } from './transactions.js';
 import { frame, hubOf } from '../pubsub/hub.js';
+import { trackingSubcommands } from '../tracking/commands.js';
 
 /** The Redis version whose protocol and commands ringcache follows; clients gate features on it. */
 export const REDIS_COMPAT_VERSION = '7.0.0';
@@ -130,6 +131,7 @@ function reset(ctx: CommandContext): void {
   s.authenticated = ctx.node.requirepass() === '';
   endTransaction(s);
   hubOf(ctx.node).leave(s);
+  ctx.node.tracker?.disable(s.tracking);
   ctx.out.simple('RESET');
 }
 
@@ -238,6 +240,7 @@ const clientSubcommands: CommandSpec[] = [
     ctx.out.nullBulk();
   } }),
   command({ name: 'client|kill', arity: -3, flags: ['admin'], group, summary: 'Terminates open connections.', since: '2.4.0', handler: clientKill }),
+  ...trackingSubcommands,
 ];
 
 export const connectionCommands: CommandSpec[] = [

@@ -14,6 +14,7 @@ import type { ClusterState } from '../cluster/cluster-state.js';
 import type { SplitPart } from '../cluster/split.js';
 import type { Transaction } from './transactions.js';
 import type { ClientPubsub, PubsubHub } from '../pubsub/hub.js';
+import type { ClientTracking, Tracker } from '../tracking/tracker.js';
 
 /** Per-connection state that commands read and change. */
 export interface Session {
@@ -37,6 +38,8 @@ export interface Session {
   pubsub?: ClientPubsub;
   /** EXEC is running this client's queued commands (Redis's CLIENT_DENY_BLOCKING, for what cares). */
   execing?: boolean;
+  /** CLIENT TRACKING state, made on the client's first CLIENT TRACKING ON. */
+  tracking?: ClientTracking;
 }
 
 /** One runtime setting, as CONFIG GET/SET see it. */
@@ -67,6 +70,8 @@ export interface NodeServices {
   shutdown(): void;
   readonly version: string;
   readonly runId: string;
+  /** CLIENT TRACKING (src/tracking/tracker.ts); undefined where the node has none (tests' hand-made contexts). */
+  readonly tracker?: Tracker;
   /** The cluster as this node sees it, or undefined on a standalone node. */
   cluster(): ClusterState | undefined;
   /** What the node knows of its coordinator, for CLUSTER INFO and status (undefined: static membership). */

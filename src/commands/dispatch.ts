@@ -229,10 +229,19 @@ export class Dispatcher {
         ctx.out.error(`ERR internal error while running '${spec.name}'`);
       }
     }
+    // CLIENT TRACKING (default mode): the keys of a read-only command are remembered for its client, as Redis's call().
+    const tracking = ctx.session.tracking;
+    if (tracking !== undefined && tracking.on && !tracking.bcast && spec.flags.includes('readonly') && !NOT_TRACKED.has(spec.name)) {
+      const positions = callKeyPositions(spec, argv);
+      if (positions.length > 0) ctx.node.tracker?.remember(tracking, positions.map((i) => argv.str(i)));
+    }
     // Clients blocked on keys this command filled are served now, before any later command runs.
     if (blockingState.ready !== 0) serveBlocked();
   }
 }
+
+/** Read-only commands whose keys Redis 7.0 does not remember for tracking (the script's own reads are). */
+const NOT_TRACKED = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
 
 /**
  * The bytes of a command's arguments after its name: the least a write of

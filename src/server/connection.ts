@@ -31,6 +31,7 @@ import { hubOf } from '../pubsub/hub.js';
 export const PUBSUB_HARD_LIMIT = 32 * 1024 * 1024;
 export const PUBSUB_SOFT_LIMIT = 8 * 1024 * 1024;
 export const PUBSUB_SOFT_SECONDS = 60;
+import type { TrackingPeer } from '../tracking/tracker.js';
 
 /** Unsent output above which we stop reading from the client until it drains. */
 const PAUSE_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -65,7 +66,7 @@ const MAX_HELD_REPLIES = 1024;
  * closures made per connection: the calls from Node's read path and from the
  * parser reach the same functions whatever the connection.
  */
-export class Connection implements ClientInfo, ChunkReader, ParserSink {
+export class Connection implements ClientInfo, ChunkReader, ParserSink, TrackingPeer {
   readonly session: Session;
   readonly addr: string;
   readonly laddr: string;
@@ -97,11 +98,14 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
   private holdingTooMany = false;
   /** The client has sent its FIN: end our side once its input has run and its replies are out. */
   private inputEnded = false;
-  /** Pushes (pub/sub messages, invalidations) waiting for this tick's end, written together. */
+  /** Pushes (pub/sub messages, tracking's invalidations) waiting for the end of the turn, or for this client's next input. */
   private pushes: Buffer[] = [];
   private pushBytes = 0;
+  private pushScheduled = false;
   /** Since when the output has been over PUBSUB_SOFT_LIMIT (0: it is not). */
   private overSoftSince = 0;
+  /** Between beforeInput and the flush of its replies: the shared writer holds this connection's output. */
+  private inInput = false;
 
   private readonly socket: Socket;
   /** Writes replies: straight to the socket's handle when nothing is queued (see HandleWriter). */
@@ -168,7 +172,73 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.afterInput();
   }
 
+  get protocol(): 2 | 3 {
+    return this.session.protocol;
+  }
+
+  /**
+   * Out-of-band bytes for this client (pub/sub messages, tracking's
+   * invalidations): after the replies it has been sent or is being written.
+   * While its own input runs they join its replies (the order Redis gives);
+   * otherwise they are batched to the end of the turn (one write for many) or
+   * sent before its next replies, so a publisher never waits on a subscriber.
+   * A client past the pubsub class limits is closed.
+   */
+  push(bytes: Buffer): void {
+    if (this.closed) return;
+    if (this.inInput) return this.out.raw(bytes);
+    if (this.overPushLimits(bytes.length)) return;
+    if (this.order.length > 0) {
+      this.order.push({ pieces: [bytes] });
+      return this.scheduleDrain();
+    }
+    this.pushes.push(bytes);
+    this.pushBytes += bytes.length;
+    if (!this.pushScheduled) {
+      this.pushScheduled = true;
+      setImmediate(this.sendPushes);
+    }
+  }
+
+  /** Redis's pubsub class limits on what waits to be sent: past them the client is closed (and true returned). */
+  private overPushLimits(adding: number): boolean {
+    const bytes = this.output.queuedBytes + this.pushBytes + adding;
+    const hard = Math.min(PUBSUB_HARD_LIMIT, this.runtime.config.clientOutputLimit);
+    let over = bytes > hard;
+    if (!over && bytes > PUBSUB_SOFT_LIMIT) {
+      const now = Date.now();
+      if (this.overSoftSince === 0) this.overSoftSince = now;
+      else if (now - this.overSoftSince > PUBSUB_SOFT_SECONDS * 1000) over = true;
+    } else if (bytes <= PUBSUB_SOFT_LIMIT) this.overSoftSince = 0;
+    if (!over) return false;
+    this.runtime.log.warn({ client: this.addr, bytes, limit: hard }, 'pubsub client output buffer limit reached, closing the connection');
+    this.kill();
+    return true;
+  }
+
+  private readonly sendPushes = (): void => {
+    this.pushScheduled = false;
+    if (this.pushes.length === 0 || this.closed) return;
+    const p = this.pushes;
+    this.pushes = [];
+    this.pushBytes = 0;
+    if (this.order.length > 0) {
+      this.order.push({ pieces: p });
+      this.drainOrder();
+    } else {
+      this.send(p);
+      this.afterSend();
+    }
+  };
+
+  /** RESP2 pub/sub mode (subscribed to anything): tracking then delivers as `message`s on __redis__:invalidate. */
+  get pubsub(): boolean {
+    return (this.session.pubsub?.total ?? 0) > 0;
+  }
+
   private beforeInput(): void {
+    if (this.pushes.length > 0) this.sendPushes();
+    this.inInput = true;
     // The writer is shared by all connections: everything written from here is
     // taken and sent by afterInput(), so no other client's replies mix in.
     this.out.protocol = this.session.protocol;
@@ -179,6 +249,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
 
   /** Sends the replies, then gives the loop its turn if this turn's budget is spent. */
   private afterInput(): void {
+    this.inInput = false;
     this.flush();
     if (this.closed || this.waitingTurn) return;
     if (this.parser.isYielded || (this.lastChunkBytes >= STREAMING_CHUNK && this.runtime.turn.spent())) {
@@ -224,7 +295,17 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       if (before !== null) this.order.push({ pieces: before });
     }
     const repliesBefore = this.out.length;
+    const tracker = this.runtime.services.tracker;
+    if (tracker !== undefined) tracker.begin(this.id);
     this.runtime.dispatcher.execute(this.ctx, argv, spec);
+    if (tracker !== undefined) {
+      // Invalidations of this client's own writes go after the command's reply, as Redis 7.0.
+      const pending = tracker.end();
+      if (pending !== null) tracker.sendPending(this.id, pending);
+      const t = this.session.tracking;
+      // CLIENT CACHING YES|NO holds for the next command only (a whole MULTI ... EXEC; any CLIENT subcommand keeps it, as Redis).
+      if (t !== undefined && t.caching && spec?.name !== 'client' && (this.session.tx?.queue ?? null) === null) t.caching = false;
+    }
     this.running = false;
     // Sync mode: a command that wrote is answered (with everything before it) once the in-sync replicas have it.
     if (barrier !== null && barrier.touches !== touches) this.holdOutput(barrier.confirmTurn());
@@ -486,42 +567,6 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     this.afterInput();
   };
 
-  /**
-   * A frame for this client from elsewhere (a publish, an invalidation). While
-   * this client's own command runs, it joins the replies in the writer (the
-   * order Redis gives). Otherwise it is queued and written at the end of the
-   * tick with the others, so a publisher never waits on a subscriber; a
-   * subscriber past the pubsub class limits is closed.
-   */
-  private push(frame: Buffer): void {
-    if (this.closed) return;
-    if (this.running) return this.out.raw(frame);
-    const bytes = this.output.queuedBytes + this.pushBytes + frame.length;
-    const hard = Math.min(PUBSUB_HARD_LIMIT, this.runtime.config.clientOutputLimit);
-    let over = bytes > hard;
-    if (!over && bytes > PUBSUB_SOFT_LIMIT) {
-      const now = Date.now();
-      if (this.overSoftSince === 0) this.overSoftSince = now;
-      else if (now - this.overSoftSince > PUBSUB_SOFT_SECONDS * 1000) over = true;
-    } else if (bytes <= PUBSUB_SOFT_LIMIT) this.overSoftSince = 0;
-    if (over) {
-      this.runtime.log.warn({ client: this.addr, bytes, limit: hard }, 'pubsub client output buffer limit reached, closing the connection');
-      this.kill();
-      return;
-    }
-    if (this.pushes.length === 0) process.nextTick(this.flushPushes);
-    this.pushes.push(frame);
-    this.pushBytes += frame.length;
-  }
-
-  private readonly flushPushes = (): void => {
-    const pieces = this.pushes;
-    this.pushes = [];
-    this.pushBytes = 0;
-    if (this.closed || pieces.length === 0) return;
-    this.send(pieces);
-  };
-
   private close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -529,8 +574,16 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
     cancelBlocked(this.session);
     endTransaction(this.session);
     hubOf(this.runtime.services).leave(this.session);
+    this.runtime.services.tracker?.disable(this.session.tracking);
     this.pushes = [];
     this.runtime.forget(this);
+  }
+
+  /** CLIENT LIST's flags: P (pub/sub), t (tracking), R (its redirect is gone), B (BCAST), as Redis; N for none. */
+  private flagsText(): string {
+    const t = this.session.tracking;
+    const flags = `${this.pubsub ? 'P' : ''}${t?.on === true ? `t${t.brokenRedirect ? 'R' : ''}${t.bcast ? 'B' : ''}` : ''}`;
+    return flags === '' ? 'N' : flags;
   }
 
   /** The CLIENT LIST line, with Redis's field names. */
@@ -544,7 +597,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       ['name', this.session.name],
       ['age', Math.floor((now - this.createdAt) / 1000)],
       ['idle', Math.floor((now - this.lastActive) / 1000)],
-      ['flags', (this.session.pubsub?.total ?? 0) > 0 ? 'P' : 'N'],
+      ['flags', this.flagsText()],
       ['db', 0],
       ['sub', this.session.pubsub?.channels.size ?? 0],
       ['psub', this.session.pubsub?.patterns.size ?? 0],
@@ -563,7 +616,7 @@ export class Connection implements ClientInfo, ChunkReader, ParserSink {
       ['events', 'r'],
       ['cmd', this.lastCommand],
       ['user', 'default'],
-      ['redir', -1],
+      ['redir', this.session.tracking?.on ? this.session.tracking.redirect : -1],
       ['resp', this.session.protocol],
       ['lib-name', this.session.libName],
       ['lib-ver', this.session.libVersion],

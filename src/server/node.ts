@@ -3,6 +3,7 @@
  * background cycle (active expiry). The I/O edge around the pure protocol,
  * store and command modules.
  */
+import { Tracker } from '../tracking/tracker.js';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -105,6 +106,8 @@ export class CacheNode implements NodeRuntime {
   /** The store's watchers of writes: migration (its moving slots) and replication (every slot, on a primary). */
   private readonly watchers: SlotWatchers;
   private replicationWatch: SlotWatch | null = null;
+  /** CLIENT TRACKING: who read what, and where invalidations go. */
+  readonly tracker: Tracker;
 
   constructor(
     readonly config: NodeConfig,
@@ -116,6 +119,7 @@ export class CacheNode implements NodeRuntime {
     this.dispatcher = new Dispatcher(config, (err, spec) => this.log.error({ err, command: spec.name }, 'command handler failed'));
     this.clusterState = options.cluster ? new ClusterState(options.cluster.membership.selfId, options.cluster.proxy) : undefined;
     this.watchers = new SlotWatchers(this.store);
+    this.tracker = new Tracker(this.store, { peer: (id) => this.connections.get(id) });
     this.dropper = new SlotDropper(this.store, (slots) => this.clusterState?.dropDone(slots));
     const moves = options.cluster?.membership.moves;
     if (this.clusterState !== undefined && moves !== undefined) {
@@ -350,6 +354,10 @@ export class CacheNode implements NodeRuntime {
       { name: 'requirepass', get: () => cfg.requirepass, set: (v) => (cfg.requirepass = v) },
       { name: 'hz', get: () => String(cfg.hz), set: (v) => (cfg.hz = configValue(() => Math.min(500, positiveInt(v)), 'hz')) },
       { name: 'migration-rate', get: () => String(cfg.migrationRate), set: (v) => (cfg.migrationRate = configValue(() => (v === '0' ? 0 : positiveInt(v)), 'migration-rate')) },
+      { name: 'tracking-table-max-keys', get: () => String(this.tracker.table.maxKeys), set: (v) => {
+        this.tracker.table.maxKeys = configValue(() => (v === '0' ? 0 : positiveInt(v)), 'tracking-table-max-keys');
+        if (this.tracker.table.maxKeys > 0) this.tracker.trim();
+      } },
       { name: 'proto-max-bulk-len', get: () => String(cfg.protoMaxBulkLen) },
       { name: 'port', get: () => String(this.port) },
       { name: 'bind', get: () => cfg.bind },
@@ -382,6 +390,7 @@ export class CacheNode implements NodeRuntime {
       replication: () => this.replication,
       failover: (mode) => this.failover(mode),
       pubsub: this.pubsub,
+      tracker: this.tracker,
     };
   }
 

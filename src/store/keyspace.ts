@@ -88,6 +88,17 @@ export interface KeyWatch {
 }
 
 /**
+ * CLIENT TRACKING's signal (src/tracking/tracker.ts): told of every key
+ * written, deleted, expired or evicted, and of flushes, while some client
+ * tracks keys. Unset (null) otherwise, so a write pays one null check.
+ */
+export interface KeyTracking {
+  touch(key: Key): void;
+  /** flush() emptied the keyspace. */
+  flushed(): void;
+}
+
+/**
  * How the engine learns a key's slot: injected, so the store imports nothing
  * from the cluster. Returns 0..slotCount-1 (the engine does not check).
  */
@@ -109,6 +120,8 @@ export interface SlotWatch {
 export interface Keyspace {
   /** Set by WATCH while some key is watched; null otherwise. */
   watch: KeyWatch | null;
+  /** Set while some client has CLIENT TRACKING on; null otherwise. */
+  tracking: KeyTracking | null;
   /** Whether the engine tracks slots (built with a SlotFunction). The slot methods throw when it does not. */
   readonly slotted: boolean;
   /** Set by slot migration while slots move; null otherwise (a write then pays one null check). Only on a slotted engine. */

@@ -44,7 +44,7 @@ import { systemClock, type Clock } from './clock.js';
 import { HashIndex, MAX_IDS, type IndexedEntries } from './hash-index.js';
 import { IdQueue } from './id-queue.js';
 import { hashBytes } from './key-hash.js';
-import { KEEP_TTL, NO_EXPIRY, WrongTypeError, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type KeyWatch, type ObjectType, type SlotFunction, type SlotWatch, type StoredObject, type ValueSink, type ValueType } from './keyspace.js';
+import { KEEP_TTL, NO_EXPIRY, WrongTypeError, type EncodingHint, type EvictionPolicy, type Key, type Keyspace, type KeyspaceStats, type KeyTracking, type KeyWatch, type ObjectType, type SlotFunction, type SlotWatch, type StoredObject, type ValueSink, type ValueType } from './keyspace.js';
 import { CHUNK_LIVE, MAX_CHUNK, SlabAllocator, classOf } from './slab-allocator.js';
 
 const ID_SHIFT = 12;
@@ -240,6 +240,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   readonly stats: KeyspaceStats = { hits: 0, misses: 0, expired: 0, evicted: 0 };
   /** WATCH's signal (Keyspace.watch): null unless a key is watched. */
   watch: KeyWatch | null = null;
+  /** CLIENT TRACKING's signal (Keyspace.tracking): null unless a client tracks. */
+  tracking: KeyTracking | null = null;
   /** The SlotFunction, or null: an unslotted engine (every slot field below stays empty). */
   private readonly slotFn: SlotFunction | null;
   private readonly slotCount: number;
@@ -554,6 +556,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     this.objectId = id;
     if (this.watch !== null) this.watch.touch(key);
     if (this.slotWatchField !== null) this.slotWritten(id, key);
+    if (this.tracking !== null) this.tracking.touch(key);
     if (this.objectCreated !== null) this.objectCreated(key);
   }
 
@@ -573,6 +576,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     else {
       if (this.watch !== null) this.watch.touch(key);
       if (this.slotWatchField !== null) this.slotWritten(id, key);
+      if (this.tracking !== null) this.tracking.touch(key);
     }
   }
 
@@ -668,6 +672,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     }
     if (expireAt !== KEEP_TTL) this.setChunkExpiry(id, a, expireAt);
     if (this.slotWatchField !== null) this.slotWrittenBytes(id, kb, ks, ke);
+    if (this.tracking !== null) this.tracking.touch(kb.latin1Slice(ks, ke));
   }
 
   /**
@@ -850,6 +855,8 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
   /** Deletes an entry: out of the index, memory freed; the id waits in its FIFO as DEAD. */
   private removeEntry(id: number): void {
     if (this.watch !== null) this.watch.touch(this.keyOf(id));
+    // Read while the chunk exists; the tracker is told once the key is gone.
+    const tracked = this.tracking !== null ? this.keyOf(id) : null;
     let slot = -1;
     let slotKey: Key | null = null;
     if (this.slotFn !== null) {
@@ -867,6 +874,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     st[i] = (st[i]! & (LISTED | IN_SMALL | IN_MAIN)) | DEAD;
     this.dead++;
     if (slotKey !== null) this.slotWatchField!.touch(slotKey, slot);
+    if (tracked !== null) this.tracking!.touch(tracked);
   }
 
   // --- slots ------------------------------------------------------------------
@@ -1063,10 +1071,11 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
     if (at !== NO_EXPIRY && at <= this.clock.now()) this.removeEntry(id);
     else {
       // PERSIST of a key without a TTL changes nothing: no signal, as in Redis.
-      const changes = (this.watch !== null || this.slotWatchField !== null) && (at !== NO_EXPIRY || this.expiryOf(id) !== NO_EXPIRY);
+      const changes = (this.watch !== null || this.slotWatchField !== null || this.tracking !== null) && (at !== NO_EXPIRY || this.expiryOf(id) !== NO_EXPIRY);
       if (this.watch !== null && changes) this.watch.touch(key);
       this.setExpiry(id, at);
       if (this.slotWatchField !== null && changes) this.slotWritten(id, key);
+      if (this.tracking !== null && changes) this.tracking.touch(key);
     }
     return true;
   }
@@ -1141,6 +1150,7 @@ export class SlabKeyspace implements Keyspace, IndexedEntries {
       this.walksOfSlot = new Map();
       if (this.slotWatchField !== null) this.slotWatchField.flushed();
     }
+    if (this.tracking !== null) this.tracking.flushed();
   }
 
   // --- iteration --------------------------------------------------------------

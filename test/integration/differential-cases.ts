@@ -455,6 +455,15 @@ const connectionCases: Case[] = [
     'CLIENT KILL 1.2.3.4:5', 'CLIENT KILL ID 0', 'CLIENT KILL ID abc', 'CLIENT KILL ID 999999', 'CLIENT KILL FOO bar', 'CLIENT KILL TYPE foo', 'CLIENT KILL TYPE master', 'CLIENT KILL TYPE pubsub', 'CLIENT KILL ADDR 1.2.3.4:5', 'CLIENT KILL SKIPME maybe',
   ] },
   { name: 'CLIENT: unknown subcommands', steps: ['CLIENT FOO', 'client foo bar', ['CLIENT', 'x'.repeat(200)]] },
+  // Invalidation pushes need two connections: test/integration/tracking.test.ts compares them with Redis's. These are one connection's replies.
+  { name: 'CLIENT TRACKING: options, errors, TRACKINGINFO, GETREDIR', steps: [
+    'CLIENT TRACKINGINFO', 'CLIENT GETREDIR', 'CLIENT TRACKING maybe', 'CLIENT TRACKING ON PREFIX a', 'CLIENT TRACKING ON BCAST OPTOUT', 'CLIENT TRACKING ON OPTIN OPTOUT',
+    'CLIENT TRACKING ON REDIRECT 999999', 'CLIENT TRACKING ON REDIRECT x', 'CLIENT TRACKING ON NOLOOP FOO', 'CLIENT CACHING YES',
+    'CLIENT TRACKING ON OPTIN NOLOOP', 'CLIENT TRACKINGINFO', 'CLIENT GETREDIR', 'CLIENT CACHING NO', 'CLIENT CACHING YES', 'CLIENT TRACKINGINFO', 'CLIENT CACHING x',
+    { cmd: 'CLIENT INFO', check: clientInfo('flags', 'redir') },
+    'CLIENT TRACKING ON OPTOUT', 'CLIENT TRACKING ON BCAST', 'CLIENT TRACKING OFF', 'CLIENT TRACKINGINFO',
+    'CLIENT TRACKING ON BCAST PREFIX b PREFIX a NOLOOP', 'CLIENT TRACKING ON BCAST PREFIX ab', 'CLIENT TRACKING ON BCAST PREFIX c PREFIX cd', 'CLIENT TRACKINGINFO', 'SET a1 x', 'GET a1', 'CLIENT TRACKING OFF', 'client tracking off',
+  ] },
   { name: 'CLIENT SETINFO: ringcache has Redis 7.2\'s', steps: [
     { cmd: 'CLIENT SETINFO lib-name foo', redis: "-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.", ringcache: '+OK', why: 'node-redis and ioredis send it' },
   ] },
