@@ -107,6 +107,12 @@ const registries = new WeakMap<Keyspace, Registry>();
 const withReady = new Set<Registry>();
 /** The waiter of each blocked session (cancelled when its connection closes). */
 const blockedSessions = new WeakMap<Session, Waiter>();
+/** Clients waiting now, across the process's stores (INFO's blocked_clients). */
+let blockedNow = 0;
+
+export function blockedClients(): number {
+  return blockedNow;
+}
 
 function registryOf(store: Keyspace): Registry {
   let r = registries.get(store);
@@ -128,6 +134,7 @@ function end(w: Waiter, reply: Buffer): void {
   if (w.timer !== undefined) clearTimeout(w.timer);
   w.registry.remove(w);
   blockedSessions.delete(w.ctx.session);
+  blockedNow--;
   w.finish(reply);
 }
 
@@ -151,6 +158,7 @@ export function blockOn(ctx: CommandContext, keys: readonly Key[], type: ObjectT
   const w: Waiter = { keys, type, ctx: { ...ctx, out, forward: undefined, forwardSplit: undefined, defer: undefined, block: undefined }, serve, finish, registry: registryOf(ctx.store), timer: undefined, done: false };
   w.registry.add(w);
   blockedSessions.set(ctx.session, w);
+  blockedNow++;
   if (timeoutMs > 0) {
     const deadline = Date.now() + timeoutMs;
     const arm = (): void => {

@@ -17,6 +17,8 @@ export interface InfoSnapshot {
   executable: string;
   connectedClients: number;
   maxclients: number;
+  /** Clients waiting in a blocking command (BLPOP...). */
+  blockedClients: number;
   usedMemory: number;
   usedMemoryPeak: number;
   rss: number;
@@ -62,6 +64,8 @@ export interface InfoSnapshot {
   inputTurnsOverBudget: number;
   /** Pub/sub: active channels, patterns and shard channels; messages delivered; cluster fan-out messages lost. */
   pubsub?: { channels: number; patterns: number; shardChannels: number; delivered: number; fanoutDropped: number };
+  /** CLIENT TRACKING: clients with it on; keys, key-client items and BCAST prefixes remembered; invalidation messages sent. */
+  tracking?: { clients: number; keys: number; items: number; prefixes: number; invalidations: number };
 }
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace'];
@@ -91,7 +95,8 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
     clients: [
       ['connected_clients', s.connectedClients],
       ['maxclients', s.maxclients],
-      ['blocked_clients', 0],
+      ['blocked_clients', s.blockedClients],
+      ...(s.tracking === undefined ? [] : ([['tracking_clients', s.tracking.clients]] as Array<[string, number]>)),
     ],
     memory: [
       ['used_memory', s.usedMemory],
@@ -129,6 +134,12 @@ export function infoText(requested: string[], s: InfoSnapshot): string {
         ['pubsubshard_channels', s.pubsub.shardChannels],
         ['pubsub_messages_delivered', s.pubsub.delivered],
         ['pubsub_fanout_dropped', s.pubsub.fanoutDropped],
+      ] as Array<[string, number]>)),
+      ...(s.tracking === undefined ? [] : ([
+        ['tracking_total_keys', s.tracking.keys],
+        ['tracking_total_items', s.tracking.items],
+        ['tracking_total_prefixes', s.tracking.prefixes],
+        ['tracking_invalidations_sent', s.tracking.invalidations],
       ] as Array<[string, number]>)),
       ['eventloop_delay_p99_ms', s.eventLoopDelayP99.toFixed(3)],
       ['eventloop_delay_max_ms', s.eventLoopDelayMax.toFixed(3)],

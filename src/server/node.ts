@@ -4,6 +4,7 @@
  * store and command modules.
  */
 import { Tracker } from '../tracking/tracker.js';
+import { blockedClients } from '../commands/blocking.js';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -460,6 +461,7 @@ export class CacheNode implements NodeRuntime {
       executable: process.argv[1] ?? '',
       connectedClients: this.connections.size,
       maxclients: this.config.maxclients,
+      blockedClients: blockedClients(),
       usedMemory: used,
       usedMemoryPeak: this.usedMemoryPeak,
       rss: process.memoryUsage.rss(),
@@ -476,6 +478,7 @@ export class CacheNode implements NodeRuntime {
       hits: this.store.stats.hits,
       misses: this.store.stats.misses,
       pubsub: { channels: this.pubsub.registry.channelCount, patterns: this.pubsub.registry.patternCount, shardChannels: this.pubsub.registry.shardCount, delivered: this.pubsub.delivered, fanoutDropped: this.fanout?.dropped ?? 0 },
+      tracking: { clients: this.tracker.trackingClients, keys: this.tracker.table.keys, items: this.tracker.table.items, prefixes: this.tracker.prefixTable.size, invalidations: this.tracker.invalidations },
       keys: this.store.size,
       expires: this.store.volatileSize,
       cpuUser: cpu.user / 1e6,

@@ -107,6 +107,30 @@ describe('real clients against a ringcache node', () => {
     });
   }
 
+  test('INFO counts clients blocked in BLPOP and clients tracking keys, and forgets them when they leave', T, async () => {
+    const clients = async () => infoFields(await redisCli(node.port, ['INFO', 'clients']).then((r) => r.stdout));
+    const stats = async () => infoFields(await redisCli(node.port, ['INFO', 'stats']).then((r) => r.stdout));
+    const [waiter, tracker] = await Promise.all([RawClient.connect(node.port), RawClient.connect(node.port)]);
+    try {
+      waiter.write(encodeCommand(['BLPOP', 'info:blocked', '0']));
+      tracker.write(Buffer.concat([encodeCommand(['HELLO', '3']), encodeCommand(['CLIENT', 'TRACKING', 'ON']), encodeCommand(['GET', 'info:tracked'])]));
+      await tracker.read(3, 5000);
+      const during = await clients();
+      assert.equal(during.get('blocked_clients'), '1');
+      assert.equal(during.get('tracking_clients'), '1');
+      assert.equal((await stats()).get('tracking_total_keys'), '1', 'the key the tracking client read');
+      assert.equal((await redisCli(node.port, ['RPUSH', 'info:blocked', 'x'])).stdout.trim(), '1');
+      await waiter.read(1, 5000);
+      assert.equal((await clients()).get('blocked_clients'), '0', 'served, it waits no more');
+    } finally {
+      waiter.socket.destroy();
+      tracker.socket.destroy();
+    }
+    const deadline = Date.now() + 5000;
+    while ((await clients()).get('tracking_clients') !== '0' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await clients()).get('tracking_clients'), '0', 'a closed connection stops tracking');
+  });
+
   test('both libraries default to RESP3 (HELLO 3)', T, async () => {
     for (const kind of ['ioredis', 'node-redis'] as const) {
       const c = await connect(kind);
