@@ -37,6 +37,7 @@ import { runRedisBenchmark } from './lib/redis-benchmark.js';
 import { RespError, sendCommand } from './lib/resp.js';
 import { formatArgv, startRedisServer, startRingcache, type ServerHandle } from './lib/servers.js';
 import { StallProbe } from './lib/stall-probe.js';
+import { compareTypes, measureType, renderTypesReport, TYPES, typesChartSpec, type TypeRun, type TypesOptions } from './lib/types-memory.js';
 import { writeBarChartSvg } from './lib/svg-chart.js';
 import { keySlotOf } from '../src/cluster/key-slot.js';
 import { PER_SLOT_BYTES, SlabKeyspace } from '../src/store/slab-keyspace.js';
@@ -92,9 +93,19 @@ async function main(): Promise<number> {
   );
   log(`ringcache heap: ${heap}`);
 
+  if (opts.types === 'only') {
+    const probe = new StallProbe();
+    try {
+      return await typesSection(opts, nodeOptions, heap, probe, startedAt);
+    } finally {
+      probe.stop();
+    }
+  }
+
   const runs: MemoryRun[] = [];
   const probe = new StallProbe();
   let redisVersion = 'unknown';
+  let typesFailed = false;
   const total = opts.keys.length * opts.valueSizes.length * SERVERS.length;
   try {
     for (const keys of opts.keys) {
@@ -110,6 +121,10 @@ async function main(): Promise<number> {
           log(`  ${summaryLine(run)}`);
         }
       }
+    }
+    if (opts.types === 'also') {
+      const code = await typesSection(opts, nodeOptions, heap, probe, new Date());
+      if (code !== 0) typesFailed = true;
     }
   } finally {
     probe.stop();
@@ -202,7 +217,68 @@ async function main(): Promise<number> {
     log(`memory: ${failed.length} of ${runs.length} runs failed (see "error" in the JSON runs)`);
     return 1;
   }
-  return 0;
+  return typesFailed ? 1 : 0;
+}
+
+/**
+ * The data-type cases (bench/lib/types-memory.ts): printed, and written to
+ * memory-types-<time>.json, memory-types-latest.json and .svg.
+ */
+async function typesSection(opts: MemoryOptions, nodeOptions: string | null, heap: string, probe: StallProbe, startedAt: Date): Promise<number> {
+  const topts: TypesOptions = {
+    keys: opts.typeKeys, elements: opts.typeElements, timeoutMs: opts.timeoutMs,
+    ringcacheCmd: opts.ringcacheCmd, redisServerBin: opts.redisServerBin, nodeOptions,
+  };
+  const runs: TypeRun[] = [];
+  let i = 0;
+  for (const type of TYPES) {
+    // Alternate which server goes first, so a machine that slows down does not always hit the same one.
+    const order = i++ % 2 === 0 ? (['ringcache', 'redis'] as const) : (['redis', 'ringcache'] as const);
+    for (const server of order) {
+      if (isShuttingDown()) return 1;
+      log(`[types] ${server} ${type}`);
+      const run = await measureType(server, type, topts, probe, log);
+      if (run.status === 'failed') log(`  FAILED: ${run.error}`);
+      runs.push(run);
+    }
+  }
+  const comparisons = compareTypes(runs);
+  const redisVersion = (await commandVersion(opts.redisServerBin))?.match(/v=(\S+)/)?.[1] ?? 'unknown';
+  const machine = machineInfo();
+  const finishedAt = new Date();
+  const out = process.stdout;
+  out.write(`\nringcache vs redis-server ${redisVersion}${opts.quick ? ' [--quick]' : ''}; machine: ${machine.cpuModel} x ${machine.cpuCount}, node ${process.version}; ringcache heap: ${heap}\n`);
+  out.write(renderTypesReport(comparisons, topts));
+  const result = {
+    benchmark: 'memory-types',
+    schemaVersion: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
+    machine: { ...machine, loadAverageAtEnd: os.loadavg(), redisVersion },
+    parameters: {
+      quick: opts.quick, keys: topts.keys, elements: topts.elements,
+      shape: '10 elements per key; 16 B keys, fields, members; 32 B hash values and list elements; large collection 100 elements per command',
+      ringcacheHeap: heap, timeoutS: opts.timeoutMs / 1000, loopDelayResolutionMs: LOOP_DELAY_RESOLUTION_MS,
+      targets: { usedMemoryRatio: TARGET_USED_RATIO, loopDelayMaxMs: TARGET_LOOP_DELAY_MAX_MS },
+      order: 'per type a fresh server each, the first server alternating by type',
+    },
+    comparisons: comparisons.map((c) => ({
+      type: c.type, keyRatio: c.keyRatio, elementRatio: c.elementRatio, keyRssRatio: c.keyRssRatio, elementRssRatio: c.elementRssRatio,
+      memoryCheck: c.memoryCheck, pauseCheck: c.pauseCheck,
+    })),
+    runs,
+  };
+  await mkdir(opts.outDir, { recursive: true });
+  const stamp = startedAt.toISOString().replaceAll(':', '-');
+  const json = `${JSON.stringify(result, jsonNumbers, 2)}\n`;
+  const files = [join(opts.outDir, `memory-types-${stamp}.json`), join(opts.outDir, 'memory-types-latest.json')];
+  for (const f of files) await writeFile(f, json, 'utf8');
+  const svg = join(opts.outDir, 'memory-types-latest.svg');
+  const foot = [`${machine.cpuModel} × ${machine.cpuCount} CPUs`, `Node ${process.version}`, `ringcache heap: ${heap}`, finishedAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC'].join(' · ');
+  await writeBarChartSvg(svg, typesChartSpec(comparisons, topts, redisVersion, foot));
+  for (const f of [...files, svg]) out.write(`wrote ${displayPath(f)}\n`);
+  return runs.some((r) => r.status === 'failed') ? 1 : 0;
 }
 
 /** One fresh server, loaded and measured; failures become data, not exceptions. */

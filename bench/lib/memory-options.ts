@@ -23,6 +23,12 @@ export interface MemoryOptions {
   ringcacheCmd: string | undefined;
   redisServerBin: string;
   redisBenchmarkBin: string;
+  /** Data-type cases (bench/lib/types-memory.ts): 'also' after the string cases (default), 'only' (--types), 'off' (--no-types). */
+  types: 'also' | 'only' | 'off';
+  /** Keys of 10 elements per type in the data-type cases. */
+  typeKeys: number;
+  /** Elements of the one large collection per type. */
+  typeElements: number;
 }
 
 export class UsageError extends Error {}
@@ -51,6 +57,12 @@ random loaded keys against both servers (serving phase).
   --ringcache-cmd CMD     ringcache command template with {port} (env RINGCACHE_CMD)
   --redis-server PATH     redis-server executable (default redis-server)
   --redis-benchmark PATH  redis-benchmark executable (default redis-benchmark)
+  --types                 only the data-type cases (issue #18): per type (hash, list, set, zset)
+                          --type-keys keys of 10 elements, then one key of --type-elements elements,
+                          its DEL and its expiry (default: run after the string cases; --no-types: skip)
+  --no-types              skip the data-type cases
+  --type-keys N           keys of 10 elements per type (default 100k; --quick: 10k)
+  --type-elements N       elements of the large collection (default 1m; --quick: 100k)
   -h, --help              show this help
 `;
 
@@ -75,6 +87,10 @@ export function parseMemoryOptions(argv: readonly string[], env: NodeJS.ProcessE
         'ringcache-cmd': { type: 'string' },
         'redis-server': { type: 'string' },
         'redis-benchmark': { type: 'string' },
+        types: { type: 'boolean' },
+        'no-types': { type: 'boolean' },
+        'type-keys': { type: 'string' },
+        'type-elements': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -109,6 +125,9 @@ export function parseMemoryOptions(argv: readonly string[], env: NodeJS.ProcessE
     ringcacheCmd: ringcacheCmd?.trim() ? ringcacheCmd : undefined,
     redisServerBin: str('redis-server') ?? 'redis-server',
     redisBenchmarkBin: str('redis-benchmark') ?? 'redis-benchmark',
+    types: values['types'] === true ? 'only' : values['no-types'] === true ? 'off' : 'also',
+    typeKeys: count('type-keys', str('type-keys') ?? (quick ? '10k' : '100k'), 1),
+    typeElements: count('type-elements', str('type-elements') ?? (quick ? '100k' : '1m'), 1),
   };
 }
 
