@@ -11,7 +11,8 @@ import { REPO_ROOT } from './servers.js';
  */
 export const DEFAULT_REPS = 5;
 
-export const SUPPORTED_TESTS = ['set', 'get', 'incr', 'mset'] as const;
+/** Strings, then the container commands of issue #18 (each reader after its writer: HGET after HSET, LPOP after LPUSH, ZRANGE after ZADD). */
+export const SUPPORTED_TESTS = ['set', 'get', 'incr', 'mset', 'hset', 'hget', 'lpush', 'lpop', 'sadd', 'zadd', 'zrange'] as const;
 export type TestName = (typeof SUPPORTED_TESTS)[number];
 
 export interface Options {

@@ -22,13 +22,26 @@ export async function preflight(port: number, tests: readonly string[]): Promise
   if (tests.includes('mset')) {
     checks.push({ cmd: ['MSET', k('a'), '1', k('b'), '2'], expect: 'OK' }, { cmd: ['GET', k('b')], expect: '2' });
   }
+  if (tests.includes('hset') || tests.includes('hget')) {
+    checks.push({ cmd: ['HSET', k('h'), 'f', 'v'], expect: 1 }, { cmd: ['HGET', k('h'), 'f'], expect: 'v' });
+  }
+  if (tests.includes('lpush') || tests.includes('lpop')) {
+    checks.push({ cmd: ['LPUSH', k('l'), 'a', 'b'], expect: 2 }, { cmd: ['LPOP', k('l')], expect: 'b' });
+  }
+  if (tests.includes('sadd')) {
+    checks.push({ cmd: ['SADD', k('t'), 'a', 'b', 'a'], expect: 2 }, { cmd: ['SCARD', k('t')], expect: 2 });
+  }
+  if (tests.includes('zadd') || tests.includes('zrange')) {
+    checks.push({ cmd: ['ZADD', k('z'), '2', 'b', '1', 'a'], expect: 2 });
+    checks.push({ cmd: ['ZRANGE', k('z'), '0', '9'], expect: ['a', 'b'] });
+  }
   try {
     const replies = await sendCommands(port, checks.map((c) => c.cmd), 3000);
     const problems = new Map<string, string>(); // first problem per command is enough
     checks.forEach((c, i) => {
       const got = replies[i] ?? null;
       const name = c.cmd[0] ?? '?';
-      if (got === c.expect || problems.has(name)) return;
+      if (got === c.expect || JSON.stringify(got) === JSON.stringify(c.expect) || problems.has(name)) return;
       const shown = got instanceof RespError ? got.toString().trim() : JSON.stringify(got);
       problems.set(name, `${name} replied ${shown}, expected ${JSON.stringify(c.expect)}`);
     });
