@@ -6,6 +6,13 @@
  * node processes over TCP (kv-server.ts), so the membership code above the
  * KvStore seam runs unchanged against it and against etcd.
  *
+ * A lease's time runs only while this store runs: a stall of its own event
+ * loop (CPU starvation, a long GC) longer than STALL_MS is added to every
+ * lease, and a lease is expired only after the input waiting behind the stall
+ * (renewals already sent) has been read. Otherwise the coordinator's own
+ * pause would expire every member at once, each of which had renewed in time
+ * (etcd extends its leases on a leader change for the same reason).
+ *
  * Watches replay from a bounded history (the last HISTORY_LIMIT events, whole
  * revisions at a time); a watch from before it fails as a compacted etcd watch
  * does. Events reach handlers asynchronously (a microtask), in revision order.
@@ -26,9 +33,16 @@ import {
 /** Events kept for watches that start from a past revision. */
 export const HISTORY_LIMIT = 10_000;
 
+/** How often the store checks that its own event loop runs. */
+const BEAT_MS = 100;
+/** A beat this much later than due is a stall of this store, not of its lease holders. */
+export const STALL_MS = 250;
+
 interface Lease {
   id: string;
   ttlMs: number;
+  /** Expiry (Date.now() ms); a renewal moves it, the timer checks it. */
+  deadline: number;
   timer: NodeJS.Timeout;
   keys: Set<string>;
 }
@@ -58,6 +72,10 @@ export class MemoryKv implements KvStore {
   private rev = 0;
   private nextLease = 1;
   private closed = false;
+  private lastBeat = Date.now();
+  private readonly beat = setInterval(() => this.absorbStall(), BEAT_MS).unref();
+  /** Time added to the leases for this store's own stalls (ms, for tests and logs). */
+  stalledMs = 0;
 
   constructor(private readonly historyLimit = HISTORY_LIMIT) {}
 
@@ -167,15 +185,36 @@ export class MemoryKv implements KvStore {
     this.check();
     const ttl = Math.max(1, Math.ceil(ttlMs));
     const id = String(this.nextLease++);
-    const lease: Lease = { id, ttlMs: ttl, timer: this.leaseTimer(id, ttl), keys: new Set() };
+    const lease: Lease = { id, ttlMs: ttl, deadline: Date.now() + ttl, timer: this.leaseTimer(id, ttl), keys: new Set() };
     this.leases.set(id, lease);
     return { id, ttlMs: ttl };
   }
 
-  private leaseTimer(id: string, ttlMs: number): NodeJS.Timeout {
-    const t = setTimeout(() => this.dropLease(id), ttlMs);
+  /** Checks the lease when it may be due; the check waits for the input already received (setImmediate runs after the poll phase). */
+  private leaseTimer(id: string, inMs: number): NodeJS.Timeout {
+    const t = setTimeout(() => setImmediate(() => this.checkLease(id)), Math.max(1, inMs));
     t.unref();
     return t;
+  }
+
+  private checkLease(id: string): void {
+    if (this.closed) return;
+    this.absorbStall();
+    const lease = this.leases.get(id);
+    if (!lease) return;
+    const left = lease.deadline - Date.now();
+    if (left > 0) lease.timer = this.leaseTimer(id, left);
+    else this.dropLease(id);
+  }
+
+  /** A beat late by more than STALL_MS: this store did not run meanwhile, so its leases get that time back. */
+  private absorbStall(): void {
+    const now = Date.now();
+    const gap = now - this.lastBeat - BEAT_MS;
+    this.lastBeat = now;
+    if (gap <= STALL_MS) return;
+    this.stalledMs += gap;
+    for (const l of this.leases.values()) l.deadline += gap;
   }
 
   /** Ends a lease and deletes its keys in one revision (as etcd does). */
@@ -197,8 +236,8 @@ export class MemoryKv implements KvStore {
     this.check();
     const l = this.leases.get(lease);
     if (!l) return false;
-    clearTimeout(l.timer);
-    l.timer = this.leaseTimer(lease, l.ttlMs);
+    // The timer stays: when it fires, checkLease finds the new deadline and re-arms.
+    l.deadline = Date.now() + l.ttlMs;
     return true;
   }
 
@@ -231,6 +270,7 @@ export class MemoryKv implements KvStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.beat);
     for (const l of this.leases.values()) clearTimeout(l.timer);
     for (const w of this.watchers) w.cancelled = true;
     this.watchers.clear();

@@ -227,6 +227,27 @@ describe('MemoryKv specifics', () => {
     assert.notEqual(kv.storeId, new MemoryKv().storeId);
     await kv.close();
   });
+
+  test('a stall of the store\'s own event loop longer than a lease does not expire it; unrenewed afterwards, it still expires', async () => {
+    const kv = new MemoryKv();
+    const lease = await kv.grantLease(300);
+    await kv.txn([], [put('stall/a', '1', lease.id)]);
+    // The holder renewed in time; the store (this process) then does not run for three TTLs.
+    const until = Date.now() + 900;
+    while (Date.now() < until) {
+      // busy: no timer, no I/O
+    }
+    // Timers run first after a stall: without the stall taken out, the lease would be gone here.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(kv.stalledMs >= 800, `stall measured: ${kv.stalledMs} ms`);
+    assert.equal((await kv.get('stall/a'))?.value, '1', 'the key of a lease renewed in time survives the store\'s stall');
+    assert.equal(await kv.keepAlive(lease.id), true, 'the renewal after the stall is accepted');
+    const gone = Date.now() + 2000;
+    while ((await kv.get('stall/a')) !== undefined && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await kv.get('stall/a'), undefined, 'not renewed again, the lease expires');
+    assert.equal(await kv.keepAlive(lease.id), false);
+    await kv.close();
+  });
 });
 
 describe('parseEtcdEndpoints', () => {
