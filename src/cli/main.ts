@@ -17,6 +17,8 @@ import type { KvStore } from '../membership/kv.js';
 import { registerClusterCommand } from './cluster.js';
 import { runDev } from './dev.js';
 import { registerScenarioCommand } from './scenario.js';
+import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
+import { nodeMetrics } from '../admin/metrics.js';
 
 const EXIT_USAGE = 2;
 
@@ -27,6 +29,7 @@ function fail(message: string): never {
 
 interface ServerFlags {
   port: string;
+  adminPort?: string;
   bind: string;
   maxmemory: string;
   maxmemoryPolicy: string;
@@ -153,7 +156,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const exit = () => {
     if (exiting) return;
     exiting = true;
-    void node.stop().then(() => process.exit(0));
+    void Promise.all([node.stop(), admin?.close()]).then(() => process.exit(0));
   };
   let startTimer: NodeJS.Timeout | undefined;
   const port = await Promise.race([
@@ -166,13 +169,27 @@ async function runServer(flags: ServerFlags): Promise<void> {
     throw new ConfigError(err.message);
   });
   clearTimeout(startTimer);
+  const admin = flags.adminPort === undefined ? undefined : await startAdmin(node, config.bind, flags.adminPort, () => config.requirepass);
   process.on('SIGINT', exit);
   process.on('SIGTERM', exit);
   process.stdout.write(
     `ringcache ${VERSION} node ready on ${config.bind}:${port} (pid ${process.pid})${cluster ? `, ${flags.etcd !== undefined || flags.coordinator !== undefined ? `member ${node.cluster!.selfId.slice(0, 8)} of cluster ${flags.cluster}` : `cluster of ${node.cluster!.map?.nodes.length ?? 0}`}${cluster.proxy ? ', proxy mode' : ''}` : ''}\n` +
       `  connect: redis-cli${cluster && !cluster.proxy ? ' -c' : ''} -p ${port}${config.bind === '127.0.0.1' ? '' : ` -h ${config.bind}`}\n` +
+      (admin === undefined ? '' : `  metrics: http://${config.bind}:${admin.port}/metrics\n`) +
       `  stop:    Ctrl-C (or SIGTERM)\n`,
   );
+}
+
+/** --admin-port: the metrics endpoint, beside the node (src/admin/). */
+async function startAdmin(node: CacheNode, host: string, portFlag: string, password: () => string): Promise<AdminServer> {
+  const port = Number(portFlag);
+  if (!/^\d+$/.test(portFlag) || port > 65535) throw new ConfigError('invalid --admin-port: must be 0 to 65535');
+  try {
+    return await startAdminServer({ host, port, registry: nodeMetrics(node.metricsSource()), password });
+  } catch (err) {
+    await node.stop();
+    throw new ConfigError(`cannot listen on ${host}:${port} for --admin-port: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 const program = new Command()
@@ -205,6 +222,7 @@ const server = program
   .option('--zone <name>', 'placement label: replicas go to other zones than their primary')
   .option('--failover-after <ms>', 'a primary silent this long is replaced by its replica (etcd mode: the controller among the nodes)', '900')
   .option('--migration-rate <keys/s>', 'most keys per second one outgoing slot move sends (0: no limit; CONFIG SET migration-rate changes it)', '0')
+  .option('--admin-port <port>', 'HTTP port for /metrics (Prometheus), on the same address (0 picks a free one; default: none)')
   .action(async (flags: ServerFlags) => runServer(flags));
 
 registerClusterCommand(program);

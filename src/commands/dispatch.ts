@@ -8,6 +8,7 @@ import { WrongTypeError, type EvictionPolicy } from '../store/keyspace.js';
 import type { CommandContext } from './context.js';
 import { CommandError, Errors } from './errors.js';
 import { arityOk, callKeyPositions, CommandTable, subcommandTable, type CommandSpec } from './table.js';
+import { CommandStats } from './command-stats.js';
 import { refused, transactionCommands, type QueuedCommand, type Transaction } from './transactions.js';
 import { QUEUED } from '../protocol/writer.js';
 import { keySlotOf } from '../cluster/key-slot.js';
@@ -46,6 +47,10 @@ export class Dispatcher {
   readonly table: CommandTable;
   /** Commands run, including those that replied with an error (total_commands_processed). */
   processed = 0;
+  /** INFO commandstats and the metrics endpoint's per-command figures. */
+  readonly commandStats = new CommandStats();
+  /** Calls that ran (recorded by run()); execute() compares it to tell a refusal from a call that failed. */
+  private ranCalls = 0;
   /** Errors thrown by handlers that were not CommandErrors: bugs, logged and counted. */
   internalErrors = 0;
   /** Per container command, its subcommands by their short name (for routing by their keys). */
@@ -77,6 +82,14 @@ export class Dispatcher {
     const tx = ctx.session.tx;
     if (tx !== undefined && tx.queue !== null && tx.queues(spec)) return this.queue(ctx, argv, spec, tx);
     if (spec === undefined) return ctx.out.errorBinary(unknownCommand(argv));
+    const errorsBefore = ctx.out.errors;
+    const ranBefore = this.ranCalls;
+    this.dispatch(ctx, argv, spec);
+    // Refused before it ran (arity, auth, OOM, MOVED, CROSSSLOT...): an error and no call recorded.
+    if (ctx.out.errors !== errorsBefore && this.ranCalls === ranBefore) this.commandStats.rejected(spec);
+  }
+
+  private dispatch(ctx: CommandContext, argv: Argv, spec: CommandSpec): void {
     if (!arityOk(spec, argv.length)) ctx.out.error(refused(ctx, spec, Errors.wrongArity(spec.name)));
     else if (!ctx.session.authenticated && !spec.noAuth) ctx.out.error(refused(ctx, spec, Errors.noAuth));
     // RESP2 subscriber mode (one property read for a client that never subscribed).
@@ -218,6 +231,8 @@ export class Dispatcher {
 
   private run(ctx: CommandContext, argv: Argv, spec: CommandSpec): void {
     const mark = ctx.out.mark();
+    const errorsBefore = ctx.out.errors;
+    const started = performance.now();
     try {
       spec.handler(ctx, argv);
     } catch (err) {
@@ -229,6 +244,9 @@ export class Dispatcher {
         ctx.out.error(`ERR internal error while running '${spec.name}'`);
       }
     }
+    // EXEC's own reply carries its commands' errors: each of them counts, EXEC fails only by itself (as Redis).
+    this.commandStats.ran(spec, (performance.now() - started) * 1000, ctx.out.errors !== errorsBefore && spec.name !== 'exec');
+    this.ranCalls++;
     // CLIENT TRACKING (default mode): the keys of a read-only command are remembered for its client, as Redis's call().
     const tracking = ctx.session.tracking;
     if (tracking !== undefined && tracking.on && !tracking.bcast && spec.flags.includes('readonly') && !NOT_TRACKED.has(spec.name)) {

@@ -47,15 +47,19 @@ export interface CommandSpec {
   /** From flags, read once per command by the dispatcher (an includes() there cost a scan per command). */
   readonly denyoom: boolean;
   readonly noAuth: boolean;
+  /** Dense, from 0 in the order specs are made: the index of its counters in CommandStats. */
+  readonly id: number;
 }
 
-type SpecInput = Omit<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since' | 'denyoom' | 'noAuth'> &
+type SpecInput = Omit<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since' | 'denyoom' | 'noAuth' | 'id'> &
   Partial<Pick<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'flags' | 'since'>>;
+
+let nextId = 0;
 
 /** Fills the defaults of a spec: no keys, no flags. */
 export function command(spec: SpecInput): CommandSpec {
   const flags = spec.keysOf !== undefined && !spec.flags?.includes('movablekeys') ? [...(spec.flags ?? []), 'movablekeys' as const] : (spec.flags ?? []);
-  return { firstKey: 0, lastKey: 0, keyStep: 0, since: '1.0.0', ...spec, flags, denyoom: flags.includes('denyoom'), noAuth: flags.includes('no_auth') };
+  return { firstKey: 0, lastKey: 0, keyStep: 0, since: '1.0.0', ...spec, flags, denyoom: flags.includes('denyoom'), noAuth: flags.includes('no_auth'), id: nextId++ };
 }
 
 /** Whether argc fits the arity. */

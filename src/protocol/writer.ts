@@ -64,6 +64,8 @@ export function writeSafeInteger(buf: Uint8Array, at: number, n: number): number
 
 export class ReplyWriter {
   protocol: Protocol = 2;
+  /** Error replies written so far (a command's failed_calls: whether this grew while it ran). */
+  errors = 0;
   private buf = Buffer.allocUnsafe(INITIAL_SIZE);
   private pos = 0;
   /** Finished pieces (copied prefixes and referenced large values) in order. */
@@ -231,6 +233,7 @@ export class ReplyWriter {
   error(text: string): void {
     const clean = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
     const len = Buffer.byteLength(clean);
+    this.errors++;
     this.ensure(len + 3);
     this.byte(45);
     this.pos += this.buf.write(clean, this.pos);
@@ -244,6 +247,7 @@ export class ReplyWriter {
    */
   errorBinary(text: string): void {
     const clean = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
+    this.errors++;
     this.ensure(clean.length + 3);
     this.byte(45);
     this.pos += this.buf.latin1Write(clean, this.pos);

@@ -33,7 +33,9 @@ import { EVICTION_POLICIES, type EvictionPolicy, type Keyspace } from '../store/
 import { SlabKeyspace } from '../store/slab-keyspace.js';
 import { ConfigError, parseMemoryValue, type NodeConfig } from './config.js';
 import { Connection } from './connection.js';
-import { infoText } from './info.js';
+import { infoText, type InfoSnapshot } from './info.js';
+import { commandstatsText } from '../commands/command-stats.js';
+import type { MetricsSource } from '../admin/metrics.js';
 import { TurnBudget } from './turn-budget.js';
 import { PubsubHub } from '../pubsub/hub.js';
 import { PubsubFanout, type FanoutPeer } from '../cluster/pubsub-fanout.js';
@@ -379,6 +381,7 @@ export class CacheNode implements NodeRuntime {
         Object.assign(this.store.stats, { hits: 0, misses: 0, expired: 0, evicted: 0 });
         Object.assign(this.stats, { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 });
         this.dispatcher.processed = 0;
+        this.dispatcher.commandStats.reset();
         this.turn.overBudget = 0;
         this.loopDelay.reset();
       },
@@ -446,10 +449,35 @@ export class CacheNode implements NodeRuntime {
   }
 
   private info(sections: string[]): string {
+    const text = infoText(sections, this.snapshot());
+    // Not in the default sections, as in Redis: only asked for, or with all / everything.
+    const stats = sections.some((r) => r === 'commandstats' || r === 'all' || r === 'everything');
+    if (!stats) return text;
+    const block = commandstatsText(this.dispatcher.commandStats.list());
+    return text === '' ? block : `${text}\r\n${block}`;
+  }
+
+  /** What the metrics endpoint reads (src/admin/metrics.ts). */
+  metricsSource(): MetricsSource {
+    return {
+      snapshot: () => this.snapshot(),
+      commandStats: () => this.dispatcher.commandStats.list(),
+      cluster: () => {
+        const c = this.clusterState;
+        const map = c?.map;
+        if (c === undefined || map === undefined) return undefined;
+        return { epoch: c.epoch, slotsOwned: map.slotCount(c.selfId), fenced: c.fenced !== undefined, role: c.self?.role === 'replica' ? 'replica' : 'primary' };
+      },
+      replication: () => this.replication?.status(),
+    };
+  }
+
+  /** What INFO and the metrics endpoint report, read now. */
+  snapshot(): InfoSnapshot {
     const cpu = process.cpuUsage();
     const used = this.store.usedMemory;
     this.usedMemoryPeak = Math.max(this.usedMemoryPeak, used);
-    return infoText(sections, {
+    return {
       version: VERSION,
       redisVersion: REDIS_COMPAT_VERSION,
       runId: this.runId,
@@ -489,7 +517,7 @@ export class CacheNode implements NodeRuntime {
       eventLoopDelayP99: this.loopDelayMs(this.loopDelay.percentile(99)),
       eventLoopDelayMax: this.loopDelayMs(this.loopDelay.max),
       inputTurnsOverBudget: this.turn.overBudget,
-    });
+    };
   }
 }
 
