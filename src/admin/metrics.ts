@@ -18,8 +18,6 @@ export interface MetricsSource {
   /** This node in its cluster map (undefined: not a coordinated member). */
   cluster(): { epoch: number; slotsOwned: number; fenced: boolean; role: 'primary' | 'replica' } | undefined;
   replication(): ReplicationStatus | undefined;
-  /** Whether this process runs the controller (dev's embedded one), when known. */
-  controller?(): boolean;
 }
 
 type Labels = Record<string, string | number>;
@@ -127,7 +125,6 @@ export function nodeMetrics(source: MetricsSource): Registry {
     const c = source.cluster();
     return c === undefined ? [] : (['primary', 'replica'] as const).map((r) => ({ value: c.role === r ? 1 : 0, labels: { role: r } }));
   }));
-  if (source.controller !== undefined) add(metric('ringcache_controller', '1 if this process runs the cluster controller.', 'gauge', () => one(source.controller!() ? 1 : 0)));
 
   add(metric('ringcache_migration_keys_sent_total', 'Keys sent to other nodes by slot moves.', 'counter', () => one(snap.get().migration?.keysSent ?? 0)));
   add(metric('ringcache_migration_keys_received_total', 'Keys received from other nodes by slot moves.', 'counter', () => one(snap.get().migration?.keysReceived ?? 0)));
